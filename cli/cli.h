@@ -1,0 +1,20 @@
+/* Shared declarations of the xrdsym command-line tool. Each subcommand lives in cli/cmd_<name>.c and is
+ * listed once in the table in cli/main.c. */
+#ifndef XS_CLI_H
+#define XS_CLI_H
+#include "xrdsym.h"
+#include <stdio.h>
+
+/* Every subcommand: argc/argv start at the subcommand's own name; returns the process exit status
+ * (0 ok, 1 some input failed, 2 usage error). */
+typedef int (*xs_cli_command_fn)(int argc, char **argv);
+
+int xs_cmd_info(int argc, char **argv);
+int xs_cmd_simulate(int argc, char **argv);
+
+/* Print an error object as "xrdsym: file:line: message" on stderr. */
+void xs_cli_print_error(const xs_error *err);
+/* Read any structure file (CIF by content or extension, else POSCAR): *list is malloc'd, caller frees each
+ * and the array. */
+xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t *n, xs_error *err);
+#endif

@@ -1,0 +1,51 @@
+#include "cli.h"
+
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    xs_cli_command_fn fn;
+    const char *summary;
+} command_entry;
+
+/* One line per subcommand. */
+static const command_entry commands[] = {
+    {"info", xs_cmd_info, "formula, cell and space group (declared and found) of structure files"},
+    {"simulate", xs_cmd_simulate, "powder XRD peaks or profile of structure files"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: xrdsym COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n  xrdsym COMMAND --help   options of a command\n  xrdsym --version        what this build contains\n");
+}
+
+void xs_cli_print_error(const xs_error *err)
+{
+    char buf[2048];
+    xs_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "xrdsym: %s\n", buf);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("xrdsym %s\n%s\n", xs_version(), xs_build_features());
+        return 0;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "xrdsym: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,11 @@
+/* xrdsym: crystal system and space group of powder X-ray diffraction patterns.
+ * The one header to include; it pulls in each module's header. Conventions: see xrdsym/xs_common.h. */
+#ifndef XRDSYM_H
+#define XRDSYM_H
+#include "xrdsym/xs_common.h"
+#include "xrdsym/xs_structure.h"
+#include "xrdsym/xs_symmetry.h"
+#include "xrdsym/xs_xrd.h"
+#include "xrdsym/xs_dataset.h"
+#include "xrdsym/xs_nn.h"
+#endif

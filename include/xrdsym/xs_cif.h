@@ -1,0 +1,56 @@
+/* xrdsym CIF reading (through libcif, the CIF API, driven as a stream parser).
+ *
+ * Every data block (and save frame) with an _atom_site_ loop holding fractional coordinates becomes one
+ * structure, expanded to the full cell: name = block code, source = path. Blocks without atom sites are
+ * skipped. A block with atom sites that cannot be built (no cell, unknown element, ...) is skipped as well
+ * when another block of the file gives a structure; when none does, its error is returned.
+ *
+ * What is read:
+ *  - cell: _cell_length_a/b/c, _cell_angle_alpha/beta/gamma (uncertainties "5.431(2)" allowed). A missing
+ *    or unknown ('?', '.') length is an error; a missing angle is 90 only where the declared group is
+ *    orthorhombic, tetragonal or cubic, an error otherwise.
+ *  - symmetry: the _space_group_symop_operation_xyz / _symmetry_equiv_pos_as_xyz loop; without one, the
+ *    Hall symbol, else the H-M symbol (any spelling, see xs_sym_hall_from_symbol), else the group number,
+ *    through spglib's database. Where the symbol leaves the origin choice open ("Fd-3m") the choice under
+ *    which the atoms expand to the fewest sites is taken (a wrong origin moves atoms off their special
+ *    positions and multiplies them); rhombohedral axes follow the cell (a = b = c and equal angles other
+ *    than 90: rhombohedral axes). A file with no symmetry information at all is read as P1.
+ *  - atoms: element from _atom_site_type_symbol (charges "O2-"), else from _atom_site_label; dummy sites
+ *    (_atom_site_calc_flag dum, symbols Q, Du, Dum, Lp, Cg, Cnt, Cen) and sites of occupancy 0 are left
+ *    out; _atom_site_occupancy (default 1); B from _atom_site_B_iso_or_equiv, else 8 pi^2 U from
+ *    _atom_site_U_iso_or_equiv, else the equivalent isotropic value of the _atom_site_aniso_ loop
+ *    (Ueq = 1/3 sum_ij U^ij a*_i a*_j a_i.a_j).
+ *  - declared group: number, H-M and Hall symbol as written (xs_structure_declared_*).
+ *
+ * Symmetry images closer than XS_CIF_MERGE_TOL angstrom (same element) are merged.
+ *
+ * Errors: XS_ERR_IO (cannot read), XS_ERR_PARSE (CIF syntax damaging the data, numbers or symmetry
+ * operations that cannot be read; the message names line and column), XS_ERR_INVALID (unknown or
+ * impossible values: '?' cell, NaN, unknown element, absurd cell, no atoms), XS_ERR_SYMMETRY (symmetry
+ * symbol or number that spglib does not know), XS_ERR_NOT_FOUND (a file that parsed but holds no data
+ * block with atom sites). */
+#ifndef XS_CIF_H
+#define XS_CIF_H
+
+#include "xrdsym/xs_structure.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Merge distance for symmetry images in angstrom: coordinates in CIFs are often rounded to 3 or 4 decimals
+ * (0.333 for 1/3), which puts images of one special-position atom up to ~0.03 A apart in a 10 A cell;
+ * distinct atoms of one element are never closer than ~0.7 A (H2). 0.1 A sits safely between. */
+#define XS_CIF_MERGE_TOL 0.1
+
+/* Read every structure of a CIF. On XS_OK, *structures is a new array of *n >= 1 new structures that the
+ * caller frees with xs_structure_list_free; on failure *structures is NULL and *n is 0. */
+xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err);
+
+/* Free a list from xs_cif_read (NULL allowed). */
+void xs_structure_list_free(xs_structure **list, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

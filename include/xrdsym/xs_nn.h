@@ -1,0 +1,192 @@
+/* xrdsym neural networks: dense and 1-D convolutional classifiers of powder patterns, trained with Adam.
+ *
+ * Architecture specification (text). Statements are separated by ';' or newlines; '#' starts a comment
+ * that runs to the end of the line; words are separated by blanks:
+ *
+ *   input N                  optional first statement: the number of inputs (must agree with n_inputs)
+ *   dense UNITS [ACT]        fully connected; UNITS is a number or the word "classes"; ACT relu|softmax|linear
+ *   conv FILTERS KERNEL STRIDE [ACT]   1-D convolution, no padding ("valid"); ACT relu|linear (alias conv1d)
+ *   avgpool SIZE [STRIDE]    average pooling, no padding; STRIDE defaults to SIZE
+ *   maxpool SIZE [STRIDE]    maximum pooling, no padding
+ *   dropout RATE             inverted dropout: drops a fraction RATE (0 <= RATE < 1) while training
+ *   relu | softmax | flatten
+ *
+ * The input is one channel of n_inputs values. Convolutions and pooling work on (channels, length);
+ * "flatten" turns that into channels*length values in channel-major order (as torch.flatten does); a dense
+ * layer needs a flat input (or a single channel). The network must end with a softmax (fused into the last
+ * dense layer or as its own statement) to be trained. Built-in names:
+ *
+ *   "dense": input N; dense 4000 relu; dropout 0.6; dense 3000 relu; dropout 0.5; dense 1000 relu;
+ *            dropout 0.4; dense 800 relu; dropout 0.3; dense classes softmax      (Vecsei et al. Fig. 2b)
+ *   "cnn":   input N; conv 80 100 5 relu; dropout 0.3; avgpool 3 2; conv 80 50 5 relu; dropout 0.3;
+ *            avgpool 3 3; conv 80 25 2 relu; dropout 0.3; avgpool 3 3; flatten; dense 2300 relu;
+ *            dropout 0.5; dense 1150 relu; dropout 0.5; dense classes softmax     (Park et al. 2017)
+ *            with 700 and 70 instead of 2300 and 1150 when there are 7 classes or fewer.
+ *
+ * Initialisation as Keras does by default: glorot_uniform weights (limit sqrt(6/(fan_in+fan_out)), for a
+ * convolution fan_in = in_channels*kernel, fan_out = filters*kernel), zero biases. Weights are stored as
+ * PyTorch stores them: dense W[out][in], convolution W[filters][in_channels][kernel].
+ *
+ * Adam: the form of Kingma & Ba and PyTorch: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * w -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps); defaults lr 0.001, b1 0.9, b2 0.999, eps 1e-8.
+ *
+ * Dropout masks of training step t are drawn from the network's seed and t alone, so training is
+ * reproducible for any thread count, and saving (with the Adam state), loading and continuing training gives
+ * the same losses bit for bit as training straight through.
+ *
+ * Ownership: xs_nn_create / xs_nn_load / xs_nn_ensemble_create / xs_nn_ensemble_load return handles the
+ * caller owns and frees with xs_nn_free / xs_nn_ensemble_free. xs_nn_ensemble_add takes ownership of the
+ * network it is given (also when it fails). Every returned pointer into a network (strings, tensors) is
+ * borrowed and valid until the network is freed or, for tensors, until the next call that changes it.
+ * A network is not safe to use from two threads at once; it runs its own threads inside each call.
+ */
+#ifndef XS_NN_H
+#define XS_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xrdsym/xs_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xs_nn xs_nn;
+
+typedef enum {
+    XS_NN_LOSS_QUADRATIC = 0, /* paper eq. 4: C = 1/(2n) sum_x ||y - a||^2 */
+    XS_NN_LOSS_PAPER_CE,      /* paper eq. 5: C = -1/n sum_x sum_j [y ln a + (1-y) ln(1-a)], a clipped to
+                                 [1e-7, 1-1e-7] as Keras does (zero gradient where clipped) */
+    XS_NN_LOSS_CCE            /* categorical cross entropy: C = -1/n sum_x ln a_label */
+} xs_nn_loss;
+
+/* Parse a loss name: "quadratic" (or "mse"), "paper-ce" (or "binary-ce"), "cce" (or "categorical-ce"). */
+xs_status xs_nn_loss_parse(const char *name, xs_nn_loss *loss, xs_error *err);
+const char *xs_nn_loss_name(xs_nn_loss loss);
+
+/* Expand a built-in name ("dense", "cnn") into its specification text for n_inputs and n_classes.
+ * *spec is malloc'd; the caller frees it. XS_ERR_NOT_FOUND for an unknown name. */
+xs_status xs_nn_builtin_spec(const char *name, int n_inputs, int n_classes, char **spec, xs_error *err);
+
+/* New network from a specification text or a built-in name. n_inputs: inputs per sample (0: take it from
+ * the spec's "input" statement); n_classes: outputs (0: whatever the spec gives; required when the spec
+ * says "classes"). seed drives the initial weights and the dropout masks. */
+xs_status xs_nn_create(const char *spec_or_name, int n_inputs, int n_classes, uint64_t seed, xs_nn **net,
+                       xs_error *err);
+void xs_nn_free(xs_nn *net);
+
+int xs_nn_n_inputs(const xs_nn *net);
+int xs_nn_n_classes(const xs_nn *net);
+size_t xs_nn_n_params(const xs_nn *net);
+uint64_t xs_nn_seed(const xs_nn *net);
+/* Canonical specification text of the network (built-ins expanded, "classes" replaced by the number). */
+const char *xs_nn_spec(const xs_nn *net);
+/* Training steps (Adam updates) done so far. */
+long xs_nn_step(const xs_nn *net);
+
+/* Threads used by this network's kernels and by OpenBLAS (default 2; 1..64). OpenBLAS's count is global to
+ * the process. */
+xs_status xs_nn_set_threads(xs_nn *net, int threads, xs_error *err);
+/* 1: use the readable reference kernels; 0 (default): the fast ones. */
+void xs_nn_use_reference(xs_nn *net, int reference);
+
+/* Adam hyper-parameters (defaults as documented above). */
+xs_status xs_nn_set_adam(xs_nn *net, double lr, double beta1, double beta2, double eps, xs_error *err);
+
+/* Inference (no dropout): x is batch rows of n_inputs floats; probs gets batch rows of n_classes values
+ * (softmax probabilities when the network ends with softmax). */
+xs_status xs_nn_forward(xs_nn *net, const float *x, int batch, float *probs, xs_error *err);
+
+/* Forward (with dropout when dropout=1) and backward pass without an update: fills the gradients (see
+ * xs_nn_tensor). labels are class indices 0..n_classes-1. loss_out (may be NULL) gets the mean loss,
+ * n_correct (may be NULL) the number of samples whose largest output is the label. The dropout masks are
+ * those of the next training step. probs (may be NULL) gets the outputs as in xs_nn_forward. */
+xs_status xs_nn_gradients(xs_nn *net, const float *x, const int *labels, int batch, xs_nn_loss loss,
+                          int dropout, double *loss_out, int *n_correct, float *probs, xs_error *err);
+
+/* One training step on one mini-batch: forward with dropout, backward, Adam update. */
+xs_status xs_nn_train_step(xs_nn *net, const float *x, const int *labels, int batch, xs_nn_loss loss,
+                           double *loss_out, int *n_correct, xs_error *err);
+
+/* ---- parameters and gradients (for tests and tools) ---- */
+typedef struct {
+    char name[32];   /* "<layer index>.W" or "<layer index>.b" */
+    int layer;       /* index of the statement in the canonical spec (the "input" statement not counted) */
+    float *value;    /* count floats; writable (e.g. to load weights from elsewhere) */
+    float *grad;     /* count floats: the gradient of the last xs_nn_gradients / xs_nn_train_step */
+    float *adam_m, *adam_v; /* Adam's moments */
+    size_t count;
+    int ndim;
+    int dims[3];     /* dense: {out, in}; convolution: {filters, in_channels, kernel}; bias: {n} */
+} xs_nn_tensor_info;
+
+int xs_nn_n_tensors(const xs_nn *net);
+xs_status xs_nn_tensor(xs_nn *net, int index, xs_nn_tensor_info *info, xs_error *err);
+
+/* The dropout mask of statement `layer` from the last xs_nn_gradients / xs_nn_train_step with dropout:
+ * per element 0 (dropped) or 1/(1-rate) (kept), *n = batch * elements per sample. Layout: flat values are
+ * [batch][n]; values before "flatten" are [channel][batch][length]. XS_ERR_NOT_FOUND when the statement is
+ * not a dropout or no mask was drawn yet. */
+xs_status xs_nn_dropout_mask(const xs_nn *net, int layer, const float **mask, size_t *n, xs_error *err);
+
+/* ---- what the model means (stored in model files) ---- */
+typedef struct {
+    double two_theta_start; /* degrees */
+    double two_theta_step;  /* degrees */
+    int count;              /* points; equals n_inputs for a network trained on the grid */
+    double wavelength;      /* angstrom */
+} xs_nn_grid;
+
+xs_status xs_nn_set_grid(xs_nn *net, const xs_nn_grid *grid, xs_error *err);
+/* 0 when no grid was set (the grid is then all zeros). */
+int xs_nn_get_grid(const xs_nn *net, xs_nn_grid *grid);
+/* Label set: kind says what the classes are ("space_group", "crystal_system" or free text), names[i] is the
+ * meaning of class i ("225", "cubic"); n must equal n_classes. Copies the strings. */
+xs_status xs_nn_set_labels(xs_nn *net, const char *kind, const char *const *names, int n, xs_error *err);
+/* Label kind ("" when unset) and name of class i (NULL when unset or out of range). */
+const char *xs_nn_label_kind(const xs_nn *net);
+const char *xs_nn_label(const xs_nn *net, int i);
+/* Free-form training metadata (epochs, seed, data file...): string values, set replaces. */
+xs_status xs_nn_set_meta(xs_nn *net, const char *key, const char *value, xs_error *err);
+const char *xs_nn_get_meta(const xs_nn *net, const char *key); /* NULL when absent */
+int xs_nn_meta_count(const xs_nn *net);
+/* Key and value of entry i (borrowed); 0 when i is out of range. */
+int xs_nn_meta_at(const xs_nn *net, int i, const char **key, const char **value);
+
+/* ---- model files (HDF5) ----
+ * Root attributes: format = "xrdsym-model", format_version = 1, spec (canonical text), n_inputs, n_classes,
+ * seed, step, loss (last training loss name or ""), label_kind; groups: grid (attributes two_theta_start,
+ * two_theta_step, count, wavelength), meta (one string attribute per key), weights/<layer>_<type>/{W,b}
+ * (float32, PyTorch shapes), adam (when saved: attributes t, lr, beta1, beta2, eps; datasets m/<name>,
+ * v/<name>); dataset labels (variable-length strings). Written atomically (temporary file in the same
+ * folder, then rename). with_adam: also store the optimiser state so that training can continue exactly. */
+xs_status xs_nn_save(const xs_nn *net, const char *path, int with_adam, xs_error *err);
+/* Read a model file (or the first member of an ensemble file). XS_ERR_IO for a missing or unreadable file,
+ * XS_ERR_PARSE for a file that is not an xrdsym model or is inconsistent. */
+xs_status xs_nn_load(const char *path, xs_nn **net, xs_error *err);
+
+/* ---- ensembles: K networks with the same inputs and classes whose probabilities are averaged ---- */
+typedef struct xs_nn_ensemble xs_nn_ensemble;
+
+xs_status xs_nn_ensemble_create(xs_nn_ensemble **ens, xs_error *err);
+void xs_nn_ensemble_free(xs_nn_ensemble *ens);
+/* Takes ownership of net (freed on failure too). XS_ERR_INVALID when its inputs or classes differ from
+ * the first member's. */
+xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err);
+int xs_nn_ensemble_size(const xs_nn_ensemble *ens);
+xs_nn *xs_nn_ensemble_member(xs_nn_ensemble *ens, int i); /* borrowed; NULL when out of range */
+/* Mean of the members' outputs (batch rows of n_classes). */
+xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch, float *probs, xs_error *err);
+/* One HDF5 file: root attributes format = "xrdsym-ensemble", format_version = 1, members = K; groups
+ * member_0 .. member_{K-1}, each laid out as a model file's root. */
+xs_status xs_nn_ensemble_save(const xs_nn_ensemble *ens, const char *path, int with_adam, xs_error *err);
+/* Reads an ensemble file, or a single model file as an ensemble of one. */
+xs_status xs_nn_ensemble_load(const char *path, xs_nn_ensemble **ens, xs_error *err);
+/* K model files, added in order. */
+xs_status xs_nn_ensemble_load_files(const char *const *paths, int k, xs_nn_ensemble **ens, xs_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

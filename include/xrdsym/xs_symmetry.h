@@ -1,0 +1,63 @@
+/* xrdsym symmetry: space groups through spglib. */
+#ifndef XS_SYMMETRY_H
+#define XS_SYMMETRY_H
+
+#include "xrdsym/xs_structure.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    XS_TRICLINIC = 0,
+    XS_MONOCLINIC,
+    XS_ORTHORHOMBIC,
+    XS_TETRAGONAL,
+    XS_TRIGONAL,
+    XS_HEXAGONAL,
+    XS_CUBIC,
+    XS_CRYSTAL_SYSTEM_COUNT
+} xs_crystal_system;
+
+typedef struct {
+    int number;              /* 1..230 */
+    int hall_number;         /* 1..530, spglib's numbering of settings */
+    char international[32];  /* short H-M symbol, e.g. "Fm-3m" */
+    char hall_symbol[32];
+    char schoenflies[8];
+    xs_crystal_system crystal_system;
+    int centrosymmetric;     /* 1 if the group contains the inversion */
+    int n_operations;        /* operations in the conventional setting of the found group */
+} xs_spacegroup;
+
+/* Default tolerance in angstrom for xs_sym_find (spglib's usual 1e-3 is too tight for CIF coordinates
+ * rounded to 4 decimals; 1e-2 is what crystallographers use for refined structures). */
+#define XS_SYMPREC_DEFAULT 1e-2
+
+/* Space group of a structure (occupancy-weighted sites of different element or occupancy are distinct
+ * types). XS_ERR_SYMMETRY if spglib finds none. */
+xs_status xs_sym_find(const xs_structure *s, double symprec, xs_spacegroup *out, xs_error *err);
+
+/* Information about a setting from spglib's database (no structure needed). */
+xs_status xs_sym_from_hall(int hall_number, xs_spacegroup *out, xs_error *err);
+/* Hall number of the standard setting (spglib's default choice) of a space-group number; 0 if out of range. */
+int xs_sym_default_hall(int number);
+/* Symmetry operations of a setting: up to max_ops (192 is always enough). Returns the count, 0 on error. */
+int xs_sym_operations(int hall_number, int (*rotations)[3][3], double (*translations)[3], int max_ops);
+
+/* Hall number for an H-M symbol in any common spelling and setting ("P 21/c", "P121/c1", "P2_1/c",
+ * "Fm-3m", "F m -3 m", "R -3 m :H", "Pnma", "P n m a", "Fd-3m:2") or a Hall symbol ("-P 2ybc");
+ * 0 if none matches. */
+int xs_sym_hall_from_symbol(const char *symbol);
+
+xs_crystal_system xs_sym_crystal_system(int number);
+const char *xs_crystal_system_name(xs_crystal_system cs);
+/* 1 if space-group number contains the inversion (one of the 92 centrosymmetric groups). */
+int xs_sym_is_centrosymmetric(int number);
+/* Short H-M symbol of the standard setting of a group number ("P2_1/c" style as spglib writes it). */
+const char *xs_sym_symbol(int number);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,112 @@
+/* xrdsym synth: Wyckoff positions computed from the symmetry operations, and random crystals of a chosen
+ * space group for training data.
+ *
+ * Wyckoff positions are not typed in: for a Hall setting, the operations come from spglib's database
+ * (xs_sym_operations) and the positions are computed from them (fixed-point subspaces of the site-symmetry
+ * groups, grouped into orbits under the group). Letters follow the computed order: multiplicity ascending,
+ * then points before lines before planes, then a fixed rule on the representative's coordinates. Within
+ * equal multiplicity and dimension that rule is not ITA's (ITA's order there is a convention no rule
+ * reproduces), so a letter can differ from the ITA letter between positions of equal multiplicity; the
+ * orbits, multiplicities and site symmetries are exact. */
+#ifndef XS_SYNTH_H
+#define XS_SYNTH_H
+
+#include <stdint.h>
+
+#include "xrdsym/xs_structure.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Wyckoff positions ---- */
+
+/* One coordinate triplet of an orbit: frac[i] = sum_j coef[i][j] * p[j] + constant[i], where p = (x, y, z)
+ * are the position's free parameters (coef columns of parameters that are not free are zero). */
+typedef struct {
+    int coef[3][3];
+    double constant[3]; /* in [0, 1) */
+} xs_synth_wyckoff_coord;
+
+typedef struct {
+    char letter;             /* 'a'..'z', then 'A' for the 27th (ITA's alpha, only in Pmmm) */
+    int multiplicity;        /* points in the conventional cell (centring included) */
+    int site_order;          /* order of the site-symmetry group; multiplicity * site_order = operations */
+    char site_symmetry[8];   /* its point-group symbol, unoriented ("mm2", "-42m", "m-3m", "1") */
+    int n_free;              /* 0..3 free parameters */
+    int free_param[3];       /* 1 where x, y, z is a free parameter of this position */
+    int n_coords;            /* = multiplicity */
+    const xs_synth_wyckoff_coord *coords; /* the orbit; coords[0] is the representative */
+} xs_synth_wyckoff_position;
+
+typedef struct xs_synth_wyckoff_set xs_synth_wyckoff_set;
+
+/* Wyckoff positions of a space group (1..230) in spglib's standard setting (xs_sym_default_hall). Computed
+ * on first use and kept for the life of the process (thread-safe); the set is borrowed, never free it.
+ * XS_ERR_RANGE for a number outside 1..230. */
+xs_status xs_synth_wyckoff(int space_group, const xs_synth_wyckoff_set **out, xs_error *err);
+/* The same for any of spglib's 530 Hall settings; the caller owns *out (xs_synth_wyckoff_free). */
+xs_status xs_synth_wyckoff_for_hall(int hall_number, xs_synth_wyckoff_set **out, xs_error *err);
+void xs_synth_wyckoff_free(xs_synth_wyckoff_set *w);
+
+int xs_synth_wyckoff_hall(const xs_synth_wyckoff_set *w);
+int xs_synth_wyckoff_space_group(const xs_synth_wyckoff_set *w);
+/* Positions in letter order: index 0 is 'a', the last is the general position. */
+int xs_synth_wyckoff_count(const xs_synth_wyckoff_set *w);
+const xs_synth_wyckoff_position *xs_synth_wyckoff_get(const xs_synth_wyckoff_set *w, int index);
+/* Position of a letter ('a'.., 'A' = alpha), NULL if none. */
+const xs_synth_wyckoff_position *xs_synth_wyckoff_by_letter(const xs_synth_wyckoff_set *w, char letter);
+/* The group's operations (centring translations included), borrowed. */
+int xs_synth_wyckoff_operations(const xs_synth_wyckoff_set *w, const int (**rotations)[3][3],
+                                const double (**translations)[3]);
+
+/* Coordinates of orbit member k at parameters p (x, y, z; entries that are not free are ignored), wrapped
+ * into [0, 1). */
+void xs_synth_wyckoff_eval(const xs_synth_wyckoff_position *pos, int k, const double p[3], double frac[3]);
+/* Orbit member k as text, e.g. "x,-x+1/2,1/4" (always NUL-terminated). */
+void xs_synth_wyckoff_format(const xs_synth_wyckoff_position *pos, int k, char *buf, size_t size);
+
+/* ---- random crystals ---- */
+
+/* How often each multiset of occupied Wyckoff positions occurs, per space group (e.g. among Materials
+ * Project structures). */
+typedef struct xs_synth_wyckoff_prior xs_synth_wyckoff_prior;
+
+/* Read a table `spg,n_atoms,wps,count` (header line first; wps = '-'-joined position indices where 0 is
+ * the general position, i.e. index i is the (count-1-i)-th letter). Rows naming a position the group lacks
+ * are an XS_ERR_PARSE with the line. The caller owns *out. */
+xs_status xs_synth_wyckoff_prior_load(const char *path, xs_synth_wyckoff_prior **out, xs_error *err);
+void xs_synth_wyckoff_prior_free(xs_synth_wyckoff_prior *p);
+/* Number of rows (distinct multisets) kept for a space group. */
+size_t xs_synth_wyckoff_prior_rows(const xs_synth_wyckoff_prior *p, int space_group);
+
+typedef struct {
+    const xs_synth_wyckoff_prior *prior; /* NULL: the built-in distribution (see xs_synth.c) */
+    int max_atoms;          /* atoms in the conventional cell at most (default 64) */
+    int max_sites;          /* occupied Wyckoff positions at most (default 8) */
+    double min_dist_factor; /* reject if two atoms are closer than this times the sum of their radii
+                             * (default 0.7) */
+    double packing_min, packing_max; /* volume = sum of atomic volumes / packing, packing uniform in this
+                                      * range (default 0.35 .. 0.60) */
+    double b_min, b_max;    /* isotropic B in A^2, uniform (default 0.3 .. 1.5) */
+    int max_attempts;       /* resamples before XS_ERR_SYMMETRY (default 2000) */
+    double symprec;         /* spglib tolerance of the check (default 1e-3 A) */
+} xs_synth_options;
+
+void xs_synth_options_default(xs_synth_options *opt);
+
+/* A random crystal of space group 1..230 in its standard setting (conventional cell, all atoms), checked
+ * with spglib to have exactly that group. Deterministic in (seed, index): every random choice comes from
+ * xs_rng seeded with (seed, stream = index), so crystals can be generated in any order and on any thread.
+ * Its name is "synth-<sg>-<seed>-<index>" and its declared group the target. XS_ERR_RANGE for a bad group
+ * number, XS_ERR_SYMMETRY if max_attempts draws all failed. The caller owns *out. */
+xs_status xs_synth_crystal(int space_group, const xs_synth_options *opt, uint64_t seed, uint64_t index,
+                           xs_structure **out, xs_error *err);
+
+/* Covalent radius (Cordero et al. 2008) used for volumes and the distance check, angstrom; 0 if unknown. */
+double xs_synth_radius(int z);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,118 @@
+/* Internal declarations of the neural-network module (src/nn). Not installed; tests include it to reach the
+ * kernels directly.
+ *
+ * Memory layout of activations: values before a "flatten" are [channel][batch][length] so that a
+ * convolution over the whole batch is one matrix product (W[filters][in_channels*kernel] times the im2col
+ * matrix [in_channels*kernel][batch*length]); flat values are [batch][n], which is the same memory as one
+ * channel. */
+#ifndef XS_NN_INTERNAL_H
+#define XS_NN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xrdsym/xs_nn.h"
+
+enum { XS_NN_ACT_NONE = 0, XS_NN_ACT_RELU, XS_NN_ACT_SOFTMAX };
+
+typedef enum {
+    XS_NN_L_DENSE = 0,
+    XS_NN_L_CONV,
+    XS_NN_L_AVGPOOL,
+    XS_NN_L_MAXPOOL,
+    XS_NN_L_DROPOUT,
+    XS_NN_L_RELU,
+    XS_NN_L_SOFTMAX,
+    XS_NN_L_FLATTEN
+} xs_nn_layer_type;
+
+/* One statement of a specification. */
+typedef struct {
+    xs_nn_layer_type type;
+    int units;  /* dense units or convolution filters; -1 = "classes" until resolved */
+    int kernel; /* convolution kernel or pooling size */
+    int stride;
+    int act;
+    float rate; /* dropout */
+    int line, column; /* where it was written */
+} xs_nn_layer_desc;
+
+typedef struct {
+    xs_nn_layer_desc d;
+    int in_c, in_l, out_c, out_l; /* shapes per sample (channels, length); flat = one channel */
+    size_t in_n, out_n;           /* values per sample */
+    size_t w_off, w_n, b_off, b_n; /* into the parameter arena */
+    float *out, *dout;            /* batch * out_n each */
+    float *mask;                  /* dropout: batch * out_n */
+    int *argmax;                  /* max pooling: batch * out_n */
+    int mask_valid;
+} xs_nn_layer;
+
+/* Parse a specification (no built-in names). n_inputs / n_classes as for xs_nn_create. On success *descs
+ * is malloc'd (*n entries) and *n_in the input count. */
+xs_status xs_nn_spec_parse(const char *text, int n_inputs, int n_classes, xs_nn_layer_desc **descs, int *n,
+                           int *n_in, xs_error *err);
+/* Canonical text of a parsed specification (malloc'd). */
+char *xs_nn_spec_format(const xs_nn_layer_desc *descs, int n, int n_in);
+
+/* ---- threads ---- */
+typedef void (*xs_nn_task_fn)(void *ctx, int task);
+/* Run fn(ctx, 0..ntasks-1) on up to `threads` threads (the caller's included). Tasks must write disjoint
+ * memory; the result is then independent of the thread count. */
+void xs_nn_parallel(int threads, int ntasks, xs_nn_task_fn fn, void *ctx);
+/* Set OpenBLAS's thread count (process-wide). */
+void xs_nn_blas_threads(int threads);
+
+/* ---- kernels: readable reference (_ref) and fast (_fast) versions, tested against each other ----
+ * Dense: X[B][nin], W[nout][nin], b[nout]; Y[B][nout] = act(X W^T + b) with act none or relu.
+ * Backward: dZ[B][nout] is the gradient of the pre-activation; dW, db are overwritten; dX (may be NULL) is
+ * overwritten with dZ W. */
+void xs_nn_dense_forward_ref(const float *X, const float *W, const float *b, float *Y, int B, int nin,
+                             int nout, int act);
+void xs_nn_dense_backward_ref(const float *X, const float *W, const float *dZ, float *dX, float *dW,
+                              float *db, int B, int nin, int nout);
+void xs_nn_dense_forward_fast(const float *X, const float *W, const float *b, float *Y, int B, int nin,
+                              int nout, int act, int threads);
+void xs_nn_dense_backward_fast(const float *X, const float *W, const float *dZ, float *dX, float *dW,
+                               float *db, int B, int nin, int nout, int threads);
+
+/* Convolution (valid, stride s): X[cin][B][lin], W[cout][cin][k], b[cout] -> Y[cout][B][lout] with
+ * lout = (lin - k) / s + 1. Backward as for dense. col is a work buffer of col_floats floats (fast only;
+ * any size >= cin*k*lout). */
+void xs_nn_conv_forward_ref(const float *X, const float *W, const float *b, float *Y, int B, int cin, int lin,
+                            int cout, int k, int s, int act);
+void xs_nn_conv_backward_ref(const float *X, const float *W, const float *dZ, float *dX, float *dW, float *db,
+                             int B, int cin, int lin, int cout, int k, int s);
+void xs_nn_conv_forward_fast(const float *X, const float *W, const float *b, float *Y, int B, int cin,
+                             int lin, int cout, int k, int s, int act, float *col, size_t col_floats,
+                             int threads);
+void xs_nn_conv_backward_fast(const float *X, const float *W, const float *dZ, float *dX, float *dW,
+                              float *db, int B, int cin, int lin, int cout, int k, int s, float *col,
+                              size_t col_floats, int threads);
+
+/* Adam update of n parameters (PyTorch's form, see xs_nn.h); t >= 1 is the step number. */
+void xs_nn_adam_ref(float *w, const float *g, float *m, float *v, size_t n, double lr, double beta1,
+                    double beta2, double eps, long t);
+void xs_nn_adam_fast(float *w, const float *g, float *m, float *v, size_t n, double lr, double beta1,
+                     double beta2, double eps, long t, int threads);
+
+/* Pooling over rows of length lin (rows = channels * batch): Y[row][lout], lout = (lin - p) / s + 1.
+ * Max pooling records the winning input index per output (first of equal values). */
+void xs_nn_avgpool_forward(const float *X, float *Y, size_t rows, int lin, int p, int s, int threads);
+void xs_nn_avgpool_backward(const float *dY, float *dX, size_t rows, int lin, int p, int s, int threads);
+void xs_nn_maxpool_forward(const float *X, float *Y, int *argmax, size_t rows, int lin, int p, int s,
+                           int threads);
+void xs_nn_maxpool_backward(const float *dY, const int *argmax, float *dX, size_t rows, int lin, int p, int s,
+                            int threads);
+/* Row-wise softmax of X[rows][n] into Y (may alias X); backward in place: dA := A * (dA - sum(dA * A)). */
+void xs_nn_softmax_forward(const float *X, float *Y, int rows, int n);
+void xs_nn_softmax_backward(const float *A, float *dA, int rows, int n);
+/* Dropout mask of n values for (seed, step, layer): 0 or 1/(1-rate). */
+void xs_nn_dropout_mask_fill(float *mask, size_t n, float rate, uint64_t seed, long step, int layer,
+                             int threads);
+
+/* Loss of probabilities A[B][n] against labels and its gradient with respect to the softmax input
+ * (dZ[B][n], may be NULL). Returns the mean loss. */
+double xs_nn_loss_eval(xs_nn_loss loss, const float *A, const int *labels, int B, int n, float *dZ);
+
+#endif

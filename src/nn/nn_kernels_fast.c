@@ -1,0 +1,266 @@
+/* Fast kernels: OpenBLAS sgemm for dense layers and for convolutions (im2col over a chunk of the batch),
+ * AVX2 for Adam, and the module's threads for the element-wise passes. Each has a reference twin in
+ * nn_kernels_ref.c; tests/test_nn_kernels.c compares them on many shapes. */
+#include <cblas.h>
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#include "nn/nn_internal.h"
+
+/* ---- dense ---- */
+typedef struct {
+    float *Y;
+    const float *b;
+    int B, nout, act, rows_per_task;
+} bias_act_ctx;
+
+static void bias_act_task(void *p, int task)
+{
+    bias_act_ctx *c = p;
+    int r0 = task * c->rows_per_task, r1 = r0 + c->rows_per_task;
+    if (r1 > c->B) r1 = c->B;
+    for (int r = r0; r < r1; r++) {
+        float *y = c->Y + (size_t)r * c->nout;
+        if (c->act == XS_NN_ACT_RELU)
+            for (int o = 0; o < c->nout; o++) {
+                float z = y[o] + c->b[o];
+                y[o] = z > 0 ? z : 0;
+            }
+        else
+            for (int o = 0; o < c->nout; o++) y[o] += c->b[o];
+    }
+}
+
+static int tasks_for(size_t rows, int threads, int *per)
+{
+    int ntasks = threads > 1 ? 4 * threads : 1;
+    if ((size_t)ntasks > rows) ntasks = (int)rows;
+    if (ntasks < 1) ntasks = 1;
+    *per = (int)((rows + ntasks - 1) / ntasks);
+    return (int)((rows + *per - 1) / *per);
+}
+
+void xs_nn_dense_forward_fast(const float *X, const float *W, const float *b, float *Y, int B, int nin,
+                              int nout, int act, int threads)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, nout, nin, 1.0f, X, nin, W, nin, 0.0f, Y, nout);
+    bias_act_ctx c = {Y, b, B, nout, act, 0};
+    int ntasks = tasks_for((size_t)B, threads, &c.rows_per_task);
+    xs_nn_parallel(threads, ntasks, bias_act_task, &c);
+}
+
+/* Column sums of dZ[B][n] into db, in a fixed order (deterministic), columns split among tasks. */
+typedef struct {
+    const float *dZ;
+    float *db;
+    int B, n, cols_per_task;
+} colsum_ctx;
+
+static void colsum_task(void *p, int task)
+{
+    colsum_ctx *c = p;
+    int o0 = task * c->cols_per_task, o1 = o0 + c->cols_per_task;
+    if (o1 > c->n) o1 = c->n;
+    for (int o = o0; o < o1; o++) c->db[o] = 0;
+    for (int r = 0; r < c->B; r++) {
+        const float *d = c->dZ + (size_t)r * c->n;
+        for (int o = o0; o < o1; o++) c->db[o] += d[o];
+    }
+}
+
+void xs_nn_dense_backward_fast(const float *X, const float *W, const float *dZ, float *dX, float *dW,
+                               float *db, int B, int nin, int nout, int threads)
+{
+    colsum_ctx c = {dZ, db, B, nout, 0};
+    int ntasks = tasks_for((size_t)nout, threads, &c.cols_per_task);
+    xs_nn_parallel(threads, ntasks, colsum_task, &c);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nout, nin, B, 1.0f, dZ, nout, X, nin, 0.0f, dW, nin);
+    if (dX)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, nin, nout, 1.0f, dZ, nout, W, nin, 0.0f, dX,
+                    nin);
+}
+
+/* ---- convolution ---- */
+typedef struct {
+    const float *X;
+    float *col;
+    int B, cin, lin, k, s, lout, b0, nb;
+} im2col_ctx;
+
+/* col[(c*k + j)][bl*lout + t] = X(c, b0 + bl, t*s + j); one task per row c*k + j. */
+static void im2col_task(void *p, int row)
+{
+    im2col_ctx *q = p;
+    size_t N = (size_t)q->nb * q->lout;
+    int c = row / q->k, j = row % q->k;
+    {
+        float *dst = q->col + ((size_t)c * q->k + j) * N;
+        for (int bl = 0; bl < q->nb; bl++) {
+            const float *src = q->X + ((size_t)c * q->B + q->b0 + bl) * q->lin + j;
+            float *d = dst + (size_t)bl * q->lout;
+            if (q->s == 1)
+                memcpy(d, src, sizeof(float) * (size_t)q->lout);
+            else
+                for (int t = 0; t < q->lout; t++) d[t] = src[(size_t)t * q->s];
+        }
+    }
+}
+
+/* dX(c, b0 + bl, t*s + j) = sum_j col[(c*k + j)][bl*lout + t]; one task per input channel (disjoint rows). */
+static void col2im_task(void *p, int c)
+{
+    im2col_ctx *q = p;
+    size_t N = (size_t)q->nb * q->lout;
+    float *dX = (float *)q->X;
+    for (int bl = 0; bl < q->nb; bl++) {
+        float *d = dX + ((size_t)c * q->B + q->b0 + bl) * q->lin;
+        memset(d, 0, sizeof(float) * (size_t)q->lin);
+        for (int j = 0; j < q->k; j++) {
+            const float *src = q->col + ((size_t)c * q->k + j) * N + (size_t)bl * q->lout;
+            float *dj = d + j;
+            for (int t = 0; t < q->lout; t++) dj[(size_t)t * q->s] += src[t];
+        }
+    }
+}
+
+/* Batch elements per chunk so that the im2col matrix fits the work buffer. */
+static int conv_chunk(int B, int cin, int k, int lout, size_t col_floats)
+{
+    size_t per = (size_t)cin * k * lout;
+    size_t nb = per ? col_floats / per : (size_t)B;
+    if (nb < 1) nb = 1;
+    if (nb > (size_t)B) nb = (size_t)B;
+    return (int)nb;
+}
+
+typedef struct {
+    float *Y;
+    const float *b;
+    size_t row_len; /* B * lout */
+    int act;
+} conv_bias_ctx;
+
+static void conv_bias_task(void *p, int o)
+{
+    conv_bias_ctx *c = p;
+    float *y = c->Y + (size_t)o * c->row_len, bo = c->b[o];
+    if (c->act == XS_NN_ACT_RELU)
+        for (size_t i = 0; i < c->row_len; i++) {
+            float z = y[i] + bo;
+            y[i] = z > 0 ? z : 0;
+        }
+    else
+        for (size_t i = 0; i < c->row_len; i++) y[i] += bo;
+}
+
+void xs_nn_conv_forward_fast(const float *X, const float *W, const float *b, float *Y, int B, int cin,
+                             int lin, int cout, int k, int s, int act, float *col, size_t col_floats,
+                             int threads)
+{
+    int lout = (lin - k) / s + 1, nb = conv_chunk(B, cin, k, lout, col_floats), K = cin * k;
+    size_t ldy = (size_t)B * lout;
+    for (int b0 = 0; b0 < B; b0 += nb) {
+        int n = B - b0 < nb ? B - b0 : nb;
+        im2col_ctx q = {X, col, B, cin, lin, k, s, lout, b0, n};
+        xs_nn_parallel(threads, K, im2col_task, &q);
+        int N = n * lout;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, N, K, 1.0f, W, K, col, N, 0.0f,
+                    Y + (size_t)b0 * lout, (int)ldy);
+    }
+    conv_bias_ctx c = {Y, b, ldy, act};
+    xs_nn_parallel(threads, cout, conv_bias_task, &c);
+}
+
+typedef struct {
+    const float *dZ;
+    float *db;
+    size_t row_len;
+} conv_db_ctx;
+
+static void conv_db_task(void *p, int o)
+{
+    conv_db_ctx *c = p;
+    const float *d = c->dZ + (size_t)o * c->row_len;
+    double s = 0;
+    for (size_t i = 0; i < c->row_len; i++) s += d[i];
+    c->db[o] = (float)s;
+}
+
+void xs_nn_conv_backward_fast(const float *X, const float *W, const float *dZ, float *dX, float *dW,
+                              float *db, int B, int cin, int lin, int cout, int k, int s, float *col,
+                              size_t col_floats, int threads)
+{
+    int lout = (lin - k) / s + 1, nb = conv_chunk(B, cin, k, lout, col_floats), K = cin * k;
+    size_t ldz = (size_t)B * lout;
+    conv_db_ctx c = {dZ, db, ldz};
+    xs_nn_parallel(threads, cout, conv_db_task, &c);
+    for (int b0 = 0; b0 < B; b0 += nb) {
+        int n = B - b0 < nb ? B - b0 : nb, N = n * lout;
+        im2col_ctx q = {X, col, B, cin, lin, k, s, lout, b0, n};
+        xs_nn_parallel(threads, K, im2col_task, &q);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, K, N, 1.0f, dZ + (size_t)b0 * lout, (int)ldz,
+                    col, N, b0 ? 1.0f : 0.0f, dW, K);
+        if (dX) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, cout, 1.0f, W, K, dZ + (size_t)b0 * lout,
+                        (int)ldz, 0.0f, col, N);
+            im2col_ctx r = {dX, col, B, cin, lin, k, s, lout, b0, n};
+            xs_nn_parallel(threads, cin, col2im_task, &r);
+        }
+    }
+}
+
+/* ---- Adam ---- */
+typedef struct {
+    float *w, *m, *v;
+    const float *g;
+    size_t n, per;
+    float b1, b2, step, rs, eps;
+} adam_ctx;
+
+static void adam_task(void *p, int task)
+{
+    adam_ctx *c = p;
+    size_t i0 = (size_t)task * c->per, i1 = i0 + c->per;
+    if (i1 > c->n) i1 = c->n;
+    size_t i = i0;
+    const __m256 b1 = _mm256_set1_ps(c->b1), b2 = _mm256_set1_ps(c->b2), c1 = _mm256_set1_ps(1.0f - c->b1),
+                 c2 = _mm256_set1_ps(1.0f - c->b2), step = _mm256_set1_ps(c->step), rs = _mm256_set1_ps(c->rs),
+                 eps = _mm256_set1_ps(c->eps);
+    for (; i + 8 <= i1; i += 8) {
+        __m256 g = _mm256_loadu_ps(c->g + i);
+        __m256 m = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(c->m + i)), _mm256_mul_ps(c1, g));
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(c->v + i)),
+                                 _mm256_mul_ps(c2, _mm256_mul_ps(g, g)));
+        _mm256_storeu_ps(c->m + i, m);
+        _mm256_storeu_ps(c->v + i, v);
+        __m256 den = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(v), rs), eps);
+        __m256 w = _mm256_sub_ps(_mm256_loadu_ps(c->w + i), _mm256_mul_ps(step, _mm256_div_ps(m, den)));
+        _mm256_storeu_ps(c->w + i, w);
+    }
+    /* The tail with the same operations in the same order, without fused multiply-adds. */
+    for (; i < i1; i++) {
+        float g = c->g[i];
+        volatile float t1 = c->b1 * c->m[i], t2 = (1.0f - c->b1) * g;
+        float m = t1 + t2;
+        volatile float t3 = c->b2 * c->v[i], t4 = (1.0f - c->b2) * (g * g);
+        float v = t3 + t4;
+        c->m[i] = m;
+        c->v[i] = v;
+        volatile float den = sqrtf(v) * c->rs;
+        volatile float upd = c->step * (m / (den + c->eps));
+        c->w[i] -= upd;
+    }
+}
+
+void xs_nn_adam_fast(float *w, const float *g, float *m, float *v, size_t n, double lr, double beta1,
+                     double beta2, double eps, long t, int threads)
+{
+    double bc1 = 1.0 - pow(beta1, (double)t), bc2 = 1.0 - pow(beta2, (double)t);
+    adam_ctx c = {w, m, v, g, n, 0, (float)beta1, (float)beta2, (float)(lr / bc1), (float)(1.0 / sqrt(bc2)),
+                  (float)eps};
+    size_t per = (size_t)1 << 16;
+    size_t ntasks = (n + per - 1) / per;
+    c.per = per;
+    xs_nn_parallel(threads, (int)ntasks, adam_task, &c);
+}
