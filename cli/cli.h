@@ -11,6 +11,16 @@ typedef int (*xs_cli_command_fn)(int argc, char **argv);
 
 int xs_cmd_info(int argc, char **argv);
 int xs_cmd_simulate(int argc, char **argv);
+/* Commands whose modules are built issue by issue are declared weak: the table in main.c lists them all,
+ * and one whose cli/cmd_<name>.c is not in the tree is reported as not part of this build instead of
+ * failing the link. */
+#define XS_CLI_OPTIONAL __attribute__((weak))
+XS_CLI_OPTIONAL int xs_cmd_wyckoff(int argc, char **argv);
+XS_CLI_OPTIONAL int xs_cmd_dataset(int argc, char **argv);
+XS_CLI_OPTIONAL int xs_cmd_render(int argc, char **argv);
+XS_CLI_OPTIONAL int xs_cmd_train(int argc, char **argv);
+XS_CLI_OPTIONAL int xs_cmd_predict(int argc, char **argv);
+XS_CLI_OPTIONAL int xs_cmd_evaluate(int argc, char **argv);
 
 /* Print an error object as "xrdsym: file:line: message" on stderr. */
 void xs_cli_print_error(const xs_error *err);

@@ -12,13 +12,19 @@ typedef struct {
 static const command_entry commands[] = {
     {"info", xs_cmd_info, "formula, cell and space group (declared and found) of structure files"},
     {"simulate", xs_cmd_simulate, "powder XRD peaks or profile of structure files"},
+    {"wyckoff", xs_cmd_wyckoff, "Wyckoff positions of a space group, computed from its operations"},
+    {"dataset", xs_cmd_dataset, "build an HDF5 dataset of peak lists (random crystals or structure files)"},
+    {"render", xs_cmd_render, "one pattern of a dataset, rendered and augmented as for training"},
+    {"train", xs_cmd_train, "train a network (or an ensemble) on a dataset"},
+    {"predict", xs_cmd_predict, "crystal system and space group of measured pattern files"},
+    {"evaluate", xs_cmd_evaluate, "accuracy, top-n, refusal curve and confusion of a model"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: xrdsym COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].fn) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  xrdsym COMMAND --help   options of a command\n  xrdsym --version        what this build contains\n");
 }
 
@@ -44,7 +50,13 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            if (!commands[i].fn) {
+                fprintf(stderr, "xrdsym: command '%s' is not part of this build\n", argv[1]);
+                return 2;
+            }
+            return commands[i].fn(argc - 1, argv + 1);
+        }
     fprintf(stderr, "xrdsym: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -4,8 +4,10 @@
 #define XRDSYM_H
 #include "xrdsym/xs_common.h"
 #include "xrdsym/xs_structure.h"
+#include "xrdsym/xs_cif.h"
 #include "xrdsym/xs_symmetry.h"
 #include "xrdsym/xs_xrd.h"
+#include "xrdsym/xs_synth.h"
 #include "xrdsym/xs_dataset.h"
 #include "xrdsym/xs_nn.h"
 #endif
