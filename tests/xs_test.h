@@ -44,4 +44,26 @@ static inline const char *xs_test_shared(const char *rel, char *buf, size_t size
     }
     return buf;
 }
+
+/* Unpack a shared tarball (path relative to the shared data folder) once into $XS_BUILD_DIR/shared-unpacked/
+ * <name> (or /tmp) and return that folder; exit 77 when the tarball is absent, 1 when tar fails. */
+static inline const char *xs_test_unpack(const char *rel, char *dir, size_t size)
+{
+    char tarball[1024];
+    xs_test_shared(rel, tarball, sizeof tarball);
+    const char *build = getenv("XS_BUILD_DIR");
+    const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+    snprintf(dir, size, "%s/shared-unpacked/%.*s", build ? build : "/tmp", (int)strcspn(base, "."), base);
+    char stamp[1200];
+    snprintf(stamp, sizeof stamp, "%s/.unpacked", dir);
+    struct stat st;
+    if (stat(stamp, &st) == 0) return dir;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && tar -xzf '%s' -C '%s' && touch '%s'", dir, tarball, dir, stamp);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot unpack %s into %s\n", tarball, dir);
+        exit(1);
+    }
+    return dir;
+}
 #endif
