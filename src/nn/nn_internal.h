@@ -48,6 +48,49 @@ typedef struct {
     int mask_valid;
 } xs_nn_layer;
 
+/* One parameter tensor (a dense or convolution layer's W or b) inside the parameter arena. */
+typedef struct {
+    char name[32];
+    int layer, ndim, dims[3];
+    size_t off, count;
+} xs_nn_tensor_slot;
+
+typedef struct {
+    char *key, *value;
+} xs_nn_meta_entry;
+
+struct xs_nn {
+    int n_in, n_classes, nl;
+    xs_nn_layer *L;
+    char *spec;
+    uint64_t seed;
+    long step;
+    int threads, reference;
+    double lr, beta1, beta2, eps;
+    char last_loss[32];
+    /* parameter arena and its gradients and Adam moments, n_params floats each */
+    float *param, *grad, *adam_m, *adam_v;
+    size_t n_params;
+    xs_nn_tensor_slot *tensors;
+    int n_tensors;
+    /* activations for up to batch_cap samples */
+    int batch_cap, mask_batch;
+    float *col;        /* im2col work buffer */
+    size_t col_floats;
+    float *loss_grad;  /* batch_cap * n_classes */
+    /* what the model means */
+    xs_nn_grid grid;
+    int has_grid;
+    char *label_kind;
+    char **labels;
+    xs_nn_meta_entry *meta;
+    int n_meta;
+};
+
+/* Network from parsed statements (takes nothing over; copies descs). */
+xs_status xs_nn_create_parsed(const xs_nn_layer_desc *descs, int n, int n_in, uint64_t seed, xs_nn **net,
+                              xs_error *err);
+
 /* Parse a specification (no built-in names). n_inputs / n_classes as for xs_nn_create. On success *descs
  * is malloc'd (*n entries) and *n_in the input count. */
 xs_status xs_nn_spec_parse(const char *text, int n_inputs, int n_classes, xs_nn_layer_desc **descs, int *n,

@@ -1,0 +1,207 @@
+/* Fast neural-network kernels (OpenBLAS, im2col, AVX2, threads) against the readable reference kernels on
+ * many shapes, including strides, odd sizes, batch 1 and convolutions split into batch chunks.
+ *
+ * Tolerance: each output is compared relative to the sum of the absolute values of the terms that make it
+ * (computed by running the reference kernel on |inputs|). A float32 sum of K terms has a rounding error of
+ * about sqrt(K) * 6e-8 of that sum in practice (K <= 2000 here: <= 2.7e-6); 1e-5 leaves a margin of 4 and
+ * still catches any wrong index (which gives errors of order 1). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "common/rng.h"
+#include "nn/nn_internal.h"
+#include "xs_test.h"
+
+#define REL_TOL 1e-5
+
+static float *rnd(xs_rng *r, size_t n, double lo, double hi)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    for (size_t i = 0; i < n; i++) p[i] = (float)xs_rng_range(r, lo, hi);
+    return p;
+}
+
+static float *absv(const float *x, size_t n)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) p[i] = fabsf(x[i]);
+    return p;
+}
+
+/* Largest |a - b| / (scale + tiny) over n values; 0 when all agree. */
+static double worst(const float *a, const float *b, const float *scale, size_t n)
+{
+    double w = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]) / ((double)scale[i] + 1e-30);
+        if (!(e <= w)) w = e; /* also catches NaN */
+    }
+    return w;
+}
+
+static void test_dense(xs_rng *r, int B, int nin, int nout, int act, int threads)
+{
+    float *X = rnd(r, (size_t)B * nin, -1, 1), *W = rnd(r, (size_t)nout * nin, -0.5, 0.5), *b = rnd(r, nout, -1, 1);
+    float *dZ = rnd(r, (size_t)B * nout, -1, 1);
+    size_t ny = (size_t)B * nout, nx = (size_t)B * nin, nw = (size_t)nout * nin;
+    float *Y1 = malloc(4 * ny), *Y2 = malloc(4 * ny), *S = malloc(4 * ny);
+    float *aX = absv(X, nx), *aW = absv(W, nw), *ab = absv(b, nout), *adZ = absv(dZ, ny);
+    xs_nn_dense_forward_ref(X, W, b, Y1, B, nin, nout, act);
+    xs_nn_dense_forward_fast(X, W, b, Y2, B, nin, nout, act, threads);
+    xs_nn_dense_forward_ref(aX, aW, ab, S, B, nin, nout, XS_NN_ACT_NONE);
+    double e = worst(Y1, Y2, S, ny);
+    CHECK(e <= REL_TOL, "dense forward B=%d nin=%d nout=%d act=%d threads=%d: relative error %g", B, nin, nout, act,
+          threads, e);
+    float *dX1 = malloc(4 * nx), *dX2 = malloc(4 * nx), *dW1 = malloc(4 * nw), *dW2 = malloc(4 * nw);
+    float *db1 = malloc(4 * nout), *db2 = malloc(4 * nout), *sX = malloc(4 * nx), *sW = malloc(4 * nw),
+          *sb = malloc(4 * nout);
+    xs_nn_dense_backward_ref(X, W, dZ, dX1, dW1, db1, B, nin, nout);
+    xs_nn_dense_backward_fast(X, W, dZ, dX2, dW2, db2, B, nin, nout, threads);
+    xs_nn_dense_backward_ref(aX, aW, adZ, sX, sW, sb, B, nin, nout);
+    double ex = worst(dX1, dX2, sX, nx), ew = worst(dW1, dW2, sW, nw), eb = worst(db1, db2, sb, nout);
+    CHECK(ex <= REL_TOL && ew <= REL_TOL && eb <= REL_TOL,
+          "dense backward B=%d nin=%d nout=%d threads=%d: relative errors dX %g dW %g db %g", B, nin, nout, threads,
+          ex, ew, eb);
+    /* dX may be skipped */
+    xs_nn_dense_backward_fast(X, W, dZ, NULL, dW2, db2, B, nin, nout, threads);
+    CHECK(worst(dW1, dW2, sW, nw) <= REL_TOL, "dense backward without dX");
+    free(X), free(W), free(b), free(dZ), free(Y1), free(Y2), free(S), free(aX), free(aW), free(ab), free(adZ);
+    free(dX1), free(dX2), free(dW1), free(dW2), free(db1), free(db2), free(sX), free(sW), free(sb);
+}
+
+static void test_conv(xs_rng *r, int B, int cin, int lin, int cout, int k, int s, int act, size_t col_floats,
+                      int threads)
+{
+    int lout = (lin - k) / s + 1;
+    size_t nx = (size_t)cin * B * lin, ny = (size_t)cout * B * lout, nw = (size_t)cout * cin * k;
+    float *X = rnd(r, nx, -1, 1), *W = rnd(r, nw, -0.5, 0.5), *b = rnd(r, cout, -1, 1), *dZ = rnd(r, ny, -1, 1);
+    float *aX = absv(X, nx), *aW = absv(W, nw), *ab = absv(b, cout), *adZ = absv(dZ, ny);
+    float *col = malloc(sizeof(float) * col_floats);
+    float *Y1 = malloc(4 * ny), *Y2 = malloc(4 * ny), *S = malloc(4 * ny);
+    xs_nn_conv_forward_ref(X, W, b, Y1, B, cin, lin, cout, k, s, act);
+    xs_nn_conv_forward_fast(X, W, b, Y2, B, cin, lin, cout, k, s, act, col, col_floats, threads);
+    xs_nn_conv_forward_ref(aX, aW, ab, S, B, cin, lin, cout, k, s, XS_NN_ACT_NONE);
+    double e = worst(Y1, Y2, S, ny);
+    CHECK(e <= REL_TOL, "conv forward B=%d cin=%d lin=%d cout=%d k=%d s=%d act=%d col=%zu threads=%d: %g", B, cin,
+          lin, cout, k, s, act, col_floats, threads, e);
+    float *dX1 = malloc(4 * nx), *dX2 = malloc(4 * nx), *dW1 = malloc(4 * nw), *dW2 = malloc(4 * nw);
+    float *db1 = malloc(4 * cout), *db2 = malloc(4 * cout), *sX = malloc(4 * nx), *sW = malloc(4 * nw),
+          *sb = malloc(4 * cout);
+    xs_nn_conv_backward_ref(X, W, dZ, dX1, dW1, db1, B, cin, lin, cout, k, s);
+    xs_nn_conv_backward_fast(X, W, dZ, dX2, dW2, db2, B, cin, lin, cout, k, s, col, col_floats, threads);
+    xs_nn_conv_backward_ref(aX, aW, adZ, sX, sW, sb, B, cin, lin, cout, k, s);
+    /* inputs no output window reaches get exactly 0 from both */
+    double ex = worst(dX1, dX2, sX, nx), ew = worst(dW1, dW2, sW, nw), eb = worst(db1, db2, sb, cout);
+    CHECK(ex <= REL_TOL && ew <= REL_TOL && eb <= REL_TOL,
+          "conv backward B=%d cin=%d lin=%d cout=%d k=%d s=%d col=%zu threads=%d: dX %g dW %g db %g", B, cin, lin,
+          cout, k, s, col_floats, threads, ex, ew, eb);
+    free(X), free(W), free(b), free(dZ), free(aX), free(aW), free(ab), free(adZ), free(col), free(Y1), free(Y2);
+    free(S), free(dX1), free(dX2), free(dW1), free(dW2), free(db1), free(db2), free(sX), free(sW), free(sb);
+}
+
+static void test_adam(xs_rng *r, size_t n, long t, int threads)
+{
+    float *w1 = rnd(r, n, -1, 1), *g = rnd(r, n, -0.1, 0.1), *m1 = rnd(r, n, -0.01, 0.01), *v1 = rnd(r, n, 0, 1e-3);
+    float *w2 = malloc(4 * n), *m2 = malloc(4 * n), *v2 = malloc(4 * n);
+    float *m0 = malloc(4 * n), *v0 = malloc(4 * n);
+    memcpy(w2, w1, 4 * n), memcpy(m2, m1, 4 * n), memcpy(v2, v1, 4 * n), memcpy(m0, m1, 4 * n), memcpy(v0, v1, 4 * n);
+    xs_nn_adam_ref(w1, g, m1, v1, n, 1e-3, 0.9, 0.999, 1e-8, t);
+    xs_nn_adam_fast(w2, g, m2, v2, n, 1e-3, 0.9, 0.999, 1e-8, t, threads);
+    /* The two may differ in whether the compiler fuses a multiply and an add, i.e. by a few float32 roundings:
+     * the moments relative to the size of their two terms (cancellation makes a relative error of m itself
+     * meaningless) within 1e-6 (8 ulp), the weights (|w| < 1.2) within 2 ulp of 1 (2.4e-7). */
+    double ew = 0, em = 0, ev = 0;
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i], mterms = 0.9 * fabs(m0[i]) + 0.1 * fabs(gi), vterms = 0.999 * v0[i] + 0.001 * gi * gi;
+        ew = fmax(ew, fabs((double)w1[i] - w2[i]));
+        em = fmax(em, fabs((double)m1[i] - m2[i]) / (mterms + 1e-30));
+        ev = fmax(ev, fabs((double)v1[i] - v2[i]) / (vterms + 1e-30));
+    }
+    CHECK(ew <= 2.4e-7 && em <= 1e-6 && ev <= 1e-6, "adam n=%zu t=%ld: w %g m %g v %g", n, t, ew, em, ev);
+    free(m0), free(v0);
+    free(w1), free(g), free(m1), free(v1), free(w2), free(m2), free(v2);
+}
+
+/* Pooling against a direct formula (pooling has a single implementation, threaded). */
+static void test_pool(xs_rng *r, size_t rows, int lin, int p, int s, int threads)
+{
+    int lout = (lin - p) / s + 1;
+    float *X = rnd(r, rows * lin, -1, 1), *Y = malloc(4 * rows * lout), *dY = rnd(r, rows * lout, -1, 1);
+    float *dX = malloc(4 * rows * lin);
+    int *am = malloc(sizeof(int) * rows * lout);
+    int bad = 0;
+    xs_nn_avgpool_forward(X, Y, rows, lin, p, s, threads);
+    for (size_t q = 0; q < rows; q++)
+        for (int t = 0; t < lout; t++) {
+            double sum = 0;
+            for (int j = 0; j < p; j++) sum += X[q * lin + t * s + j];
+            bad += fabs(sum / p - Y[q * lout + t]) > 1e-6; /* float sum of <= 5 values in [-1, 1] */
+        }
+    xs_nn_avgpool_backward(dY, dX, rows, lin, p, s, threads);
+    for (size_t q = 0; q < rows; q++)
+        for (int i = 0; i < lin; i++) {
+            double g = 0;
+            for (int t = 0; t < lout; t++)
+                if (i >= t * s && i < t * s + p) g += dY[q * lout + t] / p;
+            bad += fabs(g - dX[q * lin + i]) > 1e-6;
+        }
+    xs_nn_maxpool_forward(X, Y, am, rows, lin, p, s, threads);
+    for (size_t q = 0; q < rows; q++)
+        for (int t = 0; t < lout; t++) {
+            float m = X[q * lin + t * s];
+            for (int j = 1; j < p; j++) m = fmaxf(m, X[q * lin + t * s + j]);
+            bad += m != Y[q * lout + t] || X[q * lin + am[q * lout + t]] != m;
+        }
+    xs_nn_maxpool_backward(dY, am, dX, rows, lin, p, s, threads);
+    for (size_t q = 0; q < rows; q++)
+        for (int i = 0; i < lin; i++) {
+            double g = 0;
+            for (int t = 0; t < lout; t++)
+                if (am[q * lout + t] == i) g += dY[q * lout + t];
+            bad += fabs(g - dX[q * lin + i]) > 1e-6;
+        }
+    CHECK(bad == 0, "pooling rows=%zu lin=%d p=%d s=%d threads=%d: %d wrong values", rows, lin, p, s, threads, bad);
+    free(X), free(Y), free(dY), free(dX), free(am);
+}
+
+int main(void)
+{
+    xs_rng r;
+    xs_rng_seed(&r, 20261123, 0);
+    const int dense_shapes[][3] = {{1, 1, 1},   {1, 17, 5},    {3, 8, 8},    {7, 33, 19},  {16, 64, 10},
+                                   {5, 300, 7}, {32, 129, 65}, {64, 70, 230}, {13, 1000, 3}, {128, 40, 33}};
+    for (size_t i = 0; i < sizeof dense_shapes / sizeof dense_shapes[0]; i++)
+        for (int threads = 1; threads <= 2; threads++) {
+            xs_nn_blas_threads(threads);
+            test_dense(&r, dense_shapes[i][0], dense_shapes[i][1], dense_shapes[i][2],
+                       i % 2 ? XS_NN_ACT_RELU : XS_NN_ACT_NONE, threads);
+        }
+    /* B, cin, lin, cout, k, s */
+    const int conv_shapes[][6] = {{1, 1, 10, 1, 3, 1},   {2, 1, 50, 4, 10, 5},  {3, 2, 31, 3, 4, 2},
+                                  {4, 3, 40, 5, 7, 3},   {5, 1, 100, 8, 25, 5}, {2, 4, 64, 6, 64, 1},
+                                  {6, 5, 57, 7, 5, 4},   {1, 8, 33, 2, 8, 8},   {9, 2, 120, 3, 11, 6},
+                                  {4, 16, 60, 16, 12, 2}};
+    for (size_t i = 0; i < sizeof conv_shapes / sizeof conv_shapes[0]; i++) {
+        const int *c = conv_shapes[i];
+        int lout = (c[2] - c[4]) / c[5] + 1;
+        size_t per = (size_t)c[1] * c[4] * lout;
+        for (int threads = 1; threads <= 2; threads++) {
+            xs_nn_blas_threads(threads);
+            /* whole batch in one im2col, and one sample (plus a spare) per chunk */
+            test_conv(&r, c[0], c[1], c[2], c[3], c[4], c[5], i % 2 ? XS_NN_ACT_RELU : XS_NN_ACT_NONE,
+                      per * c[0], threads);
+            test_conv(&r, c[0], c[1], c[2], c[3], c[4], c[5], XS_NN_ACT_RELU, per + per / 2, threads);
+        }
+    }
+    const size_t adam_n[] = {1, 7, 8, 9, 100, 65536 + 13, 200003};
+    for (size_t i = 0; i < sizeof adam_n / sizeof adam_n[0]; i++) {
+        test_adam(&r, adam_n[i], 1, 2);
+        test_adam(&r, adam_n[i], 1000, 1);
+    }
+    const int pool_shapes[][4] = {{1, 3, 3, 3}, {5, 10, 3, 2}, {40, 100, 3, 3}, {7, 9, 2, 1}, {300, 31, 5, 4}};
+    for (size_t i = 0; i < sizeof pool_shapes / sizeof pool_shapes[0]; i++)
+        for (int threads = 1; threads <= 2; threads++)
+            test_pool(&r, (size_t)pool_shapes[i][0], pool_shapes[i][1], pool_shapes[i][2], pool_shapes[i][3],
+                      threads);
+    return xs_test_finish();
+}
