@@ -158,9 +158,11 @@ int xs_nn_meta_at(const xs_nn *net, int i, const char **key, const char **value)
  * Root attributes: format = "xrdsym-model", format_version = 1, spec (canonical text), n_inputs, n_classes,
  * seed, step, loss (last training loss name or ""), label_kind; groups: grid (attributes two_theta_start,
  * two_theta_step, count, wavelength), meta (one string attribute per key), weights/<layer>_<type>/{W,b}
- * (float32, PyTorch shapes), adam (when saved: attributes t, lr, beta1, beta2, eps; datasets m/<name>,
- * v/<name>); dataset labels (variable-length strings). Written atomically (temporary file in the same
- * folder, then rename). with_adam: also store the optimiser state so that training can continue exactly. */
+ * (float32, PyTorch shapes; <type> is "dense" or "conv"), adam (when saved: attributes t, lr, beta1, beta2,
+ * eps; groups m and v laid out as weights); dataset labels (variable-length strings, when set). Written
+ * atomically (temporary file in the same folder, flushed, then renamed). with_adam: also store the optimiser
+ * state so that training can continue exactly; a model loaded without it keeps its step count (and so its
+ * dropout masks) but restarts Adam's moments from zero with the default hyper-parameters. */
 xs_status xs_nn_save(const xs_nn *net, const char *path, int with_adam, xs_error *err);
 /* Read a model file (or the first member of an ensemble file). XS_ERR_IO for a missing or unreadable file,
  * XS_ERR_PARSE for a file that is not an xrdsym model or is inconsistent. */

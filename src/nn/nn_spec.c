@@ -240,7 +240,15 @@ char *xs_nn_spec_format(const xs_nn_layer_desc *d, int n, int n_in)
             len += (size_t)snprintf(p, room, "; %s %d %d", d[i].type == XS_NN_L_AVGPOOL ? "avgpool" : "maxpool",
                                     d[i].kernel, d[i].stride);
             break;
-        case XS_NN_L_DROPOUT: len += (size_t)snprintf(p, room, "; dropout %.9g", (double)d[i].rate); break;
+        case XS_NN_L_DROPOUT: {
+            char r[32]; /* the shortest decimal that reads back as the same float */
+            for (int digits = 6; digits <= 9; digits++) {
+                snprintf(r, sizeof r, "%.*g", digits, (double)d[i].rate);
+                if (strtof(r, NULL) == d[i].rate) break;
+            }
+            len += (size_t)snprintf(p, room, "; dropout %s", r);
+            break;
+        }
         case XS_NN_L_RELU: len += (size_t)snprintf(p, room, "; relu"); break;
         case XS_NN_L_SOFTMAX: len += (size_t)snprintf(p, room, "; softmax"); break;
         case XS_NN_L_FLATTEN: len += (size_t)snprintf(p, room, "; flatten"); break;
