@@ -127,10 +127,13 @@ xs_status xs_ff_load_pymatgen(const char *path, xs_formfactors **out, xs_error *
         int line = 1;
         for (const char *c = text; c < p; c++) line += (*c == '\n');
         int z = 0;
-        if (xs_element_parse(sym, &z, NULL, NULL) || strcmp(xs_element_symbol(z), sym)) {
+        if (xs_element_parse(sym, &z, NULL, NULL)) {
             st = xs_error_set(err, XS_ERR_PARSE, path, line, 0, "'%s' is not an element symbol", sym);
             break;
         }
+        /* pymatgen's file also lists deuterium ("D", same coefficients as H); it names an isotope, not
+         * another element, so the element's own entry is kept. */
+        int isotope = strcmp(xs_element_symbol(z), sym) != 0;
         const char *r = q + 1;
         while (*r && *r != '[') r++;
         xs_ff_coeffs c = {.mott = 1, .c = z};
@@ -155,8 +158,10 @@ xs_status xs_ff_load_pymatgen(const char *path, xs_formfactors **out, xs_error *
         }
         c.n = nv / 2;
         for (int i = 0; i < c.n; i++) c.a[i] = vals[2 * i], c.b[i] = vals[2 * i + 1];
-        add_entry(ff, z, 0, &c);
-        n_elements++;
+        if (!isotope) {
+            add_entry(ff, z, 0, &c);
+            n_elements++;
+        }
         p = r;
     }
     free(text);

@@ -244,9 +244,11 @@ xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, x
                 }
                 sites[a].occupancy = 1.0;
                 /* VASP 4 files name the species in a trailing comment: "... # Ba1" or "... Ba". */
+                /* Selective-dynamics flags (T/F) precede the comment; after a '#' an "F1" is fluorine. */
                 const char *c = strchr(rest, '#');
+                int commented = c != NULL;
                 c = c ? c + 1 : rest;
-                while (isspace((unsigned char)*c) || *c == 'T' || *c == 'F') {
+                while (isspace((unsigned char)*c) || (!commented && (*c == 'T' || *c == 'F'))) {
                     if (*c == 'T' || *c == 'F') {
                         if (isalpha((unsigned char)c[1])) break;
                     }
