@@ -9,5 +9,6 @@
 #include "xrdsym/xs_xrd.h"
 #include "xrdsym/xs_synth.h"
 #include "xrdsym/xs_dataset.h"
+#include "xrdsym/xs_augment.h"
 #include "xrdsym/xs_nn.h"
 #endif

@@ -1,0 +1,134 @@
+/* xrdsym augmentation: from a peak list to a training pattern on a 2theta grid, rendered on the fly.
+ *
+ * One augmented pattern is, in this order (x = (2theta - first grid point) / (last - first), 0..1):
+ *
+ *  1. Peaks. Every peak is a Gaussian of one FWHM per pattern, drawn FWHM ~ U(fwhm_min, fwhm_max) degrees
+ *     2theta (default U(0.04, 0.21)). The default range is the 5th..95th percentile (0.042 .. 0.207 deg,
+ *     median 0.086) of the half-maximum widths of the 5 strongest peaks of each of the 332 measured RRUFF
+ *     patterns in ../shared/data/experimental/rruff-dev.tsv.gz (1,660 peaks; tools/rruff_peak_widths.py),
+ *     which is also the range of a laboratory Bragg-Brentano diffractometer. Each Gaussian is summed on the
+ *     grid points within kernel_sigmas standard deviations of its centre (default 5: the tail cut is
+ *     below 4e-6 of the peak height, far under the noise floor 0.002). The sum is scaled so that its
+ *     maximum is exactly 1 (a pattern with no peak on the grid stays 0).
+ *  2. Noise, the seed paper's (Vecsei et al., PRB 99, 245120 (2019), Appendix A): every grid point gets an
+ *     independent value ~ U(noise_min, noise_max) = U(0.002, 0.02) added.
+ *  3. Backgrounds, the paper's four functions. Each is chosen independently with probability
+ *     background_prob (0.5); with k of them chosen, T = background_total / k (0.1 / k; k = 0: none).
+ *       step up    f(x) = h / (1 + exp(-a (x - x0)))
+ *       step down  f(x) = h / (1 + exp(+a (x - x0)))
+ *                  h ~ N(2T/3, T/7) truncated to [0, T]; a ~ U(10, 60); x0 ~ U on the outer sevenths of
+ *                  the range, [0, 1/7] u [6/7, 1] (each side with probability 1/2)
+ *       polynomial f(x) = sum_{i=0..n} c_i x^i, order n uniform on {0, 1, 2, 3, 4}; every c_i is 0 with
+ *                  probability 1/2, else c_i = 3T / (2 (n + 1)) * U(-1, 1) (so |f| <= 3T/2; f may be
+ *                  negative)
+ *       bump       f(x) = h * (n x) * exp(1 - n x): height h at x = 1/n, 1.2 .. 2.1 deg above the start of
+ *                  the paper's grid, near the beam; h ~ N(2T/5, 3T/35) truncated to [0, 3T/5];
+ *                  n ~ U(40, 70)
+ *     The issue quoting the paper states the bump's h and the polynomial's numbers; for the steps' h it
+ *     says only "from the truncated normals", and this module takes the bump's shape scaled to the
+ *     steps' maximum T (mean 2/3 and sigma 1/7 of the upper bound). The functional forms of the steps
+ *     (logistic) and of the bump are this module's reading of the paper's words. The pattern is not
+ *     rescaled after noise and backgrounds, and not clipped at 0 unless clip_negative is set.
+ *
+ * Options beyond the paper, all off by default: a zero shift of every peak by ~ U(-zero_shift_max,
+ * +zero_shift_max) deg; a K-alpha2 copy of every peak (ratio kalpha2_ratio, position from ka2/ka1 at the
+ * same d); peak width growing with angle, FWHM(theta) = FWHM * sqrt(1 + g tan^2 theta) with
+ * g ~ U(0, width_growth_max).
+ *
+ * Randomness: one pattern depends only on (options, grid, peaks, seed, item) where item is the pattern's
+ * index (any 64-bit number): its generator is xs_rng_seed(seed, item). The draws come in a fixed order
+ * (FWHM, zero shift, width growth, the four backgrounds, then the noise of each grid point), so that
+ * xs_aug_draw returns exactly the parameters the render of the same (seed, item) uses. A batch gives the
+ * same bytes whatever the number of threads.
+ *
+ * Thread safety: every function is reentrant; inputs are only read.
+ */
+#ifndef XS_AUGMENT_H
+#define XS_AUGMENT_H
+
+#include <stdint.h>
+
+#include "xrdsym/xs_common.h"
+#include "xrdsym/xs_xrd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    double fwhm_min, fwhm_max;   /* degrees 2theta; default 0.04, 0.21; 0 < min <= max <= 5 */
+    double kernel_sigmas;        /* half-width of the rendered Gaussian in sigmas; default 5; 2..10 */
+    double noise_min, noise_max; /* default 0.002, 0.02; 0 <= min <= max */
+    double background_prob;      /* default 0.5; each background's probability, 0..1 */
+    double background_total;     /* default 0.1; T = total / number chosen; >= 0 */
+    /* beyond the paper (0 = off, the default) */
+    double zero_shift_max;       /* degrees, 0..2 */
+    double kalpha2_ratio;        /* I(Ka2)/I(Ka1), 0..1 */
+    double ka1, ka2;             /* angstrom, default Cu 1.540562, 1.544390 (used when kalpha2_ratio > 0) */
+    double width_growth_max;     /* g of FWHM * sqrt(1 + g tan^2 theta), 0..100 */
+    int clip_negative;           /* 1: values below 0 are set to 0 after the backgrounds */
+} xs_aug_options;
+
+void xs_aug_options_default(xs_aug_options *opt);
+/* XS_ERR_RANGE (the message names the field) for a value outside its range above. */
+xs_status xs_aug_options_check(const xs_aug_options *opt, xs_error *err);
+
+/* The drawn background functions (see the top of this file). A function not chosen has all its
+ * parameters 0. */
+typedef struct {
+    int n_chosen;                /* 0..4 */
+    double T;                    /* background_total / n_chosen; 0 when none is chosen */
+    int step_up;                 /* 1 if chosen */
+    double step_up_h, step_up_a, step_up_x0;
+    int step_down;
+    double step_down_h, step_down_a, step_down_x0;
+    int poly;
+    int poly_order;              /* 0..4 */
+    double poly_c[5];            /* c_0 .. c_4; 0 above poly_order */
+    int bump;
+    double bump_h, bump_n;
+} xs_aug_background;
+
+/* Everything drawn for one pattern except the per-point noise. */
+typedef struct {
+    double fwhm;                 /* degrees, at theta = 0 when width growth is on */
+    double zero_shift;           /* degrees added to every peak position */
+    double width_growth;         /* g */
+    xs_aug_background bg;
+} xs_aug_drawn;
+
+/* One peak list. two_theta in degrees, intensity >= 0 (any scale); both finite. Borrowed. */
+typedef struct {
+    const float *two_theta;
+    const float *intensity;
+    size_t n;
+} xs_aug_peaks;
+
+/* The parameters that rendering (seed, item) draws. opt NULL = defaults. */
+xs_status xs_aug_draw(const xs_aug_options *opt, uint64_t seed, uint64_t item, xs_aug_drawn *out,
+                      xs_error *err);
+
+/* The background alone on the grid (grid->count floats, grid->count >= 2). */
+xs_status xs_aug_background_render(const xs_aug_background *bg, const xs_grid *grid, float *out,
+                                   xs_error *err);
+
+/* The peaks alone with the width, shift and growth of d (d NULL: FWHM = the mean of the option range, no
+ * shift, no growth), maximum scaled to 1. No randomness. */
+xs_status xs_aug_render_clean(const xs_aug_options *opt, const xs_grid *grid, const xs_aug_peaks *peaks,
+                              const xs_aug_drawn *d, float *out, xs_error *err);
+
+/* One augmented pattern (grid->count floats). drawn (may be NULL) receives the parameters used. */
+xs_status xs_aug_render(const xs_aug_options *opt, const xs_grid *grid, const xs_aug_peaks *peaks,
+                        uint64_t seed, uint64_t item, float *out, xs_aug_drawn *drawn, xs_error *err);
+
+/* A batch for training: out is [n_items][grid->count] floats; row b is xs_aug_render(..., seed,
+ * items ? items[b] : b, ...). n_threads <= 0: the number of online processors. All inputs are checked
+ * before any work; on error out is unspecified. */
+xs_status xs_aug_render_batch(const xs_aug_options *opt, const xs_grid *grid, const xs_aug_peaks *peaks,
+                              size_t n_items, uint64_t seed, const uint64_t *items, int n_threads, float *out,
+                              xs_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,477 @@
+/* Rendering and augmentation of training patterns on the fly; definitions in include/xrdsym/xs_augment.h. */
+#include "xrdsym/xs_augment.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/rng.h"
+
+/* The kernels below are written to vectorise; -O2 (the project default) uses GCC's "very cheap" vectoriser
+ * cost model, which leaves loops with a remainder scalar. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
+void xs_aug_options_default(xs_aug_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->fwhm_min = 0.04;
+    o->fwhm_max = 0.21;
+    o->kernel_sigmas = 5;
+    o->noise_min = 0.002;
+    o->noise_max = 0.02;
+    o->background_prob = 0.5;
+    o->background_total = 0.1;
+    o->ka1 = 1.540562;
+    o->ka2 = 1.544390;
+}
+
+#define RANGE_CHECK(cond, ...) \
+    if (!(cond)) return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, __VA_ARGS__)
+
+xs_status xs_aug_options_check(const xs_aug_options *o, xs_error *err)
+{
+    if (!o) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no augmentation options");
+    RANGE_CHECK(o->fwhm_min > 0 && o->fwhm_min <= o->fwhm_max && o->fwhm_max <= 5,
+                "fwhm_min %g / fwhm_max %g: need 0 < min <= max <= 5 deg", o->fwhm_min, o->fwhm_max);
+    RANGE_CHECK(o->kernel_sigmas >= 2 && o->kernel_sigmas <= 10, "kernel_sigmas %g outside 2..10", o->kernel_sigmas);
+    RANGE_CHECK(o->noise_min >= 0 && o->noise_min <= o->noise_max && o->noise_max < 1e3,
+                "noise_min %g / noise_max %g: need 0 <= min <= max", o->noise_min, o->noise_max);
+    RANGE_CHECK(o->background_prob >= 0 && o->background_prob <= 1, "background_prob %g outside 0..1",
+                o->background_prob);
+    RANGE_CHECK(o->background_total >= 0 && o->background_total < 1e3, "background_total %g outside 0..1000",
+                o->background_total);
+    RANGE_CHECK(o->zero_shift_max >= 0 && o->zero_shift_max <= 2, "zero_shift_max %g outside 0..2 deg",
+                o->zero_shift_max);
+    RANGE_CHECK(o->kalpha2_ratio >= 0 && o->kalpha2_ratio <= 1, "kalpha2_ratio %g outside 0..1", o->kalpha2_ratio);
+    RANGE_CHECK(o->kalpha2_ratio == 0 || (o->ka1 > 0.05 && o->ka2 >= o->ka1 && o->ka2 < 5),
+                "ka1 %g / ka2 %g: need 0.05 < ka1 <= ka2 < 5 angstrom", o->ka1, o->ka2);
+    RANGE_CHECK(o->width_growth_max >= 0 && o->width_growth_max <= 100, "width_growth_max %g outside 0..100",
+                o->width_growth_max);
+    return XS_OK;
+}
+
+static xs_status check_grid(const xs_grid *g, xs_error *err)
+{
+    if (!g || g->count < 2 || g->count > 100000000 || !(g->step > 0) || !isfinite(g->start) ||
+        !isfinite(g->start + g->step * (double)g->count))
+        return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "invalid 2theta grid (need >= 2 points and a step > 0)");
+    return XS_OK;
+}
+
+static xs_status check_peaks(const xs_aug_peaks *p, size_t item, xs_error *err)
+{
+    if (!p || (p->n && (!p->two_theta || !p->intensity)))
+        return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "pattern %zu: missing peak arrays", item);
+    for (size_t i = 0; i < p->n; i++)
+        if (!isfinite(p->two_theta[i]) || !isfinite(p->intensity[i]) || p->intensity[i] < 0)
+            return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
+                                "pattern %zu, peak %zu: 2theta %g, intensity %g (need finite, intensity >= 0)", item,
+                                i + 1, p->two_theta[i], p->intensity[i]);
+    return XS_OK;
+}
+
+/* ---- random draws ---- */
+
+/* N(mu, sigma) truncated to [lo, hi] by rejection. Every use here keeps more than 98% of the normal, so
+ * the cap is never reached in practice; it only guarantees termination (then the clamped mean). */
+static double trunc_normal(xs_rng *r, double mu, double sigma, double lo, double hi)
+{
+    for (int tries = 0; tries < 10000; tries++) {
+        double v = mu + sigma * xs_rng_normal(r);
+        if (v >= lo && v <= hi) return v;
+    }
+    return mu < lo ? lo : mu > hi ? hi : mu;
+}
+
+/* Uniform on the outer sevenths [0, 1/7] u [6/7, 1]. */
+static double outer_seventh(xs_rng *r)
+{
+    double u = xs_rng_uniform(r) * (2.0 / 7.0);
+    return u < 1.0 / 7.0 ? u : u + 5.0 / 7.0;
+}
+
+static void draw_background(const xs_aug_options *o, xs_rng *r, xs_aug_background *bg)
+{
+    memset(bg, 0, sizeof *bg);
+    /* Which functions: four independent draws first, since T depends on how many are chosen. */
+    bg->step_up = xs_rng_uniform(r) < o->background_prob;
+    bg->step_down = xs_rng_uniform(r) < o->background_prob;
+    bg->poly = xs_rng_uniform(r) < o->background_prob;
+    bg->bump = xs_rng_uniform(r) < o->background_prob;
+    bg->n_chosen = bg->step_up + bg->step_down + bg->poly + bg->bump;
+    if (!bg->n_chosen) return;
+    double T = o->background_total / bg->n_chosen;
+    bg->T = T;
+    if (bg->step_up) {
+        bg->step_up_h = trunc_normal(r, 2 * T / 3, T / 7, 0, T);
+        bg->step_up_a = xs_rng_range(r, 10, 60);
+        bg->step_up_x0 = outer_seventh(r);
+    }
+    if (bg->step_down) {
+        bg->step_down_h = trunc_normal(r, 2 * T / 3, T / 7, 0, T);
+        bg->step_down_a = xs_rng_range(r, 10, 60);
+        bg->step_down_x0 = outer_seventh(r);
+    }
+    if (bg->poly) {
+        bg->poly_order = (int)xs_rng_below(r, 5);
+        double scale = 3 * T / (2.0 * (bg->poly_order + 1));
+        for (int i = 0; i <= bg->poly_order; i++) {
+            int zero = xs_rng_uniform(r) < 0.5;
+            double c = xs_rng_range(r, -1, 1); /* drawn either way: a fixed number of draws per order */
+            bg->poly_c[i] = zero ? 0.0 : scale * c;
+        }
+    }
+    if (bg->bump) {
+        bg->bump_h = trunc_normal(r, 2 * T / 5, 3 * T / 35, 0, 3 * T / 5);
+        bg->bump_n = xs_rng_range(r, 40, 70);
+    }
+}
+
+static void draw_all(const xs_aug_options *o, xs_rng *r, xs_aug_drawn *d)
+{
+    memset(d, 0, sizeof *d);
+    d->fwhm = xs_rng_range(r, o->fwhm_min, o->fwhm_max);
+    if (o->zero_shift_max > 0) d->zero_shift = xs_rng_range(r, -o->zero_shift_max, o->zero_shift_max);
+    if (o->width_growth_max > 0) d->width_growth = xs_rng_range(r, 0, o->width_growth_max);
+    draw_background(o, r, &d->bg);
+}
+
+xs_status xs_aug_draw(const xs_aug_options *opt, uint64_t seed, uint64_t item, xs_aug_drawn *out, xs_error *err)
+{
+    xs_aug_options def;
+    if (!opt) xs_aug_options_default(&def), opt = &def;
+    xs_status st = xs_aug_options_check(opt, err);
+    if (st) return st;
+    if (!out) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no output for the drawn parameters");
+    xs_rng r;
+    xs_rng_seed(&r, seed, item);
+    draw_all(opt, &r, out);
+    return XS_OK;
+}
+
+/* ---- fast kernels ---- */
+
+/* exp(x) in float for x in [-87, 88] (callers keep it there: every argument below is within +-85), relative
+ * error below 3e-7, written so that loops
+ * calling it vectorise: x / ln 2 = k + f with k rounded to nearest by the 1.5 * 2^23 trick (round-to-nearest
+ * arithmetic, no library call), 2^k from the exponent bits, 2^f (|f| <= 1/2) by its Taylor polynomial of
+ * degree 6, whose remainder is below (ln 2 / 2)^7 / 7! < 1.2e-7. */
+static inline float aug_expf(float x)
+{
+    const float magic = 12582912.0f; /* 1.5 * 2^23 */
+    float t = x * 1.44269504088896341f;
+    union {
+        float f;
+        int32_t i;
+    } kb, s;
+    kb.f = t + magic;
+    float f = t - (kb.f - magic);
+    float p = 1.54035304e-4f;
+    p = p * f + 1.33335581e-3f;
+    p = p * f + 9.61812911e-3f;
+    p = p * f + 5.55041087e-2f;
+    p = p * f + 2.40226507e-1f;
+    p = p * f + 6.93147181e-1f;
+    p = p * f + 1.0f;
+    s.i = (kb.i - 0x4B400000 + 127) << 23;
+    return p * s.f;
+}
+
+/* acc[j] += height * exp(-(j - u)^2 * s) for the grid indices j in [lo, hi] (0 <= lo <= hi < n). */
+static void add_gaussian(float *restrict acc, long lo, long hi, double u, float s, float height)
+{
+    float off = (float)((double)lo - u);
+    float *a = acc + lo;
+    int m = (int)(hi - lo + 1);
+    for (int k = 0; k < m; k++) {
+        float dx = (float)k + off;
+        a[k] += height * aug_expf(-dx * dx * s);
+    }
+}
+
+typedef struct {
+    const xs_grid *grid;
+    double reach_sig;     /* kernel half-width in sigmas */
+    double fwhm, shift, growth;
+    double ka_ratio, ka21; /* K-alpha2 intensity ratio (0 = off) and ka2 / ka1 */
+} peak_render;
+
+static void render_one_peak(const peak_render *pr, float *acc, double two_theta, double height)
+{
+    const xs_grid *g = pr->grid;
+    double fwhm = pr->fwhm;
+    if (pr->growth > 0) {
+        double t = tan(two_theta * (M_PI / 360));
+        fwhm *= sqrt(1 + pr->growth * t * t);
+    }
+    double sig_u = fwhm / (2 * sqrt(2 * M_LN2)) / g->step; /* sigma in grid steps */
+    double u = (two_theta - g->start) / g->step;
+    double reach = pr->reach_sig * sig_u;
+    double lo_d = ceil(u - reach), hi_d = floor(u + reach);
+    if (hi_d < 0 || lo_d > (double)g->count - 1) return;
+    long lo = lo_d < 0 ? 0 : (long)lo_d;
+    long hi = hi_d > (double)g->count - 1 ? (long)g->count - 1 : (long)hi_d;
+    add_gaussian(acc, lo, hi, u, (float)(0.5 / (sig_u * sig_u)), (float)height);
+}
+
+/* Sum of the peaks on the grid (unscaled); returns its maximum (0 when nothing lands on the grid). */
+static float render_peaks_raw(const peak_render *pr, const xs_aug_peaks *p, float *out)
+{
+    size_t n = pr->grid->count;
+    memset(out, 0, n * sizeof *out);
+    for (size_t i = 0; i < p->n; i++) {
+        double tt = (double)p->two_theta[i] + pr->shift, h = p->intensity[i];
+        if (h <= 0) continue;
+        render_one_peak(pr, out, tt, h);
+        if (pr->ka_ratio > 0) {
+            double s = sin(tt * (M_PI / 360)) * pr->ka21;
+            if (s < 1) render_one_peak(pr, out, asin(s) * (360 / M_PI), h * pr->ka_ratio);
+        }
+    }
+    /* Every value is >= 0, and non-negative floats order as their bit patterns: an integer maximum, which
+     * vectorises. */
+    int32_t mx = 0;
+    for (size_t j = 0; j < n; j++) {
+        int32_t b;
+        memcpy(&b, &out[j], sizeof b);
+        mx = b > mx ? b : mx;
+    }
+    float m;
+    memcpy(&m, &mx, sizeof m);
+    return m;
+}
+
+static void peak_render_init(peak_render *pr, const xs_aug_options *o, const xs_grid *g, const xs_aug_drawn *d)
+{
+    pr->grid = g;
+    pr->reach_sig = o->kernel_sigmas;
+    pr->fwhm = d->fwhm;
+    pr->shift = d->zero_shift;
+    pr->growth = d->width_growth;
+    pr->ka_ratio = o->kalpha2_ratio;
+    pr->ka21 = o->kalpha2_ratio > 0 ? o->ka2 / o->ka1 : 1;
+}
+
+/* out[j] += background(x_j), x_j = j / (n - 1). */
+static void add_background(const xs_aug_background *bg, size_t n, float *restrict out)
+{
+    const float dx = 1.0f / (float)(n - 1);
+    if (bg->step_up) {
+        const float h = (float)bg->step_up_h, a = (float)bg->step_up_a, x0 = (float)bg->step_up_x0;
+        for (int j = 0; j < (int)n; j++) out[j] += h / (1.0f + aug_expf(-a * ((float)j * dx - x0)));
+    }
+    if (bg->step_down) {
+        const float h = (float)bg->step_down_h, a = (float)bg->step_down_a, x0 = (float)bg->step_down_x0;
+        for (int j = 0; j < (int)n; j++) out[j] += h / (1.0f + aug_expf(a * ((float)j * dx - x0)));
+    }
+    if (bg->poly) {
+        const float c0 = (float)bg->poly_c[0], c1 = (float)bg->poly_c[1], c2 = (float)bg->poly_c[2],
+                    c3 = (float)bg->poly_c[3], c4 = (float)bg->poly_c[4];
+        for (int j = 0; j < (int)n; j++) {
+            float x = (float)j * dx;
+            out[j] += (((c4 * x + c3) * x + c2) * x + c1) * x + c0;
+        }
+    }
+    if (bg->bump) {
+        const float h = (float)bg->bump_h, nn = (float)bg->bump_n;
+        for (int j = 0; j < (int)n; j++) {
+            float t = nn * ((float)j * dx);
+            out[j] += h * t * aug_expf(1.0f - t);
+        }
+    }
+}
+
+xs_status xs_aug_background_render(const xs_aug_background *bg, const xs_grid *grid, float *out, xs_error *err)
+{
+    xs_status st = check_grid(grid, err);
+    if (st) return st;
+    if (!bg || !out) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no background or no output");
+    /* aug_expf needs its arguments within +-87: |a (x - x0)| <= 85 and n x <= 85 on x in [0, 1]. */
+    int ok = (!bg->step_up || (bg->step_up_a >= 0 && bg->step_up_a <= 85 && bg->step_up_x0 >= 0 && bg->step_up_x0 <= 1)) &&
+             (!bg->step_down || (bg->step_down_a >= 0 && bg->step_down_a <= 85 && bg->step_down_x0 >= 0 &&
+                                 bg->step_down_x0 <= 1)) &&
+             (!bg->bump || (bg->bump_n >= 0 && bg->bump_n <= 85));
+    for (int i = 0; i < 5; i++) ok = ok && isfinite(bg->poly_c[i]);
+    ok = ok && isfinite(bg->step_up_h) && isfinite(bg->step_down_h) && isfinite(bg->bump_h);
+    if (!ok)
+        return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0,
+                            "background parameters out of range (need a and n in 0..85, x0 in 0..1, finite h and c)");
+    memset(out, 0, grid->count * sizeof *out);
+    add_background(bg, grid->count, out);
+    return XS_OK;
+}
+
+xs_status xs_aug_render_clean(const xs_aug_options *opt, const xs_grid *grid, const xs_aug_peaks *peaks,
+                              const xs_aug_drawn *d, float *out, xs_error *err)
+{
+    xs_aug_options def;
+    if (!opt) xs_aug_options_default(&def), opt = &def;
+    xs_status st = xs_aug_options_check(opt, err);
+    if (!st) st = check_grid(grid, err);
+    if (!st) st = check_peaks(peaks, 0, err);
+    if (st) return st;
+    if (!out) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no output buffer");
+    xs_aug_drawn plain;
+    if (!d) {
+        memset(&plain, 0, sizeof plain);
+        plain.fwhm = 0.5 * (opt->fwhm_min + opt->fwhm_max);
+        d = &plain;
+    }
+    if (!(d->fwhm > 0 && d->fwhm <= 5) || !isfinite(d->zero_shift) || !(d->width_growth >= 0))
+        return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "drawn FWHM %g / shift %g / growth %g out of range", d->fwhm,
+                            d->zero_shift, d->width_growth);
+    peak_render pr;
+    peak_render_init(&pr, opt, grid, d);
+    float mx = render_peaks_raw(&pr, peaks, out);
+    /* x / mx is at most 1 for x <= mx, and exactly 1 at the maximum. */
+    if (mx > 0)
+        for (size_t j = 0; j < grid->count; j++) out[j] /= mx;
+    return XS_OK;
+}
+
+/* Per-point noise: NOISE_LANES xoshiro256** generators side by side (so that the loop vectorises), seeded
+ * from the pattern's own generator; each 64-bit output gives two 24-bit uniforms in [0, 1). */
+enum { NOISE_LANES = 8, NOISE_BLOCK = 2 * NOISE_LANES };
+typedef struct {
+    uint64_t s0[NOISE_LANES], s1[NOISE_LANES], s2[NOISE_LANES], s3[NOISE_LANES];
+} noise_lanes;
+
+static void noise_seed(noise_lanes *nl, xs_rng *r)
+{
+    uint64_t base = xs_rng_next(r);
+    for (int l = 0; l < NOISE_LANES; l++) {
+        xs_rng lane;
+        xs_rng_seed(&lane, base, (uint64_t)l);
+        nl->s0[l] = lane.s[0], nl->s1[l] = lane.s[1], nl->s2[l] = lane.s[2], nl->s3[l] = lane.s[3];
+    }
+}
+
+static inline void noise_block(noise_lanes *restrict nl, float *restrict u)
+{
+    const float q = 0x1.0p-24f;
+    for (int l = 0; l < NOISE_LANES; l++) {
+        uint64_t s0 = nl->s0[l], s1 = nl->s1[l], s2 = nl->s2[l], s3 = nl->s3[l];
+        uint64_t x = (s1 << 2) + s1; /* s1 * 5 */
+        x = (x << 7) | (x >> 57);
+        x = (x << 3) + x; /* * 9 */
+        uint64_t t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 45) | (s3 >> 19);
+        nl->s0[l] = s0, nl->s1[l] = s1, nl->s2[l] = s2, nl->s3[l] = s3;
+        u[l] = (float)(int32_t)(x >> 40) * q;
+        u[NOISE_LANES + l] = (float)(int32_t)((x >> 8) & 0xFFFFFFu) * q;
+    }
+}
+
+/* The whole pattern; inputs already checked. */
+static void render_checked(const xs_aug_options *o, const xs_grid *g, const xs_aug_peaks *p, uint64_t seed,
+                           uint64_t item, float *restrict out, xs_aug_drawn *drawn)
+{
+    xs_rng r;
+    xs_rng_seed(&r, seed, item);
+    xs_aug_drawn d;
+    draw_all(o, &r, &d);
+    peak_render pr;
+    peak_render_init(&pr, o, g, &d);
+    float mx = render_peaks_raw(&pr, p, out);
+    size_t n = g->count;
+    const float lo = (float)o->noise_min, span = (float)(o->noise_max - o->noise_min);
+    const float inv = mx > 0 ? 1.0f : 0.0f, div = mx > 0 ? mx : 1.0f;
+    noise_lanes nl;
+    noise_seed(&nl, &r);
+    float u[NOISE_BLOCK];
+    for (size_t j0 = 0; j0 < n; j0 += NOISE_BLOCK) {
+        noise_block(&nl, u);
+        size_t m = n - j0 < NOISE_BLOCK ? n - j0 : NOISE_BLOCK;
+        float *o_ = out + j0;
+        for (size_t k = 0; k < m; k++) o_[k] = inv * (o_[k] / div) + (lo + span * u[k]);
+    }
+    add_background(&d.bg, n, out);
+    if (o->clip_negative)
+        for (size_t k = 0; k < n; k++) out[k] = out[k] < 0 ? 0 : out[k];
+    if (drawn) *drawn = d;
+}
+
+xs_status xs_aug_render(const xs_aug_options *opt, const xs_grid *grid, const xs_aug_peaks *peaks, uint64_t seed,
+                        uint64_t item, float *out, xs_aug_drawn *drawn, xs_error *err)
+{
+    xs_aug_options def;
+    if (!opt) xs_aug_options_default(&def), opt = &def;
+    xs_status st = xs_aug_options_check(opt, err);
+    if (!st) st = check_grid(grid, err);
+    if (!st) st = check_peaks(peaks, item, err);
+    if (st) return st;
+    if (!out) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no output buffer");
+    render_checked(opt, grid, peaks, seed, item, out, drawn);
+    return XS_OK;
+}
+
+/* ---- batches ---- */
+
+typedef struct {
+    const xs_aug_options *opt;
+    const xs_grid *grid;
+    const xs_aug_peaks *peaks;
+    size_t n_items;
+    uint64_t seed;
+    const uint64_t *items;
+    float *out;
+    atomic_size_t next; /* first item of the next chunk to hand out */
+} batch_job;
+
+enum { BATCH_CHUNK = 8 };
+
+static void *batch_worker(void *arg)
+{
+    batch_job *job = arg;
+    for (;;) {
+        size_t b0 = atomic_fetch_add(&job->next, (size_t)BATCH_CHUNK);
+        if (b0 >= job->n_items) break;
+        size_t b1 = b0 + BATCH_CHUNK < job->n_items ? b0 + BATCH_CHUNK : job->n_items;
+        for (size_t b = b0; b < b1; b++)
+            render_checked(job->opt, job->grid, &job->peaks[b], job->seed, job->items ? job->items[b] : b,
+                           job->out + b * job->grid->count, NULL);
+    }
+    return NULL;
+}
+
+xs_status xs_aug_render_batch(const xs_aug_options *opt, const xs_grid *grid, const xs_aug_peaks *peaks,
+                              size_t n_items, uint64_t seed, const uint64_t *items, int n_threads, float *out,
+                              xs_error *err)
+{
+    xs_aug_options def;
+    if (!opt) xs_aug_options_default(&def), opt = &def;
+    xs_status st = xs_aug_options_check(opt, err);
+    if (!st) st = check_grid(grid, err);
+    if (st) return st;
+    if (n_items == 0) return XS_OK;
+    if (!peaks || !out) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no peak lists or no output buffer");
+    for (size_t b = 0; b < n_items; b++)
+        if ((st = check_peaks(&peaks[b], b, err))) return st;
+    if (n_threads <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n_threads = c > 0 ? (int)(c < 256 ? c : 256) : 1;
+    }
+    size_t chunks = (n_items + BATCH_CHUNK - 1) / BATCH_CHUNK;
+    if ((size_t)n_threads > chunks) n_threads = (int)chunks;
+    batch_job job = {opt, grid, peaks, n_items, seed, items, out, 0};
+    atomic_init(&job.next, 0);
+    pthread_t *tid = n_threads > 1 ? malloc((size_t)(n_threads - 1) * sizeof *tid) : NULL;
+    int started = 0;
+    if (tid)
+        for (; started < n_threads - 1; started++)
+            if (pthread_create(&tid[started], NULL, batch_worker, &job)) break; /* fewer threads still finish */
+    batch_worker(&job);
+    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    free(tid);
+    return XS_OK;
+}

@@ -1,0 +1,506 @@
+/* Rendering and augmentation: the drawn parameters against their definitions (100,000 draws), rendering
+ * (position, maximum, width), the background functions against their formulas, the noise, determinism
+ * across threads, errors.
+ *
+ * Statistical checks: every frequency and moment is compared with its exact value within Z_TOL standard
+ * errors. The draws are seeded, so the test is deterministic; Z_TOL = 5 bounds the chance that some seed
+ * would fail one of the ~100 checks by about 100 * 5.7e-7 = 6e-5. */
+#include "xrdsym.h"
+#include "xs_test.h"
+
+#include <stdint.h>
+
+#define N_DRAWS 100000
+#define Z_TOL 5.0
+
+/* ---- statistics helpers ---- */
+
+static double phi(double z) { return exp(-0.5 * z * z) / sqrt(2 * M_PI); }
+static double Phi(double z) { return 0.5 * erfc(-z / sqrt(2)); }
+
+/* Mean and variance of N(mu, sigma) truncated to [lo, hi]. */
+static void trunc_normal_moments(double mu, double sigma, double lo, double hi, double *mean, double *var)
+{
+    double a = (lo - mu) / sigma, b = (hi - mu) / sigma, Z = Phi(b) - Phi(a);
+    double r = (phi(a) - phi(b)) / Z;
+    *mean = mu + sigma * r;
+    *var = sigma * sigma * (1 + (a * phi(a) - b * phi(b)) / Z - r * r);
+}
+
+/* A frequency k/n against probability p, within Z_TOL binomial standard errors. */
+static void check_freq(const char *what, size_t k, size_t n, double p)
+{
+    double se = sqrt(p * (1 - p) / (double)n);
+    double f = (double)k / (double)n;
+    CHECK(fabs(f - p) <= Z_TOL * se, "%s: frequency %.5f vs %.5f (n %zu, %.1f standard errors)", what, f, p, n,
+          fabs(f - p) / se);
+    printf("  %-48s n %6zu  frequency %.5f  exact %.5f  z %+.2f\n", what, n, f, p, (f - p) / se);
+}
+
+/* Sample mean and variance against exact values. The standard error of the mean is sqrt(var / n); that of
+ * the sample variance sqrt((m4 - var^2) / n), with the fourth central moment m4 taken from the sample
+ * (its own relative error at n >= 10^4 is a few percent, small against the Z_TOL margin). */
+static void check_moments(const char *what, const double *x, size_t n, double mean, double var)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m += x[i];
+    m /= (double)n;
+    double s2 = 0, m4 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = x[i] - m;
+        s2 += d * d;
+        m4 += d * d * d * d;
+    }
+    s2 /= (double)(n - 1);
+    m4 /= (double)n;
+    double se_m = sqrt(var / (double)n), se_v = sqrt(fmax(m4 - s2 * s2, 0) / (double)n);
+    CHECK(n > 1000, "%s: only %zu samples", what, n);
+    CHECK(fabs(m - mean) <= Z_TOL * se_m, "%s: mean %.6g vs %.6g (%.1f standard errors)", what, m, mean,
+          fabs(m - mean) / se_m);
+    CHECK(fabs(s2 - var) <= Z_TOL * se_v, "%s: variance %.6g vs %.6g (%.1f standard errors)", what, s2, var,
+          fabs(s2 - var) / se_v);
+    printf("  %-48s n %6zu  mean %.6g (exact %.6g, z %+.2f)  variance %.6g (exact %.6g, z %+.2f)\n", what, n, m,
+           mean, (m - mean) / se_m, s2, var, (s2 - var) / se_v);
+}
+
+/* Mean and variance of the uniform distribution on [l, u]. */
+static double u_mean(double l, double u) { return 0.5 * (l + u); }
+static double u_var(double l, double u) { return (u - l) * (u - l) / 12; }
+
+typedef struct {
+    double *v;
+    size_t n;
+} sample;
+
+static void push(sample *s, double x) { s->v[s->n++] = x; }
+static sample new_sample(void) { return (sample){malloc(N_DRAWS * sizeof(double)), 0}; }
+
+/* ---- the drawn parameters ---- */
+
+static void test_draw_statistics(void)
+{
+    xs_aug_options o;
+    xs_aug_options_default(&o);
+    sample up_h = new_sample(), up_a = new_sample(), up_x = new_sample(), dn_h = new_sample(), dn_a = new_sample(),
+           dn_x = new_sample(), pc = new_sample(), bu_h = new_sample(), bu_n = new_sample(), fw = new_sample();
+    size_t chosen[4] = {0}, pair[4][4] = {{0}}, k_count[5] = {0}, order_count[5] = {0}, n_poly = 0;
+    size_t coef_slots = 0, coef_zero = 0, x0_low = 0, n_steps = 0;
+    int bad_T = 0, bad_range = 0, bad_high_coef = 0, bad_unchosen = 0;
+    xs_error err = {0};
+    for (size_t i = 0; i < N_DRAWS; i++) {
+        xs_aug_drawn d;
+        if (xs_aug_draw(&o, 2024, i, &d, &err)) {
+            CHECK(0, "draw %zu: %s", i, err.message);
+            break;
+        }
+        const xs_aug_background *b = &d.bg;
+        push(&fw, d.fwhm);
+        bad_range += !(d.fwhm >= 0.04 && d.fwhm <= 0.21) || d.zero_shift != 0 || d.width_growth != 0;
+        int c[4] = {b->step_up, b->step_down, b->poly, b->bump};
+        int k = c[0] + c[1] + c[2] + c[3];
+        bad_T += b->n_chosen != k || (k ? fabs(b->T - 0.1 / k) > 1e-15 : b->T != 0);
+        k_count[k]++;
+        for (int f = 0; f < 4; f++) {
+            chosen[f] += c[f];
+            for (int g = f + 1; g < 4; g++) pair[f][g] += c[f] && c[g];
+        }
+        double T = b->T;
+        if (b->step_up) {
+            push(&up_h, b->step_up_h / T), push(&up_a, b->step_up_a), push(&up_x, b->step_up_x0);
+            bad_range += !(b->step_up_h >= 0 && b->step_up_h <= T);
+        } else bad_unchosen += b->step_up_h != 0 || b->step_up_a != 0 || b->step_up_x0 != 0;
+        if (b->step_down) {
+            push(&dn_h, b->step_down_h / T), push(&dn_a, b->step_down_a), push(&dn_x, b->step_down_x0);
+            bad_range += !(b->step_down_h >= 0 && b->step_down_h <= T);
+        } else bad_unchosen += b->step_down_h != 0 || b->step_down_a != 0 || b->step_down_x0 != 0;
+        if (b->step_up || b->step_down) {
+            double xs[2] = {b->step_up_x0, b->step_down_x0};
+            int cs[2] = {b->step_up, b->step_down};
+            for (int s = 0; s < 2; s++) {
+                if (!cs[s]) continue;
+                n_steps++;
+                x0_low += xs[s] <= 1.0 / 7;
+                bad_range += !((xs[s] >= 0 && xs[s] <= 1.0 / 7) || (xs[s] >= 6.0 / 7 && xs[s] <= 1));
+            }
+            bad_range += (b->step_up && !(b->step_up_a >= 10 && b->step_up_a <= 60)) ||
+                         (b->step_down && !(b->step_down_a >= 10 && b->step_down_a <= 60));
+        }
+        if (b->poly) {
+            n_poly++;
+            order_count[b->poly_order]++;
+            double scale = 3 * T / (2.0 * (b->poly_order + 1));
+            for (int j = 0; j < 5; j++) {
+                if (j > b->poly_order) {
+                    bad_high_coef += b->poly_c[j] != 0;
+                    continue;
+                }
+                coef_slots++;
+                if (b->poly_c[j] == 0) coef_zero++;
+                else push(&pc, b->poly_c[j] / scale);
+                bad_range += fabs(b->poly_c[j]) > scale;
+            }
+        } else {
+            bad_unchosen += b->poly_order != 0;
+            for (int j = 0; j < 5; j++) bad_unchosen += b->poly_c[j] != 0;
+        }
+        if (b->bump) {
+            push(&bu_h, b->bump_h / T), push(&bu_n, b->bump_n);
+            bad_range += !(b->bump_h >= 0 && b->bump_h <= 0.6 * T) || !(b->bump_n >= 40 && b->bump_n <= 70);
+        } else bad_unchosen += b->bump_h != 0 || b->bump_n != 0;
+    }
+    CHECK(!bad_T, "%d draws with n_chosen or T = 0.1 / n_chosen wrong", bad_T);
+    CHECK(!bad_range, "%d values outside their supports", bad_range);
+    CHECK(!bad_high_coef, "%d polynomial coefficients above the order are not 0", bad_high_coef);
+    CHECK(!bad_unchosen, "%d parameters of functions not chosen are not 0", bad_unchosen);
+
+    /* Which functions: each with probability 1/2, independently; their number Binomial(4, 1/2). */
+    const char *names[4] = {"step up chosen", "step down chosen", "polynomial chosen", "bump chosen"};
+    for (int f = 0; f < 4; f++) check_freq(names[f], chosen[f], N_DRAWS, 0.5);
+    for (int f = 0; f < 4; f++)
+        for (int g = f + 1; g < 4; g++) {
+            char what[96];
+            snprintf(what, sizeof what, "%s and %s", names[f], names[g]);
+            check_freq(what, pair[f][g], N_DRAWS, 0.25);
+        }
+    const double binom4[5] = {1 / 16.0, 4 / 16.0, 6 / 16.0, 4 / 16.0, 1 / 16.0};
+    for (int k = 0; k <= 4; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "%d functions chosen", k);
+        check_freq(what, k_count[k], N_DRAWS, binom4[k]);
+    }
+
+    /* Steps: h / T ~ N(2/3, 1/7) truncated to [0, 1]; a ~ U(10, 60); x0 ~ U([0, 1/7] u [6/7, 1]). */
+    double m, v;
+    trunc_normal_moments(2.0 / 3, 1.0 / 7, 0, 1, &m, &v);
+    check_moments("step up h / T", up_h.v, up_h.n, m, v);
+    check_moments("step down h / T", dn_h.v, dn_h.n, m, v);
+    check_moments("step up a", up_a.v, up_a.n, u_mean(10, 60), u_var(10, 60));
+    check_moments("step down a", dn_a.v, dn_a.n, u_mean(10, 60), u_var(10, 60));
+    /* Uniform on the two outer sevenths: mean 1/2; E[x^2] = ((1/7)^3 + 1 - (6/7)^3) / (3 * 2/7). */
+    double ex2 = (pow(1.0 / 7, 3) + 1 - pow(6.0 / 7, 3)) / (3 * 2.0 / 7);
+    check_moments("step up x0", up_x.v, up_x.n, 0.5, ex2 - 0.25);
+    check_moments("step down x0", dn_x.v, dn_x.n, 0.5, ex2 - 0.25);
+    check_freq("step x0 in the low seventh", x0_low, n_steps, 0.5);
+
+    /* Polynomial: order uniform on 0..4; each coefficient 0 with probability 1/2, else
+     * 3T / (2 (n + 1)) U(-1, 1). */
+    for (int k = 0; k <= 4; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "polynomial order %d", k);
+        check_freq(what, order_count[k], n_poly, 0.2);
+    }
+    check_freq("polynomial coefficient is 0", coef_zero, coef_slots, 0.5);
+    check_moments("polynomial coefficient / (3T / (2 (n + 1)))", pc.v, pc.n, 0, 1.0 / 3);
+
+    /* Bump: h / T ~ N(2/5, 3/35) truncated to [0, 3/5]; n ~ U(40, 70). */
+    trunc_normal_moments(2.0 / 5, 3.0 / 35, 0, 3.0 / 5, &m, &v);
+    check_moments("bump h / T", bu_h.v, bu_h.n, m, v);
+    check_moments("bump n", bu_n.v, bu_n.n, u_mean(40, 70), u_var(40, 70));
+
+    /* Peak width: FWHM ~ U(0.04, 0.21) deg. */
+    check_moments("FWHM", fw.v, fw.n, u_mean(0.04, 0.21), u_var(0.04, 0.21));
+    printf("draws: %zu; chosen %zu %zu %zu %zu; polynomial coefficients %zu (%zu zero)\n", (size_t)N_DRAWS,
+           chosen[0], chosen[1], chosen[2], chosen[3], coef_slots, coef_zero);
+
+    sample all[] = {up_h, up_a, up_x, dn_h, dn_a, dn_x, pc, bu_h, bu_n, fw};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i].v);
+
+    /* Options beyond the paper: zero shift ~ U(-s, s), growth ~ U(0, g). */
+    o.zero_shift_max = 0.3;
+    o.width_growth_max = 2;
+    sample zs = new_sample(), wg = new_sample();
+    for (size_t i = 0; i < 20000; i++) {
+        xs_aug_drawn d;
+        xs_aug_draw(&o, 99, i, &d, NULL);
+        push(&zs, d.zero_shift), push(&wg, d.width_growth);
+    }
+    check_moments("zero shift", zs.v, zs.n, 0, u_var(-0.3, 0.3));
+    check_moments("width growth", wg.v, wg.n, u_mean(0, 2), u_var(0, 2));
+    free(zs.v), free(wg.v);
+}
+
+/* ---- the background functions against their formulas ---- */
+
+static double bg_formula(const xs_aug_background *b, double x)
+{
+    double y = 0;
+    if (b->step_up) y += b->step_up_h / (1 + exp(-b->step_up_a * (x - b->step_up_x0)));
+    if (b->step_down) y += b->step_down_h / (1 + exp(b->step_down_a * (x - b->step_down_x0)));
+    if (b->poly)
+        for (int i = 0; i <= b->poly_order; i++) y += b->poly_c[i] * pow(x, i);
+    if (b->bump) y += b->bump_h * b->bump_n * x * exp(1 - b->bump_n * x);
+    return y;
+}
+
+static void test_background_render(void)
+{
+    xs_grid g = xs_grid_paper();
+    float *y = malloc(g.count * sizeof *y);
+    double worst = 0;
+    xs_error err = {0};
+    for (uint64_t i = 0; i < 200; i++) {
+        xs_aug_drawn d;
+        xs_aug_draw(NULL, 5, i, &d, NULL);
+        /* every function, so that each formula is exercised with the drawn numbers */
+        d.bg.step_up = d.bg.step_down = d.bg.poly = d.bg.bump = 1;
+        if (d.bg.T == 0) continue;
+        if (!d.bg.step_up_a) d.bg.step_up_a = 35, d.bg.step_up_x0 = 0.9, d.bg.step_up_h = 0.05;
+        if (!d.bg.step_down_a) d.bg.step_down_a = 12, d.bg.step_down_x0 = 0.1, d.bg.step_down_h = 0.05;
+        if (!d.bg.bump_n) d.bg.bump_n = 55, d.bg.bump_h = 0.02;
+        if (xs_aug_background_render(&d.bg, &g, y, &err)) {
+            CHECK(0, "%s", err.message);
+            break;
+        }
+        for (size_t j = 0; j < g.count; j++) {
+            double e = fabs(y[j] - bg_formula(&d.bg, (double)j / (double)(g.count - 1)));
+            worst = e > worst ? e : worst;
+        }
+    }
+    /* Float evaluation: x = j * dx carries a relative rounding of ~1e-7, which the steepest term (a <= 60,
+     * h <= 0.1: slope h a / 4 <= 1.5 per unit x) turns into < 2e-7; the exp approximation adds < 3e-7 of
+     * each term (< 0.1), the sum of four terms a few float roundings (6e-9 each). 2e-6 leaves a margin of 3. */
+    CHECK(worst < 2e-6, "background render vs formula: largest difference %.3g", worst);
+    printf("background render vs formula: largest difference %.3g\n", worst);
+    /* parameters that would leave the exp approximation's range are refused */
+    xs_aug_background b = {0};
+    b.step_up = 1, b.step_up_a = 1000, b.step_up_h = 0.1, b.step_up_x0 = 0.5;
+    CHECK(xs_aug_background_render(&b, &g, y, NULL) == XS_ERR_RANGE, "a = 1000 refused");
+    free(y);
+}
+
+/* ---- rendering ---- */
+
+/* Centre (first moment) and variance (second central moment) of y over 2theta. */
+static void moments_of(const float *y, const xs_grid *g, size_t lo, size_t hi, double *centre, double *var)
+{
+    double s0 = 0, s1 = 0, s2 = 0;
+    for (size_t j = lo; j <= hi; j++) s0 += y[j], s1 += y[j] * (g->start + g->step * j);
+    *centre = s1 / s0;
+    for (size_t j = lo; j <= hi; j++) {
+        double d = g->start + g->step * j - *centre;
+        s2 += y[j] * d * d;
+    }
+    *var = s2 / s0;
+}
+
+static size_t argmax(const float *y, size_t n)
+{
+    size_t m = 0;
+    for (size_t j = 1; j < n; j++) m = y[j] > y[m] ? j : m;
+    return m;
+}
+
+static void test_render_peaks(void)
+{
+    xs_grid g = xs_grid_paper();
+    float *y = malloc(g.count * sizeof *y);
+    xs_aug_options o;
+    xs_aug_options_default(&o);
+    xs_error err = {0};
+    xs_aug_drawn d = {0};
+    d.fwhm = 0.1;
+    const double sigma2 = 0.1 * 0.1 / (8 * M_LN2);
+
+    /* One peak on a grid point: maximum exactly 1 there, 1/2 at +-FWHM/2 (5 points). */
+    float tt[3] = {30.0f, 60.0f, 95.0f}, in[3] = {100, 50, 70};
+    xs_aug_peaks one = {tt, in, 1};
+    CHECK(xs_aug_render_clean(&o, &g, &one, &d, y, &err) == XS_OK, "%s", err.message);
+    CHECK(argmax(y, g.count) == 2500, "peak at 30 deg at index %zu", argmax(y, g.count));
+    CHECK(y[2500] == 1.0f, "maximum %.9g, not 1", y[2500]);
+    /* 1/2 at half the FWHM: float Gaussian with the exp approximation, relative error < 1e-6 */
+    CHECK_NEAR(y[2495], 0.5, 1e-6, "value at -FWHM/2");
+    CHECK_NEAR(y[2505], 0.5, 1e-6, "value at +FWHM/2");
+    double c, v;
+    moments_of(y, &g, 2400, 2600, &c, &v);
+    /* The kernel is cut at 5 sigma, which removes 1.6e-5 of the second moment; sums over a sampled
+     * Gaussian with sigma = 4.2 steps equal the integrals to far below that. 1e-4 relative. */
+    CHECK(fabs(v / sigma2 - 1) < 1e-4, "variance %.6g vs sigma^2 %.6g", v, sigma2);
+    CHECK(fabs(c - 30) < 1e-6, "centre %.8f", c);
+    /* Nothing beyond 5 sigma (0.2123 deg): zero from 21 points away. */
+    CHECK(y[2500 + 22] == 0 && y[2500 - 22] == 0 && y[2500 + 21] > 0, "kernel cut at 5 sigma");
+
+    /* Off the grid: the centre follows the position; two peaks keep their ratio; one outside the grid is
+     * ignored. */
+    tt[0] = 30.0037f;
+    xs_aug_peaks three = {tt, in, 3};
+    CHECK(xs_aug_render_clean(&o, &g, &three, &d, y, &err) == XS_OK, "%s", err.message);
+    moments_of(y, &g, 2400, 2600, &c, &v);
+    /* float position 30.0037f differs from 30.0037 by < 1e-6; float sums over 40 points ~1e-7 */
+    CHECK(fabs(c - (double)tt[0]) < 2e-6, "off-grid centre %.7f vs %.7f", c, (double)tt[0]);
+    CHECK(fabs(v / sigma2 - 1) < 1e-4, "off-grid variance %.6g vs %.6g", v, sigma2);
+    float mx = 0;
+    for (size_t j = 0; j < g.count; j++) mx = y[j] > mx ? y[j] : mx;
+    CHECK(mx == 1.0f, "maximum of two peaks %.9g", mx);
+    /* the 50-peak sits on a grid point (60.00): exactly half of the sampled maximum of the 100-peak, whose
+     * grid maximum is exp(-0.37^2 / (2 sigma^2)) (0.0037 deg from a grid point); float 1e-6 */
+    double top = exp(-0.0037 * 0.0037 / (2 * sigma2));
+    CHECK_NEAR(y[5500], 0.5 / top, 1e-6, "second peak height");
+    CHECK(y[g.count - 1] == 0, "a peak beyond the grid adds nothing");
+
+    /* No peak on the grid: all 0. */
+    xs_aug_peaks outside = {tt + 2, in + 2, 1};
+    CHECK(xs_aug_render_clean(&o, &g, &outside, &d, y, &err) == XS_OK, "%s", err.message);
+    int nz = 0;
+    for (size_t j = 0; j < g.count; j++) nz += y[j] != 0;
+    CHECK(nz == 0, "no peak on the grid: %d non-zero points", nz);
+
+    /* Beyond the paper: zero shift moves the centre; K-alpha2 adds a copy at the Ka2 angle; growth widens. */
+    xs_aug_drawn e = d;
+    e.zero_shift = 0.123;
+    tt[0] = 40.0f;
+    CHECK(xs_aug_render_clean(&o, &g, &one, &e, y, &err) == XS_OK, "%s", err.message);
+    moments_of(y, &g, 3400, 3700, &c, &v);
+    CHECK(fabs(c - 40.123) < 2e-6, "shifted centre %.7f", c);
+    xs_aug_options ka = o;
+    ka.kalpha2_ratio = 0.5;
+    CHECK(xs_aug_render_clean(&ka, &g, &one, &d, y, &err) == XS_OK, "%s", err.message);
+    double t2 = 360 / M_PI * asin(sin(40 * M_PI / 360) * ka.ka2 / ka.ka1);
+    size_t j2 = (size_t)floor((t2 - g.start) / g.step + 0.5);
+    /* Ka2 at 40.1012 deg, 0.10 deg from Ka1: the two overlap (FWHM 0.1), so compare the summed first
+     * moment with the intensity-weighted mean position, 1e-5 deg (float sums). */
+    moments_of(y, &g, 3400, 3700, &c, &v);
+    CHECK(fabs(c - (40 + 0.5 * t2) / 1.5) < 1e-5, "Ka1+Ka2 centre %.6f vs %.6f", c, (40 + 0.5 * t2) / 1.5);
+    CHECK(j2 > 3500 && y[j2] > 0.4, "Ka2 peak at %.4f (value %.3f)", t2, y[j2]);
+    e = d;
+    e.width_growth = 3;
+    tt[0] = 80.0f;
+    CHECK(xs_aug_render_clean(&o, &g, &one, &e, y, &err) == XS_OK, "%s", err.message);
+    moments_of(y, &g, 7200, 7800, &c, &v);
+    double tn = tan(40 * M_PI / 180), grown = sigma2 * (1 + 3 * tn * tn);
+    CHECK(fabs(v / grown - 1) < 1e-4, "grown variance %.6g vs %.6g (same cut as above)", v, grown);
+    free(y);
+}
+
+/* The augmented pattern is exactly clean + noise + background, with the noise in [0.002, 0.02). */
+static void test_augmented(void)
+{
+    xs_grid g = xs_grid_paper();
+    size_t n = g.count;
+    float *y = malloc(n * sizeof *y), *clean = malloc(n * sizeof *y), *bg = malloc(n * sizeof *y);
+    float tt[40], in[40];
+    for (int i = 0; i < 40; i++) tt[i] = 6.0f + 2.1f * (float)i, in[i] = (float)(1 + (i * 37) % 100);
+    xs_aug_peaks pk = {tt, in, 40};
+    xs_error err = {0};
+    double s1 = 0, s2 = 0, lo = 1, hi = 0;
+    size_t cnt = 0, clipped = 0;
+    int bad_max = 0;
+    for (uint64_t item = 0; item < 200; item++) {
+        xs_aug_drawn d;
+        if (xs_aug_render(NULL, &g, &pk, 77, item, y, &d, &err) || xs_aug_render_clean(NULL, &g, &pk, &d, clean, &err) ||
+            xs_aug_background_render(&d.bg, &g, bg, &err)) {
+            CHECK(0, "%s", err.message);
+            break;
+        }
+        xs_aug_drawn d2;
+        xs_aug_draw(NULL, 77, item, &d2, NULL);
+        CHECK(!memcmp(&d, &d2, sizeof d), "xs_aug_draw returns what the render used (item %d)", (int)item);
+        float mx = 0;
+        for (size_t j = 0; j < n; j++) mx = clean[j] > mx ? clean[j] : mx;
+        bad_max += mx != 1.0f;
+        for (size_t j = 0; j < n; j++) {
+            double e = (double)y[j] - clean[j] - bg[j];
+            s1 += e, s2 += e * e, cnt++;
+            lo = e < lo ? e : lo, hi = e > hi ? e : hi;
+        }
+    }
+    CHECK(!bad_max, "%d clean parts with a maximum other than 1", bad_max);
+    /* float sums of three terms below 1.3: rounding < 3 * 2^-24 * 1.3 < 3e-7; 1e-6 */
+    CHECK(lo >= 0.002 - 1e-6 && hi < 0.02 + 1e-6, "noise range [%.7f, %.7f] vs [0.002, 0.02)", lo, hi);
+    double m = s1 / cnt, var = s2 / cnt - m * m;
+    /* U(0.002, 0.02): mean 0.011, variance 0.018^2 / 12; standard errors from n = 1,700,000 points */
+    double se_m = sqrt(u_var(0.002, 0.02) / cnt), se_v = sqrt((pow(0.018, 4) / 80 - pow(u_var(0.002, 0.02), 2)) / cnt);
+    CHECK(fabs(m - 0.011) < Z_TOL * se_m + 1e-7, "noise mean %.6f", m);
+    CHECK(fabs(var - u_var(0.002, 0.02)) < Z_TOL * se_v + 1e-9, "noise variance %.4g vs %.4g", var,
+          u_var(0.002, 0.02));
+    printf("noise: range [%.6f, %.6f], mean %.7f (%.1f standard errors from 0.011), variance %.5g (%.1f from %.5g) "
+           "over %zu points\n", lo, hi, m, (m - 0.011) / se_m, var, (var - u_var(0.002, 0.02)) / se_v,
+           u_var(0.002, 0.02), cnt);
+
+    /* clip_negative: a strongly negative polynomial would go below 0; clipped output never does */
+    xs_aug_options o;
+    xs_aug_options_default(&o);
+    o.clip_negative = 1;
+    o.background_total = 5;
+    for (uint64_t item = 0; item < 50; item++) {
+        xs_aug_render(&o, &g, &pk, 3, item, y, NULL, &err);
+        for (size_t j = 0; j < n; j++) clipped += y[j] < 0;
+    }
+    CHECK(clipped == 0, "%zu negative values with clip_negative", clipped);
+    free(y), free(clean), free(bg);
+}
+
+static void test_determinism(void)
+{
+    xs_grid g = xs_grid_paper();
+    size_t n = g.count, B = 37;
+    float *tt = malloc(B * 60 * sizeof *tt), *in = malloc(B * 60 * sizeof *in);
+    xs_aug_peaks *pk = malloc(B * sizeof *pk);
+    unsigned x = 12345;
+    for (size_t b = 0; b < B; b++) {
+        size_t m = 1 + b % 60;
+        for (size_t i = 0; i < m; i++) {
+            x = x * 1664525u + 1013904223u;
+            tt[b * 60 + i] = 5.0f + 85.0f * (float)(x >> 8) / 16777216.0f;
+            in[b * 60 + i] = 1.0f + (float)(x % 1000);
+        }
+        pk[b] = (xs_aug_peaks){tt + b * 60, in + b * 60, m};
+    }
+    float *a = malloc(B * n * sizeof *a), *b2 = malloc(B * n * sizeof *a), *one = malloc(n * sizeof *one);
+    xs_error err = {0};
+    CHECK(xs_aug_render_batch(NULL, &g, pk, B, 9, NULL, 1, a, &err) == XS_OK, "%s", err.message);
+    CHECK(xs_aug_render_batch(NULL, &g, pk, B, 9, NULL, 2, b2, &err) == XS_OK, "%s", err.message);
+    CHECK(!memcmp(a, b2, B * n * sizeof *a), "1 and 2 threads give the same bytes");
+    int same = 1;
+    for (size_t b = 0; b < B; b++) {
+        xs_aug_render(NULL, &g, &pk[b], 9, b, one, NULL, NULL);
+        same &= !memcmp(one, a + b * n, n * sizeof *one);
+    }
+    CHECK(same, "batch row b equals the single render of item b");
+    /* explicit item numbers: row b is item items[b] */
+    uint64_t items[37];
+    for (size_t b = 0; b < B; b++) items[b] = 1000000007ull * b + 5;
+    CHECK(xs_aug_render_batch(NULL, &g, pk, B, 9, items, 2, b2, &err) == XS_OK, "%s", err.message);
+    xs_aug_render(NULL, &g, &pk[3], 9, items[3], one, NULL, NULL);
+    CHECK(!memcmp(one, b2 + 3 * n, n * sizeof *one), "row 3 is item items[3]");
+    CHECK(memcmp(a, b2, n * sizeof *a) != 0, "other item numbers, other patterns");
+    CHECK(xs_aug_render_batch(NULL, &g, pk, B, 10, NULL, 2, b2, &err) == XS_OK, "%s", err.message);
+    CHECK(memcmp(a, b2, n * sizeof *a) != 0, "another seed, another pattern");
+    free(tt), free(in), free(pk), free(a), free(b2), free(one);
+}
+
+static void test_errors(void)
+{
+    xs_grid g = xs_grid_paper(), bad_grid = {5, 0.01, 1};
+    float y[8500], tt[2] = {30, NAN}, in[2] = {1, 1};
+    xs_aug_peaks pk = {tt, in, 2}, ok = {tt, in, 1};
+    xs_aug_options o;
+    xs_aug_options_default(&o);
+    xs_error err = {0};
+    CHECK(xs_aug_render(&o, &g, &pk, 1, 0, y, NULL, &err) == XS_ERR_INVALID, "NaN peak refused");
+    CHECK(strstr(err.message, "peak 2") != NULL, "message names the peak: %s", err.message);
+    CHECK(xs_aug_render_batch(&o, &g, &pk, 1, 1, NULL, 2, y, &err) == XS_ERR_INVALID, "NaN peak refused in a batch");
+    CHECK(xs_aug_render(&o, &bad_grid, &ok, 1, 0, y, NULL, &err) == XS_ERR_RANGE, "one-point grid refused");
+    in[0] = -1;
+    CHECK(xs_aug_render(&o, &g, &ok, 1, 0, y, NULL, &err) == XS_ERR_INVALID, "negative intensity refused");
+    in[0] = 1;
+    o.fwhm_min = 0.3;
+    CHECK(xs_aug_render(&o, &g, &ok, 1, 0, y, NULL, &err) == XS_ERR_RANGE, "fwhm_min > fwhm_max refused");
+    CHECK(strstr(err.message, "fwhm") != NULL, "message names the field: %s", err.message);
+    xs_aug_options_default(&o);
+    o.background_prob = 1.5;
+    CHECK(xs_aug_options_check(&o, NULL) == XS_ERR_RANGE, "probability 1.5 refused");
+    xs_aug_options_default(&o);
+    CHECK(xs_aug_render_batch(&o, &g, NULL, 0, 1, NULL, 2, NULL, &err) == XS_OK, "empty batch is fine");
+    CHECK(xs_aug_render(NULL, &g, &ok, 1, 0, y, NULL, NULL) == XS_OK, "default options with NULL");
+}
+
+int main(void)
+{
+    test_draw_statistics();
+    test_background_render();
+    test_render_peaks();
+    test_augmented();
+    test_determinism();
+    test_errors();
+    return xs_test_finish();
+}
