@@ -53,9 +53,9 @@ int xs_cmd_info(int argc, char **argv)
             printf("  cell           a=%.5f b=%.5f c=%.5f alpha=%.4f beta=%.4f gamma=%.4f  V=%.3f A^3\n", p[0], p[1], p[2],
                    p[3], p[4], p[5], xs_structure_volume(s));
             int declared = xs_structure_declared_number(s);
-            if (declared || xs_structure_declared_hm(s)[0])
-                printf("  declared       %s (No. %d)\n", xs_structure_declared_hm(s)[0] ? xs_structure_declared_hm(s) : "?",
-                       declared);
+            const char *hm = xs_structure_declared_hm(s), *hall = xs_structure_declared_hall(s);
+            if (declared || hm[0] || hall[0])
+                printf("  declared       %s%s (No. %d)\n", hm[0] ? hm : hall[0] ? "Hall " : "?", hm[0] ? "" : hall, declared);
             else
                 printf("  declared       (none)\n");
             xs_spacegroup sg;

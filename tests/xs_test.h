@@ -58,7 +58,7 @@ static inline const char *xs_test_unpack(const char *rel, char *dir, size_t size
     snprintf(stamp, sizeof stamp, "%s/.unpacked", dir);
     struct stat st;
     if (stat(stamp, &st) == 0) return dir;
-    char cmd[4096];
+    char cmd[6000];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && tar -xzf '%s' -C '%s' && touch '%s'", dir, tarball, dir, stamp);
     if (system(cmd) != 0) {
         fprintf(stderr, "cannot unpack %s into %s\n", tarball, dir);

@@ -1,11 +1,1022 @@
-/* Temporary: replaced by the libcif reader within this session. */
-#include <stdlib.h>
+/* CIF reading through libcif (the CIF API), driven through its handler callbacks: each block's items and
+ * loops are collected as text as the parser reports them, and the structure is built when the block ends.
+ * (A NULL target CIF would be faster, but libcif 0.4.2 then reports no items outside loops: no cell.) */
 #include "xrdsym/xs_cif.h"
-xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err) {
-    *structures = NULL; *n = 0;
-    return xs_error_set(err, XS_ERR_UNSUPPORTED, path, 0, 0, "CIF reading is not built yet");
+#include "xrdsym/xs_symmetry.h"
+#include "symmetry/symbols.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cif.h>
+#include <cif_error.h>
+
+/* ---- collected text of one block ---- */
+
+typedef struct {
+    char *name;  /* lower case */
+    char *value; /* "?" unknown, "." not applicable */
+    int line;
+} cif_item;
+
+typedef struct {
+    size_t n_names, cap_names;
+    char **names;
+    size_t n_values, cap_values; /* row-major: value (row, col) at row * n_names + col */
+    char **values;
+    int *lines;
+    int line;
+} cif_loop;
+
+typedef struct {
+    const char *path;
+    char code[128];
+    int block_line;
+    size_t n_items, cap_items;
+    cif_item *items;
+    size_t n_loops, cap_loops;
+    cif_loop *loops;
+    cif_loop *open_loop; /* set between loop start and end */
+    size_t line;         /* current line, followed through the whitespace the parser reports */
+    size_t dataname_line;
+    int depth;           /* 0 outside blocks, 1 in a block, 2+ in save frames */
+    /* results */
+    xs_structure **list;
+    size_t n_list, cap_list;
+    int structure_blocks; /* blocks with atom sites */
+    xs_error first_error; /* first block that failed to build */
+    int have_error;
+    xs_error parse_error; /* first syntax error that damages data */
+    int have_parse_error;
+    int nomem;
+} cif_reader;
+
+static char *dup_text(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
 }
-void xs_structure_list_free(xs_structure **list, size_t n) {
+
+/* UTF-16 to ASCII: the items read here are numbers, symbols and element names; the one non-ASCII character
+ * that matters is the minus sign U+2212, seen in H-M symbols and coordinates. */
+static char *ascii_of(const UChar *u, int lower)
+{
+    size_t n = 0;
+    if (u)
+        while (u[n]) n++;
+    char *s = malloc(n + 1);
+    if (!s) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        UChar c = u[i];
+        char a = c < 128 ? (char)c : (c == 0x2212 || c == 0x2013) ? '-' : '~';
+        s[i] = lower ? (char)tolower((unsigned char)a) : a;
+    }
+    s[n] = 0;
+    return s;
+}
+
+static char *value_text(cif_value_tp *value)
+{
+    if (!value) return dup_text("?");
+    cif_kind_tp kind = cif_value_kind(value);
+    if (kind == CIF_UNK_KIND) return dup_text("?");
+    if (kind == CIF_NA_KIND) return dup_text(".");
+    if (kind == CIF_LIST_KIND || kind == CIF_TABLE_KIND) return dup_text("?");
+    UChar *text = NULL;
+    if (cif_value_get_text(value, &text) != CIF_OK || !text) {
+        free(text);
+        return dup_text("?");
+    }
+    char *s = ascii_of(text, 0);
+    free(text);
+    return s;
+}
+
+static void block_clear(cif_reader *r)
+{
+    for (size_t i = 0; i < r->n_items; i++) {
+        free(r->items[i].name);
+        free(r->items[i].value);
+    }
+    for (size_t i = 0; i < r->n_loops; i++) {
+        cif_loop *l = &r->loops[i];
+        for (size_t k = 0; k < l->n_names; k++) free(l->names[k]);
+        for (size_t k = 0; k < l->n_values; k++) free(l->values[k]);
+        free(l->names);
+        free(l->values);
+        free(l->lines);
+    }
+    r->n_items = 0;
+    r->n_loops = 0;
+    r->open_loop = NULL;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 1;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need) c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q) return 0;
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
+/* ---- lookups in a block ---- */
+
+static const cif_item *find_item(const cif_reader *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_items; i++)
+        if (!strcmp(r->items[i].name, name)) return &r->items[i];
+    return NULL;
+}
+
+static const cif_loop *find_loop(const cif_reader *r, const char *name, int *col)
+{
+    for (size_t i = 0; i < r->n_loops; i++)
+        for (size_t k = 0; k < r->loops[i].n_names; k++)
+            if (!strcmp(r->loops[i].names[k], name)) {
+                *col = (int)k;
+                return &r->loops[i];
+            }
+    return NULL;
+}
+
+static int loop_col(const cif_loop *l, const char *name)
+{
+    for (size_t k = 0; k < l->n_names; k++)
+        if (!strcmp(l->names[k], name)) return (int)k;
+    return -1;
+}
+
+static size_t loop_rows(const cif_loop *l) { return l->n_names ? l->n_values / l->n_names : 0; }
+
+static const char *loop_value(const cif_loop *l, size_t row, int col)
+{
+    if (col < 0) return NULL;
+    return l->values[row * l->n_names + (size_t)col];
+}
+
+static int loop_line(const cif_loop *l, size_t row, int col)
+{
+    return l->lines[row * l->n_names + (size_t)(col < 0 ? 0 : col)];
+}
+
+static int is_missing(const char *v) { return !v || !strcmp(v, "?") || !strcmp(v, "."); }
+
+/* A CIF number: "5.431", "5.431(2)", "-.5", "1e-3"; the uncertainty in parentheses is dropped. */
+static int parse_number(const char *text, double *out)
+{
+    if (is_missing(text)) return 0;
+    char buf[64];
+    size_t n = 0;
+    for (const char *p = text; *p && n + 1 < sizeof buf; p++) {
+        if (*p == '(') break;
+        buf[n++] = *p;
+    }
+    buf[n] = 0;
+    char *end;
+    double v = strtod(buf, &end);
+    if (end == buf) return 0;
+    while (*end == ' ') end++;
+    if (*end) return 0;
+    if (!isfinite(v)) return 0;
+    *out = v;
+    return 1;
+}
+
+/* ---- symmetry operations "x,-y+1/2,z" ---- */
+
+static int parse_fraction(const char **pp, double *v)
+{
+    const char *p = *pp;
+    char *end;
+    double num = strtod(p, &end);
+    if (end == p) return 0;
+    p = end;
+    while (*p == ' ') p++;
+    if (*p == '/') {
+        p++;
+        while (*p == ' ') p++;
+        double den = strtod(p, &end);
+        if (end == p || den == 0) return 0;
+        num /= den;
+        p = end;
+    }
+    *pp = p;
+    *v = num;
+    return 1;
+}
+
+/* One row of an operation: a sum of terms +-x, +-y, +-z (optionally with integer factors "2x") and
+ * +-constants. Returns 0 on any other text. */
+static int parse_op_row(const char *s, const char *end, int rot[3], double *trans)
+{
+    rot[0] = rot[1] = rot[2] = 0;
+    *trans = 0;
+    const char *p = s;
+    int terms = 0;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t')) p++;
+        if (p >= end) break;
+        int sign = 1;
+        if (*p == '+' || *p == '-') {
+            if (*p == '-') sign = -1;
+            p++;
+            while (p < end && *p == ' ') p++;
+        } else if (terms > 0) {
+            return 0;
+        }
+        if (p >= end) return 0;
+        char c = (char)tolower((unsigned char)*p);
+        if (c == 'x' || c == 'y' || c == 'z') {
+            rot[c - 'x'] += sign;
+            p++;
+        } else if (isdigit((unsigned char)c) || c == '.') {
+            double v;
+            const char *q = p;
+            if (!parse_fraction(&q, &v) || q > end) return 0;
+            p = q;
+            while (p < end && *p == ' ') p++;
+            char d = p < end ? (char)tolower((unsigned char)*p) : 0;
+            if (d == 'x' || d == 'y' || d == 'z') { /* "2x" */
+                if (v != floor(v)) return 0;
+                rot[d - 'x'] += sign * (int)v;
+                p++;
+            } else if (d == '*' && p + 1 < end) {
+                char e = (char)tolower((unsigned char)p[1]);
+                if ((e != 'x' && e != 'y' && e != 'z') || v != floor(v)) return 0;
+                rot[e - 'x'] += sign * (int)v;
+                p += 2;
+            } else {
+                *trans += sign * v;
+            }
+        } else {
+            return 0;
+        }
+        terms++;
+    }
+    return terms > 0;
+}
+
+static int parse_operation(const char *text, int rot[3][3], double trans[3])
+{
+    const char *p = text;
+    while (*p == ' ' || *p == '\'' || *p == '"') p++;
+    const char *stop = p + strlen(p);
+    while (stop > p && (stop[-1] == ' ' || stop[-1] == '\'' || stop[-1] == '"')) stop--;
+    for (int r = 0; r < 3; r++) {
+        const char *comma = p;
+        while (comma < stop && *comma != ',') comma++;
+        if (r < 2 && comma >= stop) return 0;
+        if (r == 2 && comma != stop) return 0;
+        if (!parse_op_row(p, comma, rot[r], &trans[r])) return 0;
+        trans[r] -= floor(trans[r]);
+        p = comma + 1;
+    }
+    return 1;
+}
+
+/* ---- building a structure from the block ---- */
+
+typedef struct {
+    int n, cap;
+    int (*rot)[3][3];
+    double (*trans)[3];
+} op_list;
+
+static int op_add(op_list *ops, const int rot[3][3], const double trans[3])
+{
+    if (ops->n == ops->cap) {
+        int cap = ops->cap ? ops->cap * 2 : 64;
+        void *a = realloc(ops->rot, (size_t)cap * sizeof *ops->rot);
+        if (!a) return 0;
+        ops->rot = a;
+        void *b = realloc(ops->trans, (size_t)cap * sizeof *ops->trans);
+        if (!b) return 0;
+        ops->trans = b;
+        ops->cap = cap;
+    }
+    memcpy(ops->rot[ops->n], rot, sizeof ops->rot[0]);
+    memcpy(ops->trans[ops->n], trans, sizeof ops->trans[0]);
+    ops->n++;
+    return 1;
+}
+
+static const char *const symop_names[] = {"_space_group_symop_operation_xyz", "_symmetry_equiv_pos_as_xyz",
+                                          "_space_group_symop.operation_xyz", "_symmetry_equiv.pos_as_xyz"};
+static const char *const hall_names[] = {"_space_group_name_hall", "_symmetry_space_group_name_hall",
+                                         "_space_group.name_hall"};
+static const char *const hm_names[] = {"_space_group_name_h-m_alt", "_symmetry_space_group_name_h-m",
+                                       "_space_group.name_h-m_alt", "_space_group_name_h-m_ref",
+                                       "_space_group_name_h-m_full"};
+static const char *const number_names[] = {"_space_group_it_number", "_symmetry_int_tables_number",
+                                           "_space_group.it_number"};
+
+static const cif_item *find_item_any(const cif_reader *r, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const cif_item *it = find_item(r, names[i]);
+        if (it && !is_missing(it->value)) return it;
+    }
+    return NULL;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Operations listed in the block: 1 found (ops filled), 0 none listed, -1 error (err set). */
+static int listed_operations(const cif_reader *r, op_list *ops, xs_error *err)
+{
+    for (size_t i = 0; i < COUNT(symop_names); i++) {
+        int col;
+        const cif_loop *l = find_loop(r, symop_names[i], &col);
+        if (l) {
+            for (size_t row = 0; row < loop_rows(l); row++) {
+                const char *v = loop_value(l, row, col);
+                int rot[3][3];
+                double tr[3];
+                if (is_missing(v)) continue;
+                if (!parse_operation(v, rot, tr)) {
+                    xs_error_set(err, XS_ERR_PARSE, r->path, loop_line(l, row, col), 0,
+                                 "block '%s': symmetry operation '%s' cannot be read", r->code, v);
+                    return -1;
+                }
+                if (!op_add(ops, rot, tr)) {
+                    xs_error_set(err, XS_ERR_NOMEM, r->path, 0, 0, "out of memory");
+                    return -1;
+                }
+            }
+            if (ops->n) return 1;
+        }
+        const cif_item *it = find_item(r, symop_names[i]);
+        if (it && !is_missing(it->value)) {
+            int rot[3][3];
+            double tr[3];
+            if (!parse_operation(it->value, rot, tr)) {
+                xs_error_set(err, XS_ERR_PARSE, r->path, it->line, 0,
+                             "block '%s': symmetry operation '%s' cannot be read", r->code, it->value);
+                return -1;
+            }
+            op_add(ops, rot, tr);
+            return ops->n ? 1 : -1;
+        }
+    }
+    return 0;
+}
+
+/* The Hall number a rhombohedral-axes setting has its Hall symbol written with "3*" (spglib's database). */
+static int hall_is_rhombohedral_axes(int hall)
+{
+    xs_spacegroup sg;
+    if (xs_sym_from_hall(hall, &sg, NULL) != XS_OK) return 0;
+    return strstr(sg.hall_symbol, "3*") != NULL;
+}
+
+static size_t expanded_count(const xs_structure *asym, int hall)
+{
+    int rot[192][3][3];
+    double tr[192][3];
+    int n = xs_sym_operations(hall, rot, tr, 192);
+    xs_structure *full = NULL;
+    if (n <= 0 || xs_structure_expand(asym, (size_t)n, (const int (*)[3][3])rot, (const double (*)[3])tr,
+                                      XS_CIF_MERGE_TOL, &full, NULL) != XS_OK)
+        return (size_t)-1;
+    size_t count = xs_structure_num_sites(full);
+    xs_structure_free(full);
+    return count;
+}
+
+/* Hall number from the symbols of the block when it lists no operations: 0 = no symmetry information,
+ * -1 = error (err set). Among settings the symbol leaves open, the one under which the atoms expand to the
+ * fewest sites. */
+static int hall_from_symbols(const cif_reader *r, const xs_structure *asym, int rhombohedral_cell, xs_error *err)
+{
+    const cif_item *it = find_item_any(r, hall_names, COUNT(hall_names));
+    if (it) {
+        int hall = xs_sym_hall_from_symbol(it->value);
+        if (hall > 0) return hall;
+    }
+    const cif_item *hm = find_item_any(r, hm_names, COUNT(hm_names));
+    if (hm) {
+        int cand[16];
+        int n = xs_sym_hall_alternatives(hm->value, cand, 16);
+        if (n > 16) n = 16;
+        int best = 0;
+        size_t best_count = (size_t)-1;
+        for (int i = 0; i < n; i++) {
+            int rh = hall_is_rhombohedral_axes(cand[i]);
+            if (rh != rhombohedral_cell) {
+                /* R groups come in both axes; other groups have no "3*" setting at all. */
+                int other_axes_exists = 0;
+                for (int j = 0; j < n; j++) other_axes_exists |= hall_is_rhombohedral_axes(cand[j]) == rhombohedral_cell;
+                if (other_axes_exists) continue;
+            }
+            size_t c = n == 1 ? 0 : expanded_count(asym, cand[i]);
+            if (c < best_count) {
+                best_count = c;
+                best = cand[i];
+            }
+        }
+        if (best) return best;
+        if (!it) {
+            xs_error_set(err, XS_ERR_SYMMETRY, r->path, hm->line, 0,
+                         "block '%s': space-group symbol '%s' is not known", r->code, hm->value);
+            return -1;
+        }
+    }
+    if (it) {
+        xs_error_set(err, XS_ERR_SYMMETRY, r->path, it->line, 0, "block '%s': Hall symbol '%s' is not known",
+                     r->code, it->value);
+        return -1;
+    }
+    const cif_item *num = find_item_any(r, number_names, COUNT(number_names));
+    if (num) {
+        double v;
+        if (!parse_number(num->value, &v) || v != floor(v) || v < 1 || v > 230) {
+            xs_error_set(err, XS_ERR_SYMMETRY, r->path, num->line, 0,
+                         "block '%s': space-group number '%s' is not 1..230", r->code, num->value);
+            return -1;
+        }
+        int number = (int)v;
+        int hall = xs_sym_default_hall(number);
+        if (number >= 146 && number <= 167 && rhombohedral_cell) {
+            int cand[4];
+            int n = xs_sym_hall_alternatives(xs_sym_symbol(number), cand, 4);
+            for (int i = 0; i < n && i < 4; i++)
+                if (hall_is_rhombohedral_axes(cand[i])) hall = cand[i];
+        }
+        return hall;
+    }
+    return 0;
+}
+
+static int is_dummy_symbol(const char *s)
+{
+    static const char *const dummies[] = {"q", "du", "dum", "lp", "cg", "cnt", "cen", "x"};
+    char low[8];
+    size_t n = 0;
+    while (s[n] && isalpha((unsigned char)s[n]) && n + 1 < sizeof low) {
+        low[n] = (char)tolower((unsigned char)s[n]);
+        n++;
+    }
+    low[n] = 0;
+    for (size_t i = 0; i < COUNT(dummies); i++)
+        if (!strcmp(low, dummies[i])) return 1;
+    return 0;
+}
+
+/* Equivalent isotropic B (A^2) of an anisotropic U (or B) tensor: Ueq = 1/3 sum_ij U^ij a*_i a*_j a_i.a_j. */
+static double b_equivalent(const double lattice[3][3], const double u[6], int is_b)
+{
+    double g[3][3], recip_len[3];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            g[i][j] = lattice[i][0] * lattice[j][0] + lattice[i][1] * lattice[j][1] + lattice[i][2] * lattice[j][2];
+    /* reciprocal lengths from the inverse metric */
+    double det = g[0][0] * (g[1][1] * g[2][2] - g[1][2] * g[2][1]) - g[0][1] * (g[1][0] * g[2][2] - g[1][2] * g[2][0]) +
+                 g[0][2] * (g[1][0] * g[2][1] - g[1][1] * g[2][0]);
+    double inv00 = (g[1][1] * g[2][2] - g[1][2] * g[2][1]) / det;
+    double inv11 = (g[0][0] * g[2][2] - g[0][2] * g[2][0]) / det;
+    double inv22 = (g[0][0] * g[1][1] - g[0][1] * g[1][0]) / det;
+    recip_len[0] = sqrt(inv00);
+    recip_len[1] = sqrt(inv11);
+    recip_len[2] = sqrt(inv22);
+    const double U[3][3] = {{u[0], u[3], u[4]}, {u[3], u[1], u[5]}, {u[4], u[5], u[2]}};
+    double sum = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) sum += U[i][j] * recip_len[i] * recip_len[j] * g[i][j];
+    double ueq = sum / 3;
+    return is_b ? ueq : 8 * M_PI * M_PI * ueq;
+}
+
+/* Anisotropic tensor of a site from the _atom_site_aniso_ loop, by label: 1 U, 2 B, 0 none. */
+static int aniso_of(const cif_reader *r, const char *label, double u[6])
+{
+    static const char *const u_names[6] = {"_atom_site_aniso_u_11", "_atom_site_aniso_u_22", "_atom_site_aniso_u_33",
+                                           "_atom_site_aniso_u_12", "_atom_site_aniso_u_13", "_atom_site_aniso_u_23"};
+    static const char *const b_names[6] = {"_atom_site_aniso_b_11", "_atom_site_aniso_b_22", "_atom_site_aniso_b_33",
+                                           "_atom_site_aniso_b_12", "_atom_site_aniso_b_13", "_atom_site_aniso_b_23"};
+    if (!label) return 0;
+    for (int kind = 1; kind <= 2; kind++) {
+        const char *const *names = kind == 1 ? u_names : b_names;
+        int c0;
+        const cif_loop *l = find_loop(r, names[0], &c0);
+        if (!l) continue;
+        int lc = loop_col(l, "_atom_site_aniso_label");
+        if (lc < 0) continue;
+        int cols[6];
+        for (int k = 0; k < 6; k++) cols[k] = loop_col(l, names[k]);
+        for (size_t row = 0; row < loop_rows(l); row++) {
+            if (strcmp(loop_value(l, row, lc), label)) continue;
+            for (int k = 0; k < 6; k++) {
+                u[k] = 0;
+                if (cols[k] >= 0 && !parse_number(loop_value(l, row, cols[k]), &u[k]) && k < 3) return 0;
+            }
+            return kind;
+        }
+    }
+    return 0;
+}
+
+static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
+{
+    *out = NULL;
+    int cx;
+    const cif_loop *atoms = find_loop(r, "_atom_site_fract_x", &cx);
+    /* cell */
+    static const char *const cell_names[6] = {"_cell_length_a", "_cell_length_b", "_cell_length_c",
+                                              "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"};
+    double cell[6];
+    int have_angle[3] = {0, 0, 0};
+    for (int i = 0; i < 6; i++) {
+        const cif_item *it = find_item(r, cell_names[i]);
+        if (!it) {
+            char alt[64]; /* DDLm names: _cell.length_a */
+            snprintf(alt, sizeof alt, "_cell.%s", cell_names[i] + 6);
+            it = find_item(r, alt);
+        }
+        if (it && !is_missing(it->value) && !parse_number(it->value, &cell[i]))
+            return xs_error_set(err, XS_ERR_PARSE, r->path, it->line, 0, "block '%s': %s '%s' is not a number",
+                                r->code, cell_names[i], it->value);
+        if (!it || is_missing(it->value)) {
+            if (i < 3)
+                return xs_error_set(err, XS_ERR_INVALID, r->path, it ? it->line : r->block_line, 0,
+                                    "block '%s': cell length %s is %s", r->code, cell_names[i],
+                                    it ? "unknown" : "missing");
+            cell[i] = 90;
+        } else if (i >= 3) {
+            have_angle[i - 3] = 1;
+        }
+    }
+    double lattice[3][3];
+    xs_error cell_err = {0};
+    if (xs_lattice_from_parameters(cell[0], cell[1], cell[2], cell[3], cell[4], cell[5], lattice, &cell_err) != XS_OK)
+        return xs_error_set(err, XS_ERR_INVALID, r->path, r->block_line, 0, "block '%s': %s", r->code,
+                            cell_err.message);
+    int rhombohedral_cell = fabs(cell[0] - cell[1]) < 1e-3 * cell[0] && fabs(cell[0] - cell[2]) < 1e-3 * cell[0] &&
+                            fabs(cell[3] - cell[4]) < 1e-3 && fabs(cell[3] - cell[5]) < 1e-3 && fabs(cell[3] - 90) > 0.5;
+
+    /* atoms */
+    int c_label = loop_col(atoms, "_atom_site_label"), c_type = loop_col(atoms, "_atom_site_type_symbol");
+    int c_y = loop_col(atoms, "_atom_site_fract_y"), c_z = loop_col(atoms, "_atom_site_fract_z");
+    int c_occ = loop_col(atoms, "_atom_site_occupancy"), c_flag = loop_col(atoms, "_atom_site_calc_flag");
+    int c_b = loop_col(atoms, "_atom_site_b_iso_or_equiv"), c_u = loop_col(atoms, "_atom_site_u_iso_or_equiv");
+    if (c_y < 0 || c_z < 0)
+        return xs_error_set(err, XS_ERR_INVALID, r->path, atoms->line, 0,
+                            "block '%s': the atom-site loop lacks _atom_site_fract_y or _z", r->code);
+    size_t rows = loop_rows(atoms);
+    xs_site *sites = calloc(rows ? rows : 1, sizeof *sites);
+    if (!sites) return xs_error_set(err, XS_ERR_NOMEM, r->path, 0, 0, "out of memory");
+    size_t n = 0;
+    xs_status st = XS_OK;
+    for (size_t row = 0; row < rows && st == XS_OK; row++) {
+        int line = loop_line(atoms, row, cx);
+        const char *label = loop_value(atoms, row, c_label);
+        const char *type = loop_value(atoms, row, c_type);
+        const char *flag = loop_value(atoms, row, c_flag);
+        if (flag && (!strcmp(flag, "dum") || !strcmp(flag, "DUM"))) continue;
+        const char *elem = !is_missing(type) ? type : !is_missing(label) ? label : NULL;
+        if (!elem) {
+            st = xs_error_set(err, XS_ERR_INVALID, r->path, line, 0, "block '%s': atom site %zu has neither type symbol nor label",
+                              r->code, row + 1);
+            break;
+        }
+        if (is_dummy_symbol(elem)) continue;
+        xs_site *s = &sites[n];
+        xs_error e = {0};
+        if (xs_element_parse(elem, &s->z, &s->charge, &e) != XS_OK) {
+            /* A type symbol like "Ow" or "O.w" that names no element: the label may. */
+            if (elem == type && !is_missing(label) && xs_element_parse(label, &s->z, &s->charge, NULL) == XS_OK) {
+                s->charge = 0;
+            } else {
+                st = xs_error_set(err, XS_ERR_INVALID, r->path, line, 0, "block '%s': atom site '%s': %s", r->code,
+                                  label ? label : "?", e.message);
+                break;
+            }
+        }
+        if (s->z == 1 && (elem[0] == 'D' || elem[0] == 'd') && !isalpha((unsigned char)elem[1])) s->z = 1; /* deuterium */
+        const char *xyz[3] = {loop_value(atoms, row, cx), loop_value(atoms, row, c_y), loop_value(atoms, row, c_z)};
+        int bad = -1;
+        for (int k = 0; k < 3; k++)
+            if (!parse_number(xyz[k], &s->frac[k])) bad = k;
+        if (bad >= 0) {
+            st = xs_error_set(err, is_missing(xyz[bad]) ? XS_ERR_INVALID : XS_ERR_PARSE, r->path, line, 0,
+                              "block '%s': atom site '%s': fractional %c '%s' is not a number", r->code,
+                              label ? label : "?", 'x' + bad, xyz[bad]);
+            break;
+        }
+        s->occupancy = 1;
+        const char *occ = loop_value(atoms, row, c_occ);
+        if (!is_missing(occ) && !parse_number(occ, &s->occupancy)) {
+            st = xs_error_set(err, XS_ERR_PARSE, r->path, line, 0, "block '%s': atom site '%s': occupancy '%s' is not a number",
+                              r->code, label ? label : "?", occ);
+            break;
+        }
+        if (s->occupancy <= 0) continue;
+        double v;
+        const char *b = loop_value(atoms, row, c_b), *u = loop_value(atoms, row, c_u);
+        double aniso[6];
+        int ak;
+        if (parse_number(b, &v))
+            s->b_iso = v;
+        else if (parse_number(u, &v))
+            s->b_iso = 8 * M_PI * M_PI * v;
+        else if ((ak = aniso_of(r, label, aniso)) != 0)
+            s->b_iso = b_equivalent(lattice, aniso, ak == 2);
+        if (!(s->b_iso >= 0 && s->b_iso <= 100)) s->b_iso = s->b_iso < 0 ? 0 : s->b_iso; /* validated below */
+        if (label) snprintf(s->label, sizeof s->label, "%s", label);
+        n++;
+    }
+    if (st == XS_OK && n == 0)
+        st = xs_error_set(err, XS_ERR_INVALID, r->path, atoms->line, 0, "block '%s': no atoms (all sites are dummies or empty)",
+                          r->code);
+    xs_structure *asym = NULL;
+    if (st == XS_OK) {
+        xs_error e = {0};
+        st = xs_structure_create(lattice, n, sites, &asym, &e);
+        if (st != XS_OK) xs_error_set(err, st, r->path, atoms->line, 0, "block '%s': %s", r->code, e.message);
+    }
+    free(sites);
+    if (st != XS_OK) return st;
+
+    /* symmetry */
+    op_list ops = {0};
+    int listed = listed_operations(r, &ops, err);
+    int hall = 0;
+    if (listed == 0) {
+        hall = hall_from_symbols(r, asym, rhombohedral_cell, err);
+        if (hall > 0) {
+            int rot[192][3][3];
+            double tr[192][3];
+            int k = xs_sym_operations(hall, rot, tr, 192);
+            for (int i = 0; i < k; i++) op_add(&ops, rot[i], tr[i]);
+        } else if (hall == 0) {
+            int rot[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+            double tr[3] = {0, 0, 0};
+            op_add(&ops, rot, tr); /* no symmetry information: P1 */
+        }
+    }
+    if (listed < 0 || hall < 0) {
+        free(ops.rot);
+        free(ops.trans);
+        xs_structure_free(asym);
+        return err ? err->code : XS_ERR_PARSE;
+    }
+    /* A missing angle is only safe to assume 90 where the symmetry forces it. */
+    for (int i = 0; i < 3; i++) {
+        if (have_angle[i]) continue;
+        int declared = 0;
+        if (hall > 0) {
+            xs_spacegroup sg;
+            if (xs_sym_from_hall(hall, &sg, NULL) == XS_OK) declared = sg.number;
+        }
+        xs_crystal_system cs = declared ? xs_sym_crystal_system(declared) : XS_TRICLINIC;
+        int forced = cs == XS_ORTHORHOMBIC || cs == XS_TETRAGONAL || cs == XS_CUBIC;
+        if (!declared) {
+            /* operations listed: 90 is forced when they map every axis onto +-an axis and the count is > 4 */
+            forced = ops.n >= 4;
+            for (int o = 0; o < ops.n && forced; o++)
+                for (int a = 0; a < 3; a++) {
+                    int nz = 0;
+                    for (int b = 0; b < 3; b++) nz += ops.rot[o][a][b] != 0;
+                    if (nz != 1) forced = 0;
+                }
+        }
+        if (!forced) {
+            free(ops.rot);
+            free(ops.trans);
+            xs_structure_free(asym);
+            return xs_error_set(err, XS_ERR_INVALID, r->path, r->block_line, 0,
+                                "block '%s': cell angle %s is missing and the symmetry does not fix it", r->code,
+                                cell_names[3 + i]);
+        }
+    }
+    xs_error e = {0};
+    st = xs_structure_expand(asym, (size_t)ops.n, (const int (*)[3][3])ops.rot, (const double (*)[3])ops.trans,
+                             XS_CIF_MERGE_TOL, out, &e);
+    free(ops.rot);
+    free(ops.trans);
+    xs_structure_free(asym);
+    if (st != XS_OK) return xs_error_set(err, st, r->path, atoms->line, 0, "block '%s': %s", r->code, e.message);
+
+    /* declared group as written */
+    const cif_item *num = find_item_any(r, number_names, COUNT(number_names));
+    const cif_item *hm = find_item_any(r, hm_names, COUNT(hm_names));
+    const cif_item *hs = find_item_any(r, hall_names, COUNT(hall_names));
+    double v = 0;
+    int number = num && parse_number(num->value, &v) && v >= 1 && v <= 230 && v == floor(v) ? (int)v : 0;
+    if (!number && hall > 0) {
+        xs_spacegroup sg;
+        if (xs_sym_from_hall(hall, &sg, NULL) == XS_OK) number = sg.number;
+    }
+    if (!number && hm) {
+        int h = xs_sym_hall_from_symbol(hm->value);
+        xs_spacegroup sg;
+        if (h > 0 && xs_sym_from_hall(h, &sg, NULL) == XS_OK) number = sg.number;
+    }
+    xs_structure_set_declared_group(*out, number, hm ? hm->value : NULL, hs ? hs->value : NULL);
+    xs_structure_set_name(*out, r->code, r->path);
+    return XS_OK;
+}
+
+static void finish_block(cif_reader *r)
+{
+    int c;
+    if (find_loop(r, "_atom_site_fract_x", &c)) {
+        r->structure_blocks++;
+        xs_structure *s = NULL;
+        xs_error e = {0};
+        if (build_block(r, &s, &e) == XS_OK) {
+            if (grow((void **)&r->list, &r->cap_list, r->n_list + 1, sizeof *r->list))
+                r->list[r->n_list++] = s;
+            else {
+                xs_structure_free(s);
+                r->nomem = 1;
+            }
+        } else if (!r->have_error) {
+            r->first_error = e;
+            r->have_error = 1;
+        }
+    }
+    block_clear(r);
+}
+
+/* ---- libcif callbacks ---- */
+
+static int on_block_start(cif_container_tp *block, void *ctx)
+{
+    cif_reader *r = ctx;
+    block_clear(r);
+    r->depth = 1;
+    r->block_line = (int)r->line;
+    UChar *code = NULL;
+    r->code[0] = 0;
+    if (cif_container_get_code(block, &code) == CIF_OK && code) {
+        char *text = ascii_of(code, 0);
+        if (text) snprintf(r->code, sizeof r->code, "%s", text);
+        free(text);
+    }
+    free(code);
+    return CIF_TRAVERSE_CONTINUE;
+}
+
+static int on_block_end(cif_container_tp *block, void *ctx)
+{
+    cif_reader *r = ctx;
+    finish_block(r);
+    r->depth = 0;
+    return CIF_TRAVERSE_CONTINUE;
+}
+
+/* Save frames (dictionaries, some multi-phase files) are read as the block's own items would be: a frame's
+ * items are collected separately and a frame with atom sites becomes a structure of its own. Frames nest
+ * rarely; the items of the enclosing block are not restored after a frame (they are not structures). */
+static int on_frame_start(cif_container_tp *frame, void *ctx)
+{
+    cif_reader *r = ctx;
+    int c;
+    if (find_loop(r, "_atom_site_fract_x", &c)) finish_block(r);
+    block_clear(r);
+    r->depth++;
+    return CIF_TRAVERSE_CONTINUE;
+}
+
+static int on_frame_end(cif_container_tp *frame, void *ctx)
+{
+    cif_reader *r = ctx;
+    finish_block(r);
+    r->depth--;
+    return CIF_TRAVERSE_CONTINUE;
+}
+
+static int on_loop_start(cif_loop_tp *loop, void *ctx)
+{
+    cif_reader *r = ctx;
+    if (!grow((void **)&r->loops, &r->cap_loops, r->n_loops + 1, sizeof *r->loops)) {
+        r->nomem = 1;
+        return CIF_TRAVERSE_END;
+    }
+    r->open_loop = &r->loops[r->n_loops++];
+    memset(r->open_loop, 0, sizeof *r->open_loop);
+    r->open_loop->line = (int)r->line;
+    return CIF_TRAVERSE_CONTINUE;
+}
+
+static int on_packet_end(cif_packet_tp *packet, void *ctx)
+{
+    (void)packet;
+    (void)ctx;
+    return CIF_TRAVERSE_SKIP_CURRENT; /* the values are copied already: libcif need not record the packet */
+}
+
+static int on_loop_end(cif_loop_tp *loop, void *ctx)
+{
+    cif_reader *r = ctx;
+    r->open_loop = NULL;
+    return CIF_TRAVERSE_CONTINUE;
+}
+
+static int on_item(UChar *name, cif_value_tp *value, void *ctx)
+{
+    cif_reader *r = ctx;
+    if (r->depth == 0) return CIF_TRAVERSE_CONTINUE;
+    char *v = value_text(value);
+    if (!v) {
+        r->nomem = 1;
+        return CIF_TRAVERSE_END;
+    }
+    cif_loop *l = r->open_loop;
+    if (l) {
+        /* The first packet introduces the names (a NULL name is a duplicate enrolled in the loop). */
+        char *nm = name ? ascii_of(name, 1) : dup_text("");
+        if (!nm) {
+            free(v);
+            r->nomem = 1;
+            return CIF_TRAVERSE_END;
+        }
+        /* Names are enrolled while the first packet is read: until a name repeats. */
+        int repeat = 0;
+        for (size_t k = 0; k < l->n_names && nm[0]; k++)
+            if (!strcmp(l->names[k], nm)) repeat = 1;
+        if (!repeat && l->n_values == l->n_names) {
+            if (!grow((void **)&l->names, &l->cap_names, l->n_names + 1, sizeof *l->names)) {
+                free(v);
+                free(nm);
+                r->nomem = 1;
+                return CIF_TRAVERSE_END;
+            }
+            l->names[l->n_names++] = nm;
+        } else {
+            free(nm);
+        }
+        size_t cap_before = l->cap_values;
+        if (!grow((void **)&l->values, &l->cap_values, l->n_values + 1, sizeof *l->values)) {
+            free(v);
+            r->nomem = 1;
+            return CIF_TRAVERSE_END;
+        }
+        if (l->cap_values != cap_before || !l->lines) {
+            int *lines = realloc(l->lines, l->cap_values * sizeof *l->lines);
+            if (!lines) {
+                free(v);
+                r->nomem = 1;
+                return CIF_TRAVERSE_END;
+            }
+            l->lines = lines;
+        }
+        l->values[l->n_values] = v;
+        l->lines[l->n_values] = (int)r->line;
+        l->n_values++;
+        return CIF_TRAVERSE_SKIP_CURRENT;
+    }
+    if (!name) {
+        free(v);
+        return CIF_TRAVERSE_CONTINUE;
+    }
+    char *nm = ascii_of(name, 1);
+    if (!nm || !grow((void **)&r->items, &r->cap_items, r->n_items + 1, sizeof *r->items)) {
+        free(v);
+        free(nm);
+        r->nomem = 1;
+        return CIF_TRAVERSE_END;
+    }
+    r->items[r->n_items].name = nm;
+    r->items[r->n_items].value = v;
+    r->items[r->n_items].line = (int)(r->dataname_line ? r->dataname_line : r->line);
+    r->n_items++;
+    return CIF_TRAVERSE_SKIP_CURRENT; /* our copy is kept: libcif need not record it */
+}
+
+static void on_whitespace(size_t line, size_t column, const UChar *token, size_t length, void *ctx)
+{
+    cif_reader *r = ctx;
+    /* The parser reports a value after it has read the whitespace that ends it, so the line where that
+     * whitespace starts is the value's line. */
+    r->line = line;
+}
+
+static void on_dataname(size_t line, size_t column, const UChar *token, size_t length, void *ctx)
+{
+    cif_reader *r = ctx;
+    r->dataname_line = line;
+    r->line = line;
+}
+
+/* Syntax errors: libcif recovers from most (a missing space, an over-long line, a stray character in a
+ * comment) and those leave the data intact; errors that cut or merge values (an unclosed quote or text
+ * field, a value where a name belongs, a truncated loop) are remembered and fail the file unless it still
+ * yields a structure from a block the error did not touch. */
+static int on_error(int code, size_t line, size_t column, const UChar *text, size_t length, void *ctx)
+{
+    cif_reader *r = ctx;
+    switch (code) {
+    case CIF_MISSING_SPACE:
+    case CIF_OVERLENGTH_LINE:
+    case CIF_DISALLOWED_CHAR:
+    case CIF_INVALID_CHAR:
+    case CIF_UNMAPPED_CHAR:
+    case CIF_WRONG_ENCODING:
+    case CIF_DISALLOWED_INITIAL_CHAR:
+    case CIF_DUP_ITEMNAME:
+    case CIF_DUP_BLOCKCODE:
+    case CIF_DUP_FRAMECODE:
+    case CIF_INVALID_BARE_VALUE:
+    case CIF_RESERVED_WORD:
+        return 0;
+    default:
+        break;
+    }
+    if (!r->have_parse_error) {
+        const char *what = code >= 0 && code < cif_nerr ? cif_errlist[code] : "CIF syntax error";
+        xs_error_set(&r->parse_error, XS_ERR_PARSE, r->path, (int)line, (int)column, "%s", what);
+        r->have_parse_error = 1;
+    }
+    /* Ending the block here keeps a damaged block from being read: its items are dropped. */
+    if (r->depth > 0) block_clear(r);
+    return 0;
+}
+
+void xs_structure_list_free(xs_structure **list, size_t n)
+{
+    if (!list) return;
     for (size_t i = 0; i < n; i++) xs_structure_free(list[i]);
     free(list);
+}
+
+xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err)
+{
+    *structures = NULL;
+    *n = 0;
+    if (!path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no file name given");
+    FILE *f = fopen(path, "rb");
+    if (!f) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open the file");
+    cif_reader r;
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    r.line = 1;
+    cif_handler_tp handler = {0};
+    handler.handle_block_start = on_block_start;
+    handler.handle_block_end = on_block_end;
+    handler.handle_frame_start = on_frame_start;
+    handler.handle_frame_end = on_frame_end;
+    handler.handle_loop_start = on_loop_start;
+    handler.handle_loop_end = on_loop_end;
+    handler.handle_item = on_item;
+    handler.handle_packet_end = on_packet_end;
+    struct cif_parse_opts_s *opts = NULL;
+    if (cif_parse_options_create(&opts) != CIF_OK) {
+        fclose(f);
+        return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+    }
+    opts->handler = &handler;
+    opts->error_callback = on_error;
+    opts->whitespace_callback = on_whitespace;
+    opts->dataname_callback = on_dataname;
+    opts->user_data = &r;
+    opts->default_encoding_name = "ISO-8859-1"; /* old CIFs carry Latin-1 in text fields */
+    opts->force_default_encoding = 0;
+    opts->line_folding_modifier = 0;
+    opts->text_prefixing_modifier = 0;
+    opts->max_frame_depth = 1;
+    /* libcif 0.4.2 reports the items outside loops to the handler only while it builds a CIF object (with a
+     * NULL target it reports loop items alone), so a temporary in-memory CIF is built and dropped. */
+    cif_tp *cif = NULL;
+    int rc = cif_parse(f, opts, &cif);
+    if (cif) cif_destroy(cif);
+    free(opts);
+    fclose(f);
+    if (r.depth > 0) finish_block(&r); /* a file cut off inside a block */
+    block_clear(&r);
+    free(r.items);
+    free(r.loops);
+
+    xs_status st = XS_OK;
+    if (r.nomem) {
+        st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+    } else if (r.n_list > 0) {
+        *structures = r.list;
+        *n = r.n_list;
+        return XS_OK;
+    } else if (r.have_parse_error) {
+        if (err) *err = r.parse_error;
+        st = XS_ERR_PARSE;
+    } else if (r.have_error) {
+        if (err) *err = r.first_error;
+        st = r.first_error.code;
+    } else if (rc != CIF_OK) {
+        const char *what = rc >= 0 && rc < cif_nerr ? cif_errlist[rc] : "CIF syntax error";
+        st = xs_error_set(err, XS_ERR_PARSE, path, (int)r.line, 0, "%s", what);
+    } else {
+        st = xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no data block with atom sites (_atom_site_fract_x)");
+    }
+    xs_structure_list_free(r.list, r.n_list);
+    return st;
 }

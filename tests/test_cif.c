@@ -1,0 +1,184 @@
+/* CIF reading: textbook fixtures written by hand (tests/fixtures/*.cif) and broken files written here. */
+#include "xrdsym.h"
+#include "xs_test.h"
+
+#include <unistd.h>
+
+static xs_structure **read_ok(const char *path, size_t *n)
+{
+    xs_structure **list = NULL;
+    xs_error err = {0};
+    xs_status st = xs_cif_read(path, &list, n, &err);
+    CHECK(st == XS_OK, "%s: %s", path, err.message);
+    return list;
+}
+
+static int found_group(const xs_structure *s)
+{
+    xs_spacegroup sg;
+    return xs_sym_find(s, XS_SYMPREC_DEFAULT, &sg, NULL) == XS_OK ? sg.number : 0;
+}
+
+static size_t count_z(const xs_structure *s, int z)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < xs_structure_num_sites(s); i++) c += xs_structure_sites(s)[i].z == z;
+    return c;
+}
+
+/* Write text to a temporary CIF and read it: returns the status, fills err. */
+static xs_status read_text(const char *text, xs_error *err)
+{
+    char path[] = "/tmp/xs_test_cif_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return XS_ERR_IO;
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    xs_structure **list = NULL;
+    size_t n = 0;
+    xs_status st = xs_cif_read(path, &list, &n, err);
+    xs_structure_list_free(list, n);
+    unlink(path);
+    return st;
+}
+
+#define CELL_CUBIC(a) "_cell_length_a " a "\n_cell_length_b " a "\n_cell_length_c " a "\n"
+#define ATOMS_HEAD "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+
+int main(void)
+{
+    size_t n;
+    xs_structure **l;
+
+    /* NaCl: symmetry from the H-M symbol, cell with uncertainties, charges in type symbols, B. */
+    l = read_ok("tests/fixtures/NaCl.cif", &n);
+    if (l) {
+        CHECK(n == 1, "one structure, got %zu", n);
+        CHECK(xs_structure_num_sites(l[0]) == 8, "NaCl conventional cell has 8 atoms, got %zu", xs_structure_num_sites(l[0]));
+        CHECK(found_group(l[0]) == 225, "NaCl is Fm-3m");
+        CHECK(xs_structure_declared_number(l[0]) == 225, "declared 225");
+        CHECK(!strcmp(xs_structure_name(l[0]), "NaCl"), "block code as name, got %s", xs_structure_name(l[0]));
+        const xs_site *s = xs_structure_sites(l[0]);
+        int na = s[0].z == 11 ? 0 : 4;
+        CHECK(s[na].charge == 1, "Na+ charge %d", s[na].charge);
+        CHECK_NEAR(s[na].b_iso, 1.60, 1e-12, "B of Na read as written");
+        double lat[3][3];
+        xs_structure_lattice(l[0], lat);
+        CHECK_NEAR(lat[0][0], 5.6402, 1e-9, "a without its uncertainty");
+        xs_structure_list_free(l, n);
+    }
+
+    /* Quartz: operations listed; U_iso turned into B = 8 pi^2 U. */
+    l = read_ok("tests/fixtures/quartz.cif", &n);
+    if (l) {
+        CHECK(xs_structure_num_sites(l[0]) == 9, "quartz: 3 Si + 6 O, got %zu", xs_structure_num_sites(l[0]));
+        CHECK(found_group(l[0]) == 154, "quartz is P3_221, got %d", found_group(l[0]));
+        const xs_site *s = xs_structure_sites(l[0]);
+        for (size_t i = 0; i < xs_structure_num_sites(l[0]); i++)
+            if (s[i].z == 14) CHECK_NEAR(s[i].b_iso, 8 * M_PI * M_PI * 0.0066, 1e-9, "B of Si from U_iso");
+        xs_structure_list_free(l, n);
+    }
+
+    /* Rutile: Hall symbol only, no types (element from the label). */
+    l = read_ok("tests/fixtures/rutile.cif", &n);
+    if (l) {
+        CHECK(count_z(l[0], 22) == 2 && count_z(l[0], 8) == 4, "rutile Ti2O4");
+        CHECK(found_group(l[0]) == 136, "rutile is P4_2/mnm, got %d", found_group(l[0]));
+        xs_structure_list_free(l, n);
+    }
+
+    /* Corundum: group by number in hexagonal axes; B from anisotropic U. */
+    l = read_ok("tests/fixtures/corundum.cif", &n);
+    if (l) {
+        CHECK(count_z(l[0], 13) == 12 && count_z(l[0], 8) == 18, "corundum Al12O18 in the hexagonal cell");
+        CHECK(found_group(l[0]) == 167, "corundum is R-3c, got %d", found_group(l[0]));
+        /* Ueq of Al: U11 = U22 = 0.0030, U33 = 0.0031, U12 = U11/2 (hexagonal constraint): in hexagonal axes
+         * Ueq = (4/3 (U11 + U22 - U12) + U33) / 3 ... which for U12 = U11/2 is (2 U11 + U33)/3. */
+        const xs_site *s = xs_structure_sites(l[0]);
+        for (size_t i = 0; i < xs_structure_num_sites(l[0]); i++)
+            if (s[i].z == 13)
+                CHECK_NEAR(s[i].b_iso, 8 * M_PI * M_PI * (2 * 0.0030 + 0.0031) / 3, 1e-9, "Beq of Al from anisotropic U");
+        xs_structure_list_free(l, n);
+    }
+
+    /* Two structures in one file and a block without atoms; Si's "Fd-3m" leaves the origin open: the
+     * choice with the fewest sites (8, not 16) is taken. */
+    l = read_ok("tests/fixtures/two_blocks.cif", &n);
+    if (l) {
+        CHECK(n == 2, "two structures, got %zu", n);
+        if (n == 2) {
+            CHECK(found_group(l[0]) == 221 && xs_structure_num_sites(l[0]) == 2, "CsCl Pm-3m, 2 atoms");
+            CHECK(found_group(l[1]) == 227 && xs_structure_num_sites(l[1]) == 8, "Si Fd-3m, 8 atoms, got %zu",
+                  xs_structure_num_sites(l[1]));
+        }
+        xs_structure_list_free(l, n);
+    }
+
+    /* Rhombohedral axes from an R symbol with a rhombohedral cell. */
+    {
+        xs_error err = {0};
+        char path[] = "/tmp/xs_test_cif_XXXXXX";
+        int fd = mkstemp(path);
+        FILE *f = fdopen(fd, "w");
+        fputs("data_rh\n_cell_length_a 5.13\n_cell_length_b 5.13\n_cell_length_c 5.13\n_cell_angle_alpha 55.28\n"
+              "_cell_angle_beta 55.28\n_cell_angle_gamma 55.28\n_symmetry_space_group_name_H-M 'R -3 c'\n" ATOMS_HEAD
+              "Al1 0.352 0.352 0.352\nO1 0.556 -0.056 0.25\n", f);
+        fclose(f);
+        xs_structure **rl = NULL;
+        size_t rn = 0;
+        CHECK(xs_cif_read(path, &rl, &rn, &err) == XS_OK, "rhombohedral corundum: %s", err.message);
+        if (rn == 1) {
+            CHECK(xs_structure_num_sites(rl[0]) == 10, "rhombohedral cell holds Al4O6, got %zu", xs_structure_num_sites(rl[0]));
+            CHECK(found_group(rl[0]) == 167, "R-3c in rhombohedral axes, got %d", found_group(rl[0]));
+        }
+        xs_structure_list_free(rl, rn);
+        unlink(path);
+    }
+
+    /* Broken input: a clear error, with the file and (where it applies) the line. */
+    xs_error err = {0};
+    CHECK(xs_cif_read("/nonexistent/x.cif", &l, &n, &err) == XS_ERR_IO && l == NULL && n == 0, "missing file");
+    CHECK(strstr(err.file, "x.cif") != NULL, "error names the file");
+
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("4.0") ATOMS_HEAD "Xx1 0 0 0\n", &err) == XS_ERR_INVALID, "unknown element");
+    CHECK(err.line == 10 && strstr(err.message, "Xx1"), "unknown element on line 10: line %d, %s", err.line, err.message);
+
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("?") ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_INVALID, "unknown cell");
+    CHECK(err.line == 2, "unknown cell reported on its line 2, got %d", err.line);
+
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("1e6") ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_INVALID, "absurd cell: %s",
+          err.message);
+
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("4.0") ATOMS_HEAD "Na1 0 nan 0\n", &err) != XS_OK, "NaN coordinate");
+    CHECK(err.line == 10, "NaN on line 10, got %d (%s)", err.line, err.message);
+
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("4.0") "loop_\n_symmetry_equiv_pos_as_xyz\n'x,y,z'\n'-x,y,w'\n" ATOMS_HEAD
+                    "Na1 0 0 0\n", &err) == XS_ERR_PARSE,
+          "unreadable operation");
+    CHECK(err.line == 8 && strstr(err.message, "-x,y,w"), "operation error names line 8 and the text: %d %s", err.line,
+          err.message);
+
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("4.0") "_symmetry_space_group_name_H-M 'Q 9 z'\n" ATOMS_HEAD "Na1 0 0 0\n", &err) ==
+              XS_ERR_SYMMETRY,
+          "unknown symbol");
+
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("4.0") "_chemical_name 'unclosed\n" ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_PARSE,
+          "unclosed quote: %s", err.message);
+    CHECK(err.line == 5 && err.column > 0, "unclosed quote at line 5 with a column: %d:%d", err.line, err.column);
+
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("", &err) == XS_ERR_NOT_FOUND, "empty file: %s", err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("4.0") ATOMS_HEAD "Na1 0 0\n", &err) != XS_OK, "truncated loop");
+    CHECK(err.line > 0, "truncated loop has a line: %s", err.message);
+
+    return xs_test_finish();
+}
