@@ -7,7 +7,7 @@
  * the first layer's input gradient).
  *
  * Usage: bench_nn [--arch dense|cnn] [--mode train|infer|sgemm] [--batch 128] [--threads 2] [--inputs 8500]
- *                 [--classes 230] [--seconds 20] [--warmup 2] [--reference]
+ *                 [--classes 230] [--seconds 20] [--warmup 2] [--reference] [--profile (time per layer)]
  * Prints a few informative lines and, last, samples_per_s=N (see bench/run_nn.sh). */
 #include <cblas.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "common/rng.h"
+#include "nn/nn_internal.h"
 #include "xrdsym.h"
 
 static double now(void)
@@ -29,12 +30,12 @@ static double now(void)
 int main(int argc, char **argv)
 {
     const char *arch = "dense", *mode = "train";
-    int batch = 128, threads = 2, n_in = 8500, n_cls = 230, warmup = 2, reference = 0;
+    int batch = 128, threads = 2, n_in = 8500, n_cls = 230, warmup = 2, reference = 0, profile = 0;
     double seconds = 20;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--reference")) {
-            reference = 1;
+        if (!strcmp(a, "--reference") || !strcmp(a, "--profile")) {
+            *(a[2] == 'r' ? &reference : &profile) = 1;
             continue;
         }
         if (!v) {
@@ -112,6 +113,14 @@ int main(int argc, char **argv)
             if (ti.ndim == 2) macs += (double)ti.count, first = first ? first : (double)ti.count;
         }
         printf("gflops=%.1f\n", rate * 2.0 * (3 * macs - first) / 1e9);
+    }
+    if (profile) {
+        char *spec = strdup(xs_nn_spec(net)), *save = NULL, *stmt = strtok_r(spec, ";", &save);
+        stmt = strtok_r(NULL, ";", &save); /* skip "input N" */
+        for (int i = 0; i < net->nl && stmt; i++, stmt = strtok_r(NULL, ";", &save))
+            printf("  layer %2d %-24s forward %6.1f ms  backward %6.1f ms per step\n", i, stmt,
+                   1e3 * net->L[i].t_fwd / (double)(done + warmup), 1e3 * net->L[i].t_bwd / (double)(done + warmup));
+        free(spec);
     }
     printf("samples_per_s=%.1f\n", rate);
     free(x), free(p), free(y);

@@ -164,8 +164,40 @@ static void test_pool(xs_rng *r, size_t rows, int lin, int p, int s, int threads
     free(X), free(Y), free(dY), free(dX), free(am);
 }
 
+/* Dropout masks: kept fraction, values, out = in * mask, independence of the thread count, and masks of other
+ * steps and layers uncorrelated. */
+static void test_dropout(float rate)
+{
+    size_t n = ((size_t)1 << 20) + 5;
+    float *in = malloc(4 * n), *o1 = malloc(4 * n), *m1 = malloc(4 * n), *o2 = malloc(4 * n), *m2 = malloc(4 * n);
+    for (size_t i = 0; i < n; i++) in[i] = (float)(i % 17) - 8.0f;
+    xs_nn_dropout_forward(in, o1, m1, n, rate, 12345, 7, 3, 1);
+    xs_nn_dropout_forward(in, o2, m2, n, rate, 12345, 7, 3, 2);
+    CHECK(!memcmp(m1, m2, 4 * n) && !memcmp(o1, o2, 4 * n), "rate %g: masks depend on the thread count", rate);
+    float keep = 1.0f / (1.0f - rate);
+    size_t kept = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        kept += m1[i] != 0;
+        bad += (m1[i] != 0 && m1[i] != keep) || o1[i] != in[i] * m1[i];
+    }
+    double frac = (double)kept / n;
+    /* binomial spread of the kept fraction over 2^20 values: sqrt(p(1-p)/n) <= 4.9e-4; 3e-3 is six of them */
+    CHECK(bad == 0 && fabs(frac - (1 - rate)) < 3e-3, "rate %g: kept %.5f, %zu bad values", rate, frac, bad);
+    xs_nn_dropout_forward(NULL, NULL, m2, n, rate, 12345, 8, 3, 2);
+    size_t same = 0;
+    for (size_t i = 0; i < n; i++) same += (m1[i] != 0) == (m2[i] != 0);
+    double p = 1 - rate, expect = p * p + (1 - p) * (1 - p);
+    /* independent masks agree on a fraction p^2 + (1-p)^2 of values, again within six binomial spreads */
+    CHECK(fabs((double)same / n - expect) < 3e-3, "rate %g: masks of consecutive steps agree on %.4f (expected %.4f)",
+          rate, (double)same / n, expect);
+    free(in), free(o1), free(m1), free(o2), free(m2);
+}
+
 int main(void)
 {
+    test_dropout(0.3f);
+    test_dropout(0.5f);
+    test_dropout(0.6f);
     xs_rng r;
     xs_rng_seed(&r, 20261123, 0);
     const int dense_shapes[][3] = {{1, 1, 1},   {1, 17, 5},    {3, 8, 8},    {7, 33, 19},  {16, 64, 10},

@@ -46,6 +46,7 @@ typedef struct {
     float *mask;                  /* dropout: batch * out_n */
     int *argmax;                  /* max pooling: batch * out_n */
     int mask_valid;
+    double t_fwd, t_bwd;          /* wall seconds spent in this layer's forward / backward so far (bench) */
 } xs_nn_layer;
 
 /* One parameter tensor (a dense or convolution layer's W or b) inside the parameter arena. */
@@ -150,9 +151,10 @@ void xs_nn_maxpool_backward(const float *dY, const int *argmax, float *dX, size_
 /* Row-wise softmax of X[rows][n] into Y (may alias X); backward in place: dA := A * (dA - sum(dA * A)). */
 void xs_nn_softmax_forward(const float *X, float *Y, int rows, int n);
 void xs_nn_softmax_backward(const float *A, float *dA, int rows, int n);
-/* Dropout mask of n values for (seed, step, layer): 0 or 1/(1-rate). */
-void xs_nn_dropout_mask_fill(float *mask, size_t n, float rate, uint64_t seed, long step, int layer,
-                             int threads);
+/* Dropout mask of n values for (seed, step, layer), each 0 or 1/(1-rate), and, where in is not NULL,
+ * out = in * mask in the same pass. */
+void xs_nn_dropout_forward(const float *in, float *out, float *mask, size_t n, float rate, uint64_t seed, long step,
+                           int layer, int threads);
 
 /* Loss of probabilities A[B][n] against labels and its gradient with respect to the softmax input
  * (dZ[B][n], may be NULL). Returns the mean loss. */

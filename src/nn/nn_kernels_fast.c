@@ -81,33 +81,32 @@ void xs_nn_dense_backward_fast(const float *X, const float *W, const float *dZ, 
                     nin);
 }
 
-/* ---- convolution ---- */
+/* ---- convolution ----
+ * The im2col matrix is built transposed, colT[(bl, t)][(c, j)] = X(c, b0 + bl, t*s + j): every row is made of
+ * cin contiguous runs of k input values (memcpy, no strided gathers), and the products take colT with a
+ * transpose flag. */
 typedef struct {
     const float *X;
     float *col;
     int B, cin, lin, k, s, lout, b0, nb;
 } im2col_ctx;
 
-/* col[(c*k + j)][bl*lout + t] = X(c, b0 + bl, t*s + j); one task per row c*k + j. */
-static void im2col_task(void *p, int row)
+/* Rows (bl, t) of colT for sample bl (one task per sample in the chunk). */
+static void im2col_task(void *p, int bl)
 {
     im2col_ctx *q = p;
-    size_t N = (size_t)q->nb * q->lout;
-    int c = row / q->k, j = row % q->k;
-    {
-        float *dst = q->col + ((size_t)c * q->k + j) * N;
-        for (int bl = 0; bl < q->nb; bl++) {
-            const float *src = q->X + ((size_t)c * q->B + q->b0 + bl) * q->lin + j;
-            float *d = dst + (size_t)bl * q->lout;
-            if (q->s == 1)
-                memcpy(d, src, sizeof(float) * (size_t)q->lout);
-            else
-                for (int t = 0; t < q->lout; t++) d[t] = src[(size_t)t * q->s];
-        }
-    }
+    size_t K = (size_t)q->cin * q->k;
+    float *dst = q->col + (size_t)bl * q->lout * K;
+    for (int t = 0; t < q->lout; t++, dst += K)
+        for (int c = 0; c < q->cin; c++)
+            memcpy(dst + (size_t)c * q->k, q->X + ((size_t)c * q->B + q->b0 + bl) * q->lin + (size_t)t * q->s,
+                   sizeof(float) * (size_t)q->k);
 }
 
-/* dX(c, b0 + bl, t*s + j) = sum_j col[(c*k + j)][bl*lout + t]; one task per input channel (disjoint rows). */
+/* The input gradient goes the other way round: col[(c, j)][(bl, t)] = sum_o W(o, c, j) dZ(o, b0 + bl, t) (one
+ * product, output in the orientation that the scatter below reads row by row, which measured faster than
+ * scattering colT), then dX(c, b0 + bl, t*s + j) = sum_j col[(c, j)][(bl, t)]; one task per input channel
+ * (disjoint rows of dX). */
 static void col2im_task(void *p, int c)
 {
     im2col_ctx *q = p;
@@ -163,9 +162,9 @@ void xs_nn_conv_forward_fast(const float *X, const float *W, const float *b, flo
     for (int b0 = 0; b0 < B; b0 += nb) {
         int n = B - b0 < nb ? B - b0 : nb;
         im2col_ctx q = {X, col, B, cin, lin, k, s, lout, b0, n};
-        xs_nn_parallel(threads, K, im2col_task, &q);
+        xs_nn_parallel(threads, n, im2col_task, &q);
         int N = n * lout;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, N, K, 1.0f, W, K, col, N, 0.0f,
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, N, K, 1.0f, W, K, col, K, 0.0f,
                     Y + (size_t)b0 * lout, (int)ldy);
     }
     conv_bias_ctx c = {Y, b, ldy, act};
@@ -198,9 +197,9 @@ void xs_nn_conv_backward_fast(const float *X, const float *W, const float *dZ, f
     for (int b0 = 0; b0 < B; b0 += nb) {
         int n = B - b0 < nb ? B - b0 : nb, N = n * lout;
         im2col_ctx q = {X, col, B, cin, lin, k, s, lout, b0, n};
-        xs_nn_parallel(threads, K, im2col_task, &q);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, K, N, 1.0f, dZ + (size_t)b0 * lout, (int)ldz,
-                    col, N, b0 ? 1.0f : 0.0f, dW, K);
+        xs_nn_parallel(threads, n, im2col_task, &q);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, K, N, 1.0f, dZ + (size_t)b0 * lout, (int)ldz,
+                    col, K, b0 ? 1.0f : 0.0f, dW, K);
         if (dX) {
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, cout, 1.0f, W, K, dZ + (size_t)b0 * lout,
                         (int)ldz, 0.0f, col, N);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/rng.h"
 #include "nn/nn_internal.h"
@@ -364,6 +365,16 @@ static void flatten(const float *src, float *dst, int B, int c, int l, int back,
 }
 
 /* ---- forward and backward ---- */
+#ifndef XS_NN_PROFILE_CLOCK
+#define XS_NN_PROFILE_CLOCK CLOCK_MONOTONIC /* CLOCK_PROCESS_CPUTIME_ID for CPU time in a profiling build */
+#endif
+static double wall(void)
+{
+    struct timespec t;
+    clock_gettime(XS_NN_PROFILE_CLOCK, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static int is_param_layer(const xs_nn_layer *y) { return y->d.type == XS_NN_L_DENSE || y->d.type == XS_NN_L_CONV; }
 
 static void forward(xs_nn *net, const float *x, int B, int train)
@@ -371,6 +382,7 @@ static void forward(xs_nn *net, const float *x, int B, int train)
     const float *in = x;
     int th = net->threads, ref = net->reference;
     for (int i = 0; i < net->nl; i++) {
+        double t0 = wall();
         xs_nn_layer *y = &net->L[i];
         const xs_nn_layer_desc *d = &y->d;
         size_t n = (size_t)B * y->out_n;
@@ -400,10 +412,9 @@ static void forward(xs_nn *net, const float *x, int B, int train)
         case XS_NN_L_DROPOUT:
             y->mask_valid = 0;
             if (train && d->rate > 0) {
-                xs_nn_dropout_mask_fill(y->mask, n, d->rate, net->seed, net->step + 1, i, th);
+                xs_nn_dropout_forward(in, y->out, y->mask, n, d->rate, net->seed, net->step + 1, i, th);
                 y->mask_valid = 1;
                 net->mask_batch = B;
-                elementwise(EW_MUL, in, y->mask, y->out, n, th);
             } else
                 elementwise(EW_COPY, in, NULL, y->out, n, th);
             break;
@@ -417,6 +428,7 @@ static void forward(xs_nn *net, const float *x, int B, int train)
             break;
         }
         in = y->out;
+        y->t_fwd += wall() - t0;
     }
 }
 
@@ -433,6 +445,7 @@ static void backward(xs_nn *net, const float *x, int B)
         float *dz = y->dout;
         size_t n = (size_t)B * y->out_n;
         if (!din && !is_param_layer(y)) break; /* nothing before it needs a gradient */
+        double t0 = wall();
         if (is_param_layer(y)) {
             if (d->act == XS_NN_ACT_RELU)
                 elementwise(EW_RELU_GRAD, dz, y->out, dz, n, th);
@@ -450,6 +463,7 @@ static void backward(xs_nn *net, const float *x, int B)
             else
                 xs_nn_conv_backward_fast(in, W, dz, din, dW, db, B, y->in_c, y->in_l, d->units, d->kernel,
                                          d->stride, net->col, net->col_floats, th);
+            y->t_bwd += wall() - t0;
             continue;
         }
         switch (d->type) {
@@ -475,6 +489,7 @@ static void backward(xs_nn *net, const float *x, int B)
             break;
         default: break;
         }
+        y->t_bwd += wall() - t0;
     }
 }
 

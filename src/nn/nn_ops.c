@@ -1,5 +1,6 @@
 /* Threads, pooling, softmax, dropout masks and losses of the neural-network module. */
 #include <cblas.h>
+#include <immintrin.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -183,38 +184,83 @@ void xs_nn_softmax_backward(const float *A, float *dA, int rows, int n)
     }
 }
 
-/* ---- dropout ---- */
-#define XS_NN_MASK_BLOCK 4096 /* values per random stream, so that masks do not depend on the thread count */
+/* ---- dropout ----
+ * Values are taken in blocks of XS_NN_MASK_BLOCK; each block gets two 32-bit keys from xs_rng seeded with
+ * (network seed, stream of step, layer and block), and value i of the block is kept when
+ * h(i) = fmix32(fmix32(i * golden + key1) ^ key2) >= rate * 2^32 (fmix32: MurmurHash3's finaliser, a bijection
+ * with full avalanche). Being a function of the index, it runs eight lanes at a time, and the mask does not
+ * depend on the thread count. */
+#define XS_NN_MASK_BLOCK 4096
 
 typedef struct {
-    float *mask;
+    const float *in;
+    float *out, *mask;
     size_t n;
     uint32_t threshold;
     float keep;
     uint64_t seed, stream0;
 } mask_ctx;
 
+static inline uint32_t fmix32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    return h ^ (h >> 16);
+}
+
+static inline __m256i fmix32x8(__m256i h)
+{
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+    h = _mm256_mullo_epi32(h, _mm256_set1_epi32((int)0x85EBCA6Bu));
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
+    h = _mm256_mullo_epi32(h, _mm256_set1_epi32((int)0xC2B2AE35u));
+    return _mm256_xor_si256(h, _mm256_srli_epi32(h, 16));
+}
+
 static void mask_task(void *p, int block)
 {
     mask_ctx *c = p;
     xs_rng r;
     xs_rng_seed(&r, c->seed, c->stream0 + (uint64_t)block);
+    uint64_t keys = xs_rng_next(&r);
+    uint32_t k1 = (uint32_t)keys, k2 = (uint32_t)(keys >> 32);
     size_t i0 = (size_t)block * XS_NN_MASK_BLOCK, i1 = i0 + XS_NN_MASK_BLOCK;
     if (i1 > c->n) i1 = c->n;
-    for (size_t i = i0; i < i1; i++) {
-        uint32_t u = (uint32_t)(xs_rng_next(&r) >> 40); /* 24 random bits */
-        c->mask[i] = u >= c->threshold ? c->keep : 0.0f;
+    uint32_t i = 0, n = (uint32_t)(i1 - i0);
+    float *m = c->mask + i0, *o = c->out ? c->out + i0 : NULL;
+    const float *x = c->in ? c->in + i0 : NULL;
+    /* unsigned h >= threshold  <=>  signed (h ^ 2^31) >= (threshold ^ 2^31) */
+    const __m256i flip = _mm256_set1_epi32((int)0x80000000u), thr = _mm256_set1_epi32((int)(c->threshold ^ 0x80000000u)),
+                  golden = _mm256_set1_epi32((int)0x9E3779B1u), key1 = _mm256_set1_epi32((int)k1),
+                  key2 = _mm256_set1_epi32((int)k2), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 keep = _mm256_set1_ps(c->keep);
+    for (; i + 8 <= n; i += 8) {
+        __m256i idx = _mm256_add_epi32(_mm256_set1_epi32((int)i), lane);
+        __m256i h = fmix32x8(_mm256_add_epi32(_mm256_mullo_epi32(idx, golden), key1));
+        h = _mm256_xor_si256(fmix32x8(_mm256_xor_si256(h, key2)), flip);
+        /* kept where h >= thr, i.e. not (thr > h) */
+        __m256 drop = _mm256_castsi256_ps(_mm256_cmpgt_epi32(thr, h));
+        __m256 mv = _mm256_andnot_ps(drop, keep);
+        _mm256_storeu_ps(m + i, mv);
+        if (o) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), mv));
+    }
+    for (; i < n; i++) {
+        uint32_t h = fmix32(fmix32(i * 0x9E3779B1u + k1) ^ k2);
+        m[i] = h >= c->threshold ? c->keep : 0.0f;
+        if (o) o[i] = x[i] * m[i];
     }
 }
 
-void xs_nn_dropout_mask_fill(float *mask, size_t n, float rate, uint64_t seed, long step, int layer,
-                             int threads)
+void xs_nn_dropout_forward(const float *in, float *out, float *mask, size_t n, float rate, uint64_t seed, long step,
+                           int layer, int threads)
 {
     /* stream = step (30 bits) | layer (10 bits) | block (24 bits) */
-    mask_ctx c = {mask, n, (uint32_t)lrint((double)rate * 16777216.0), 1.0f / (1.0f - rate), seed,
-                  ((uint64_t)step << 34) | ((uint64_t)(layer & 1023) << 24)};
+    mask_ctx c = {in, out, mask, n, (uint32_t)fmin(4294967295.0, floor((double)rate * 4294967296.0)),
+                  1.0f / (1.0f - rate), seed, ((uint64_t)step << 34) | ((uint64_t)(layer & 1023) << 24)};
     size_t blocks = (n + XS_NN_MASK_BLOCK - 1) / XS_NN_MASK_BLOCK;
-    xs_nn_parallel(threads, (int)blocks, mask_task, &c);
+    xs_nn_parallel(blocks > 4 ? threads : 1, (int)blocks, mask_task, &c);
 }
 
 /* ---- losses ---- */
