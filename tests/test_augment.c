@@ -316,8 +316,35 @@ static void test_render_peaks(void)
      * Gaussian with sigma = 4.2 steps equal the integrals to far below that. 1e-4 relative. */
     CHECK(fabs(v / sigma2 - 1) < 1e-4, "variance %.6g vs sigma^2 %.6g", v, sigma2);
     CHECK(fabs(c - 30) < 1e-6, "centre %.8f", c);
-    /* Nothing beyond 5 sigma (0.2123 deg): zero from 21 points away. */
-    CHECK(y[2500 + 22] == 0 && y[2500 - 22] == 0 && y[2500 + 21] > 0, "kernel cut at 5 sigma");
+    /* The kernel covers the grid points within L = ceil(5 sigma / step) = ceil(21.23) = 22 of the nearest
+     * point. */
+    CHECK(y[2500 + 23] == 0 && y[2500 - 23] == 0 && y[2500 + 22] > 0 && y[2500 - 22] > 0, "kernel cut at 22 points");
+
+    /* The per-pattern table (constant width) against direct evaluation (used when the width varies from
+     * peak to peak; a growth of 1e-12 selects it and widens by < 1e-11): both are float evaluations of the
+     * same Gaussian, the table path with up to Lp / 8 = 6 extra roundings and three exp approximations
+     * (3e-7 each) per value, so they agree to ~2e-6 of the maximum. */
+    {
+        float tt2[4] = {20.0031f, 20.05f, 47.3333f, 88.01f}, in2[4] = {30, 100, 60, 10};
+        xs_aug_peaks four = {tt2, in2, 4};
+        float *y2 = malloc(g.count * sizeof *y2);
+        xs_aug_drawn dt = d, dd = d;
+        dd.width_growth = 1e-12;
+        double worst = 0;
+        for (int w = 0; w < 3; w++) {
+            dt.fwhm = dd.fwhm = w == 0 ? 0.04 : w == 1 ? 0.123 : 0.21;
+            xs_aug_render_clean(&o, &g, &four, &dt, y, NULL);
+            xs_aug_render_clean(&o, &g, &four, &dd, y2, NULL);
+            for (size_t j = 0; j < g.count; j++) worst = fmax(worst, fabs(y[j] - y2[j]));
+        }
+        CHECK(worst < 2e-6, "table vs direct Gaussian: largest difference %.3g", worst);
+        printf("peak kernel: table vs direct evaluation, largest difference %.3g\n", worst);
+        /* a drawn FWHM wider than the option range still renders (the scratch follows the width) */
+        dt.fwhm = 1.5;
+        CHECK(xs_aug_render_clean(&o, &g, &four, &dt, y2, NULL) == XS_OK && y2[argmax(y2, g.count)] == 1.0f,
+              "FWHM 1.5 beyond the option range");
+        free(y2);
+    }
 
     /* Off the grid: the centre follows the position; two peaks keep their ratio; one outside the grid is
      * ignored. */

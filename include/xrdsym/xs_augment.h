@@ -6,12 +6,13 @@
  *     2theta (default U(0.04, 0.21)). The default range is the 5th..95th percentile (0.042 .. 0.207 deg,
  *     median 0.086) of the half-maximum widths of the 5 strongest peaks of each of the 332 measured RRUFF
  *     patterns in ../shared/data/experimental/rruff-dev.tsv.gz (1,660 peaks; tools/rruff_peak_widths.py),
- *     which is also the range of a laboratory Bragg-Brentano diffractometer. Each Gaussian is summed on the
- *     grid points within kernel_sigmas standard deviations of its centre (default 5: the tail cut is
- *     below 4e-6 of the peak height, far under the noise floor 0.002). The sum is scaled so that its
+ *     which is also the range of a laboratory Bragg-Brentano diffractometer. Each Gaussian covers the
+ *     2L + 1 grid points nearest its centre, L = ceil(kernel_sigmas * sigma / step) (default
+ *     kernel_sigmas 5: the cut lies at least 5 sigma - step/2 from the centre, below 2e-5 of the peak
+ *     height for the default widths, far under the noise floor 0.002). The sum is scaled so that its
  *     maximum is exactly 1 (a pattern with no peak on the grid stays 0).
  *  2. Noise, the seed paper's (Vecsei et al., PRB 99, 245120 (2019), Appendix A): every grid point gets an
- *     independent value ~ U(noise_min, noise_max) = U(0.002, 0.02) added.
+ *     independent value ~ U(noise_min, noise_max) = U(0.002, 0.02) added (uniforms of 23 bits).
  *  3. Backgrounds, the paper's four functions. Each is chosen independently with probability
  *     background_prob (0.5); with k of them chosen, T = background_total / k (0.1 / k; k = 0: none).
  *       step up    f(x) = h / (1 + exp(-a (x - x0)))
@@ -27,8 +28,10 @@
  *     The issue quoting the paper states the bump's h and the polynomial's numbers; for the steps' h it
  *     says only "from the truncated normals", and this module takes the bump's shape scaled to the
  *     steps' maximum T (mean 2/3 and sigma 1/7 of the upper bound). The functional forms of the steps
- *     (logistic) and of the bump are this module's reading of the paper's words. The pattern is not
- *     rescaled after noise and backgrounds, and not clipped at 0 unless clip_negative is set.
+ *     (logistic) and of the bump are this module's reading of the paper's words. Where a step is
+ *     saturated (|a (x - x0)| > 17) it is taken as exactly 0 or h, and the bump as 0 beyond n x = 25
+ *     (differences below 4e-8 of h). The pattern is not rescaled after noise and backgrounds, and not
+ *     clipped at 0 unless clip_negative is set.
  *
  * Options beyond the paper, all off by default: a zero shift of every peak by ~ U(-zero_shift_max,
  * +zero_shift_max) deg; a K-alpha2 copy of every peak (ratio kalpha2_ratio, position from ka2/ka1 at the
@@ -39,7 +42,12 @@
  * index (any 64-bit number): its generator is xs_rng_seed(seed, item). The draws come in a fixed order
  * (FWHM, zero shift, width growth, the four backgrounds, then the noise of each grid point), so that
  * xs_aug_draw returns exactly the parameters the render of the same (seed, item) uses. A batch gives the
- * same bytes whatever the number of threads.
+ * same bytes whatever the number of threads. The drawn parameters and noise values are the same on every
+ * platform; the rendered floats are identical for one build, and another compiler or flag set (FMA
+ * contraction) may change their last bits (below 1e-6 of the maximum).
+ *
+ * Memory: a render allocates one scratch buffer of about count + 4 kernel widths floats (the batch one per
+ * thread) and frees it before returning.
  *
  * Thread safety: every function is reentrant; inputs are only read.
  */

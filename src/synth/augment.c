@@ -182,10 +182,64 @@ static inline float aug_expf(float x)
     return p * s.f;
 }
 
-/* acc[j] += height * exp(-(j - u)^2 * s) for the grid indices j in [lo, hi] (0 <= lo <= hi < n). */
-static void add_gaussian(float *restrict acc, long lo, long hi, double u, float s, float height)
+/* ---- peaks ----
+ * A peak at grid position u (in steps) covers the 2L + 1 grid points nearest it, j0 - L .. j0 + L with
+ * j0 = round(u), L = ceil(kernel_sigmas * sigma / step). Peaks are summed into a scratch buffer with `pad`
+ * spare floats on each side, so that a window that sticks out of the grid needs no clipping. */
+
+/* Scratch of one pattern: the accumulator and the kernel table. */
+typedef struct {
+    float *acc;   /* pad + count + pad floats; acc[pad + j] is grid point j */
+    long pad;
+    float *table; /* table_len floats */
+    long table_len;
+} scratch;
+
+typedef struct {
+    const xs_grid *grid;
+    double reach_sig;      /* kernel half-width in sigmas */
+    double fwhm, shift, growth;
+    double ka_ratio, ka21; /* K-alpha2 intensity ratio (0 = off) and ka2 / ka1 */
+    /* constant width (growth 0 and sigma >= 1 step): table[i] = exp(-(i - L)^2 s) for i <= 2L, 0 up to Lp */
+    int use_table;
+    long L, Lp;
+    float s;
+    const float *table;
+} peak_render;
+
+static double sigma_steps(double fwhm, const xs_grid *g) { return fwhm / (2 * sqrt(2 * M_LN2)) / g->step; }
+
+static long half_window(double reach_sig, double sig_u) { return (long)ceil(reach_sig * sig_u); }
+
+/* Floats of scratch a pattern needs at most: the widest kernel, FWHM fwhm_max. */
+static void scratch_size(const xs_aug_options *o, double fwhm_max, const xs_grid *g, long *pad, long *table_len)
 {
-    float off = (float)((double)lo - u);
+    long L = half_window(o->kernel_sigmas, sigma_steps(fwhm_max, g));
+    *table_len = (2 * L + 1 + 7) / 8 * 8;
+    *pad = *table_len + 8;
+}
+
+static float *scratch_alloc(const xs_aug_options *o, double fwhm_max, const xs_grid *g, scratch *sc)
+{
+    scratch_size(o, fwhm_max, g, &sc->pad, &sc->table_len);
+    float *mem = malloc((size_t)(2 * sc->pad + (long)g->count + sc->table_len) * sizeof *mem);
+    if (!mem) return NULL;
+    sc->acc = mem;
+    sc->table = mem + 2 * sc->pad + (long)g->count;
+    return mem;
+}
+
+/* Direct evaluation, for widths that vary from peak to peak: acc[j] += height * exp(-(j - u)^2 s) for
+ * j0 - L <= j <= j0 + L, clipped to the grid (acc points at grid point 0). */
+static void add_gaussian_direct(float *restrict acc, long n, double u, double sig_u, double reach_sig, float height)
+{
+    double jr = floor(u + 0.5);
+    long L = half_window(reach_sig, sig_u);
+    if (jr + (double)L < 0 || jr - (double)L > (double)(n - 1)) return;
+    long lo = (long)jr - L, hi = (long)jr + L;
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > n - 1 ? n - 1 : hi;
+    float off = (float)((double)lo - u), s = (float)(0.5 / (sig_u * sig_u));
     float *a = acc + lo;
     int m = (int)(hi - lo + 1);
     for (int k = 0; k < m; k++) {
@@ -194,60 +248,62 @@ static void add_gaussian(float *restrict acc, long lo, long hi, double u, float 
     }
 }
 
-typedef struct {
-    const xs_grid *grid;
-    double reach_sig;     /* kernel half-width in sigmas */
-    double fwhm, shift, growth;
-    double ka_ratio, ka21; /* K-alpha2 intensity ratio (0 = off) and ka2 / ka1 */
-} peak_render;
+/* Constant width: with k = i - L and d = u - j0 (|d| <= 1/2),
+ *   exp(-(k - d)^2 s) = table[i] * exp(2 k d s) * exp(-d^2 s),
+ * and exp(2 k d s) runs along 8 lanes as a geometric sequence (factor exp(16 d s) per block of 8), so a
+ * peak costs one vector of exponentials and Lp / 8 multiply-adds. With sigma >= 1 step every exponent
+ * here stays within +-(s (L + 8) + 8s) < 10, and the products lose at most Lp / 8 roundings. */
+static void add_gaussian_table(const peak_render *pr, float *restrict acc, long n, double u, float height)
+{
+    double jr = floor(u + 0.5);
+    const long L = pr->L;
+    if (jr + (double)L < 0 || jr - (double)L > (double)(n - 1)) return;
+    float *restrict dst = acc + (long)jr - L; /* within the scratch padding by construction */
+    const float *restrict tab = pr->table;
+    float d = (float)(u - jr), tds = 2 * d * pr->s;
+    const float q8 = aug_expf(8 * tds), hc = height * aug_expf(-d * d * pr->s);
+#if defined(__GNUC__) && !defined(XS_AUG_PORTABLE)
+    /* 8 lanes in one vector register (GCC and Clang vector extension; loads and stores unaligned). */
+    typedef float v8f __attribute__((vector_size(32)));
+    v8f b, t, a;
+    for (int l = 0; l < 8; l++) b[l] = aug_expf(tds * (float)(l - L)) * hc;
+    for (long i = 0; i < pr->Lp; i += 8) {
+        memcpy(&t, tab + i, sizeof t);
+        memcpy(&a, dst + i, sizeof a);
+        a += t * b;
+        memcpy(dst + i, &a, sizeof a);
+        b *= q8;
+    }
+#else
+    float b[8];
+    for (int l = 0; l < 8; l++) b[l] = aug_expf(tds * (float)(l - L)) * hc;
+    for (long i = 0; i < pr->Lp; i += 8) {
+        for (int l = 0; l < 8; l++) dst[i + l] += tab[i + l] * b[l];
+        for (int l = 0; l < 8; l++) b[l] *= q8;
+    }
+#endif
+}
 
 static void render_one_peak(const peak_render *pr, float *acc, double two_theta, double height)
 {
     const xs_grid *g = pr->grid;
+    double u = (two_theta - g->start) / g->step;
+    if (pr->use_table) {
+        add_gaussian_table(pr, acc, (long)g->count, u, (float)height);
+        return;
+    }
     double fwhm = pr->fwhm;
     if (pr->growth > 0) {
         double t = tan(two_theta * (M_PI / 360));
         fwhm *= sqrt(1 + pr->growth * t * t);
     }
-    double sig_u = fwhm / (2 * sqrt(2 * M_LN2)) / g->step; /* sigma in grid steps */
-    double u = (two_theta - g->start) / g->step;
-    double reach = pr->reach_sig * sig_u;
-    double lo_d = ceil(u - reach), hi_d = floor(u + reach);
-    if (hi_d < 0 || lo_d > (double)g->count - 1) return;
-    long lo = lo_d < 0 ? 0 : (long)lo_d;
-    long hi = hi_d > (double)g->count - 1 ? (long)g->count - 1 : (long)hi_d;
-    add_gaussian(acc, lo, hi, u, (float)(0.5 / (sig_u * sig_u)), (float)height);
+    add_gaussian_direct(acc, (long)g->count, u, sigma_steps(fwhm, g), pr->reach_sig, (float)height);
 }
 
-/* Sum of the peaks on the grid (unscaled); returns its maximum (0 when nothing lands on the grid). */
-static float render_peaks_raw(const peak_render *pr, const xs_aug_peaks *p, float *out)
+static void peak_render_init(peak_render *pr, const xs_aug_options *o, const xs_grid *g, const xs_aug_drawn *d,
+                             const scratch *sc)
 {
-    size_t n = pr->grid->count;
-    memset(out, 0, n * sizeof *out);
-    for (size_t i = 0; i < p->n; i++) {
-        double tt = (double)p->two_theta[i] + pr->shift, h = p->intensity[i];
-        if (h <= 0) continue;
-        render_one_peak(pr, out, tt, h);
-        if (pr->ka_ratio > 0) {
-            double s = sin(tt * (M_PI / 360)) * pr->ka21;
-            if (s < 1) render_one_peak(pr, out, asin(s) * (360 / M_PI), h * pr->ka_ratio);
-        }
-    }
-    /* Every value is >= 0, and non-negative floats order as their bit patterns: an integer maximum, which
-     * vectorises. */
-    int32_t mx = 0;
-    for (size_t j = 0; j < n; j++) {
-        int32_t b;
-        memcpy(&b, &out[j], sizeof b);
-        mx = b > mx ? b : mx;
-    }
-    float m;
-    memcpy(&m, &mx, sizeof m);
-    return m;
-}
-
-static void peak_render_init(peak_render *pr, const xs_aug_options *o, const xs_grid *g, const xs_aug_drawn *d)
-{
+    memset(pr, 0, sizeof *pr);
     pr->grid = g;
     pr->reach_sig = o->kernel_sigmas;
     pr->fwhm = d->fwhm;
@@ -255,31 +311,93 @@ static void peak_render_init(peak_render *pr, const xs_aug_options *o, const xs_
     pr->growth = d->width_growth;
     pr->ka_ratio = o->kalpha2_ratio;
     pr->ka21 = o->kalpha2_ratio > 0 ? o->ka2 / o->ka1 : 1;
+    double sig_u = sigma_steps(d->fwhm, g);
+    pr->use_table = d->width_growth == 0 && sig_u >= 1;
+    if (pr->use_table) {
+        pr->L = half_window(o->kernel_sigmas, sig_u);
+        pr->Lp = (2 * pr->L + 1 + 7) / 8 * 8; /* <= sc->table_len since fwhm <= fwhm_max */
+        pr->s = (float)(0.5 / (sig_u * sig_u));
+        float *tab = sc->table;
+        for (long i = 0; i < pr->Lp; i++) {
+            float k = (float)(i - pr->L);
+            tab[i] = i <= 2 * pr->L ? aug_expf(-k * k * pr->s) : 0.0f;
+        }
+        pr->table = tab;
+    }
+}
+
+/* Sum of the peaks into sc->acc (unscaled); returns the pointer to grid point 0 and, in *max, the
+ * maximum on the grid (0 when nothing lands on it). */
+static float *render_peaks_raw(const peak_render *pr, const xs_aug_peaks *p, const scratch *sc, float *max)
+{
+    size_t n = pr->grid->count;
+    memset(sc->acc, 0, (size_t)(2 * sc->pad + (long)n) * sizeof *sc->acc);
+    float *acc = sc->acc + sc->pad;
+    for (size_t i = 0; i < p->n; i++) {
+        double tt = (double)p->two_theta[i] + pr->shift, h = p->intensity[i];
+        if (h <= 0) continue;
+        render_one_peak(pr, acc, tt, h);
+        if (pr->ka_ratio > 0) {
+            double s = sin(tt * (M_PI / 360)) * pr->ka21;
+            if (s < 1) render_one_peak(pr, acc, asin(s) * (360 / M_PI), h * pr->ka_ratio);
+        }
+    }
+    /* Every value is >= 0, and non-negative floats order as their bit patterns: an integer maximum, which
+     * vectorises. */
+    int32_t mx = 0;
+    for (size_t j = 0; j < n; j++) {
+        int32_t b;
+        memcpy(&b, &acc[j], sizeof b);
+        mx = b > mx ? b : mx;
+    }
+    memcpy(max, &mx, sizeof *max);
+    return acc;
+}
+
+/* Grid indices [lo, hi) of x in [x_lo, x_hi] (x = j dx), clipped to [0, n). */
+static void index_range(double x_lo, double x_hi, double dx, int n, int *lo, int *hi)
+{
+    double l = ceil(x_lo / dx), h = floor(x_hi / dx) + 1;
+    *lo = l < 0 ? 0 : l > n ? n : (int)l;
+    *hi = h < 0 ? 0 : h > n ? n : (int)h;
+    if (*hi < *lo) *hi = *lo;
+}
+
+/* Where a logistic step is saturated, |a (x - x0)| > SAT, it differs from 0 or h by less than
+ * exp(-SAT) h = 4e-8 h, below the float resolution of the sum; only the rest is evaluated. The bump
+ * h t exp(1 - t) (t = n x) is below 1e-8 h for t > 25. */
+#define SAT 17.0
+
+static void add_step(float *restrict out, int n, float dx, double h, double a, double x0, int up)
+{
+    int lo, hi;
+    index_range(x0 - SAT / a, x0 + SAT / a, dx, n, &lo, &hi);
+    const float hf = (float)h, af = up ? -(float)a : (float)a, x0f = (float)x0;
+    for (int j = 0; j < lo; j++) out[j] += up ? 0.0f : hf;
+    for (int j = lo; j < hi; j++) out[j] += hf / (1.0f + aug_expf(af * ((float)j * dx - x0f)));
+    for (int j = hi; j < n; j++) out[j] += up ? hf : 0.0f;
 }
 
 /* out[j] += background(x_j), x_j = j / (n - 1). */
-static void add_background(const xs_aug_background *bg, size_t n, float *restrict out)
+static void add_background(const xs_aug_background *bg, size_t n_points, float *restrict out)
 {
+    const int n = (int)n_points;
     const float dx = 1.0f / (float)(n - 1);
-    if (bg->step_up) {
-        const float h = (float)bg->step_up_h, a = (float)bg->step_up_a, x0 = (float)bg->step_up_x0;
-        for (int j = 0; j < (int)n; j++) out[j] += h / (1.0f + aug_expf(-a * ((float)j * dx - x0)));
-    }
-    if (bg->step_down) {
-        const float h = (float)bg->step_down_h, a = (float)bg->step_down_a, x0 = (float)bg->step_down_x0;
-        for (int j = 0; j < (int)n; j++) out[j] += h / (1.0f + aug_expf(a * ((float)j * dx - x0)));
-    }
+    if (bg->step_up) add_step(out, n, dx, bg->step_up_h, bg->step_up_a, bg->step_up_x0, 1);
+    if (bg->step_down) add_step(out, n, dx, bg->step_down_h, bg->step_down_a, bg->step_down_x0, 0);
     if (bg->poly) {
         const float c0 = (float)bg->poly_c[0], c1 = (float)bg->poly_c[1], c2 = (float)bg->poly_c[2],
                     c3 = (float)bg->poly_c[3], c4 = (float)bg->poly_c[4];
-        for (int j = 0; j < (int)n; j++) {
+        for (int j = 0; j < n; j++) {
             float x = (float)j * dx;
             out[j] += (((c4 * x + c3) * x + c2) * x + c1) * x + c0;
         }
     }
-    if (bg->bump) {
+    if (bg->bump && bg->bump_n > 0) {
         const float h = (float)bg->bump_h, nn = (float)bg->bump_n;
-        for (int j = 0; j < (int)n; j++) {
+        int lo, hi;
+        index_range(0, 25.0 / bg->bump_n, dx, n, &lo, &hi);
+        for (int j = 0; j < hi; j++) {
             float t = nn * ((float)j * dx);
             out[j] += h * t * aug_expf(1.0f - t);
         }
@@ -325,20 +443,27 @@ xs_status xs_aug_render_clean(const xs_aug_options *opt, const xs_grid *grid, co
     if (!(d->fwhm > 0 && d->fwhm <= 5) || !isfinite(d->zero_shift) || !(d->width_growth >= 0))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "drawn FWHM %g / shift %g / growth %g out of range", d->fwhm,
                             d->zero_shift, d->width_growth);
+    scratch sc;
+    float *mem = scratch_alloc(opt, fmax(opt->fwhm_max, d->fwhm), grid, &sc);
+    if (!mem) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
     peak_render pr;
-    peak_render_init(&pr, opt, grid, d);
-    float mx = render_peaks_raw(&pr, peaks, out);
+    peak_render_init(&pr, opt, grid, d, &sc);
+    float mx;
+    const float *acc = render_peaks_raw(&pr, peaks, &sc, &mx);
     /* x / mx is at most 1 for x <= mx, and exactly 1 at the maximum. */
-    if (mx > 0)
-        for (size_t j = 0; j < grid->count; j++) out[j] /= mx;
+    for (size_t j = 0; j < grid->count; j++) out[j] = mx > 0 ? acc[j] / mx : 0.0f;
+    free(mem);
     return XS_OK;
 }
 
-/* Per-point noise: NOISE_LANES xoshiro256** generators side by side (so that the loop vectorises), seeded
- * from the pattern's own generator; each 64-bit output gives two 24-bit uniforms in [0, 1). */
+/* Per-point noise: 8 xoshiro256** generators side by side, seeded from the pattern's own generator; each
+ * 64-bit output gives two uniforms in [0, 1) of 23 bits (its upper and lower 32-bit halves, top 23 bits
+ * each, as the mantissa of a float in [1, 2), minus 1). A block is 16 values: the upper halves of lanes
+ * 0..7, then the lower halves. With GCC or Clang the lanes are vector registers; the portable loop gives
+ * the same numbers. */
 enum { NOISE_LANES = 8, NOISE_BLOCK = 2 * NOISE_LANES };
 typedef struct {
-    uint64_t s0[NOISE_LANES], s1[NOISE_LANES], s2[NOISE_LANES], s3[NOISE_LANES];
+    uint64_t s[4][NOISE_LANES];
 } noise_lanes;
 
 static void noise_seed(noise_lanes *nl, xs_rng *r)
@@ -347,42 +472,95 @@ static void noise_seed(noise_lanes *nl, xs_rng *r)
     for (int l = 0; l < NOISE_LANES; l++) {
         xs_rng lane;
         xs_rng_seed(&lane, base, (uint64_t)l);
-        nl->s0[l] = lane.s[0], nl->s1[l] = lane.s[1], nl->s2[l] = lane.s[2], nl->s3[l] = lane.s[3];
+        for (int k = 0; k < 4; k++) nl->s[k][l] = lane.s[k];
     }
+}
+
+/* One xoshiro256** step on scalars or on vectors of lanes (the same operators): output x, state s0..s3;
+ * the multiplications by 5 and 9 as shifts and adds, which AVX2 has for 64-bit lanes. */
+#define XOSHIRO_STEP(s0, s1, s2, s3, x, t) \
+    do {                                   \
+        x = (s1 << 2) + s1;                \
+        x = (x << 7) | (x >> 57);          \
+        x = (x << 3) + x;                  \
+        t = s1 << 17;                      \
+        s2 ^= s0;                          \
+        s3 ^= s1;                          \
+        s1 ^= s2;                          \
+        s0 ^= s3;                          \
+        s2 ^= t;                           \
+        s3 = (s3 << 45) | (s3 >> 19);      \
+    } while (0)
+
+static inline float unit_from_bits(uint32_t h)
+{
+    union {
+        uint32_t i;
+        float f;
+    } v;
+    v.i = (h >> 9) | 0x3F800000u;
+    return v.f - 1.0f;
+}
+
+#if defined(__GNUC__) && !defined(XS_AUG_PORTABLE)
+typedef uint64_t v4u64 __attribute__((vector_size(32)));
+typedef uint32_t v4u32 __attribute__((vector_size(16)));
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4f unit_from_bits4(v4u32 h)
+{
+    h = (h >> 9) | 0x3F800000u;
+    v4f f;
+    memcpy(&f, &h, sizeof f);
+    return f - 1.0f;
 }
 
 static inline void noise_block(noise_lanes *restrict nl, float *restrict u)
 {
-    const float q = 0x1.0p-24f;
-    for (int l = 0; l < NOISE_LANES; l++) {
-        uint64_t s0 = nl->s0[l], s1 = nl->s1[l], s2 = nl->s2[l], s3 = nl->s3[l];
-        uint64_t x = (s1 << 2) + s1; /* s1 * 5 */
-        x = (x << 7) | (x >> 57);
-        x = (x << 3) + x; /* * 9 */
-        uint64_t t = s1 << 17;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = (s3 << 45) | (s3 >> 19);
-        nl->s0[l] = s0, nl->s1[l] = s1, nl->s2[l] = s2, nl->s3[l] = s3;
-        u[l] = (float)(int32_t)(x >> 40) * q;
-        u[NOISE_LANES + l] = (float)(int32_t)((x >> 8) & 0xFFFFFFu) * q;
+    for (int v = 0; v < 2; v++) {
+        v4u64 s0, s1, s2, s3;
+        memcpy(&s0, &nl->s[0][4 * v], sizeof s0);
+        memcpy(&s1, &nl->s[1][4 * v], sizeof s1);
+        memcpy(&s2, &nl->s[2][4 * v], sizeof s2);
+        memcpy(&s3, &nl->s[3][4 * v], sizeof s3);
+        v4u64 x, t;
+        XOSHIRO_STEP(s0, s1, s2, s3, x, t);
+        memcpy(&nl->s[0][4 * v], &s0, sizeof s0);
+        memcpy(&nl->s[1][4 * v], &s1, sizeof s1);
+        memcpy(&nl->s[2][4 * v], &s2, sizeof s2);
+        memcpy(&nl->s[3][4 * v], &s3, sizeof s3);
+        v4f hi = unit_from_bits4(__builtin_convertvector(x >> 32, v4u32));
+        v4f lo = unit_from_bits4(__builtin_convertvector(x & 0xFFFFFFFFu, v4u32));
+        memcpy(u + 4 * v, &hi, sizeof hi);
+        memcpy(u + NOISE_LANES + 4 * v, &lo, sizeof lo);
     }
 }
+#else
+static inline void noise_block(noise_lanes *restrict nl, float *restrict u)
+{
+    for (int l = 0; l < NOISE_LANES; l++) {
+        uint64_t s0 = nl->s[0][l], s1 = nl->s[1][l], s2 = nl->s[2][l], s3 = nl->s[3][l];
+        uint64_t x, t;
+        XOSHIRO_STEP(s0, s1, s2, s3, x, t);
+        nl->s[0][l] = s0, nl->s[1][l] = s1, nl->s[2][l] = s2, nl->s[3][l] = s3;
+        u[l] = unit_from_bits((uint32_t)(x >> 32));
+        u[NOISE_LANES + l] = unit_from_bits((uint32_t)x);
+    }
+}
+#endif
 
 /* The whole pattern; inputs already checked. */
 static void render_checked(const xs_aug_options *o, const xs_grid *g, const xs_aug_peaks *p, uint64_t seed,
-                           uint64_t item, float *restrict out, xs_aug_drawn *drawn)
+                           uint64_t item, float *restrict out, xs_aug_drawn *drawn, const scratch *sc)
 {
     xs_rng r;
     xs_rng_seed(&r, seed, item);
     xs_aug_drawn d;
     draw_all(o, &r, &d);
     peak_render pr;
-    peak_render_init(&pr, o, g, &d);
-    float mx = render_peaks_raw(&pr, p, out);
+    peak_render_init(&pr, o, g, &d, sc);
+    float mx;
+    const float *restrict acc = render_peaks_raw(&pr, p, sc, &mx);
     size_t n = g->count;
     const float lo = (float)o->noise_min, span = (float)(o->noise_max - o->noise_min);
     const float inv = mx > 0 ? 1.0f : 0.0f, div = mx > 0 ? mx : 1.0f;
@@ -393,7 +571,8 @@ static void render_checked(const xs_aug_options *o, const xs_grid *g, const xs_a
         noise_block(&nl, u);
         size_t m = n - j0 < NOISE_BLOCK ? n - j0 : NOISE_BLOCK;
         float *o_ = out + j0;
-        for (size_t k = 0; k < m; k++) o_[k] = inv * (o_[k] / div) + (lo + span * u[k]);
+        const float *a_ = acc + j0;
+        for (size_t k = 0; k < m; k++) o_[k] = inv * (a_[k] / div) + (lo + span * u[k]);
     }
     add_background(&d.bg, n, out);
     if (o->clip_negative)
@@ -411,7 +590,11 @@ xs_status xs_aug_render(const xs_aug_options *opt, const xs_grid *grid, const xs
     if (!st) st = check_peaks(peaks, item, err);
     if (st) return st;
     if (!out) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no output buffer");
-    render_checked(opt, grid, peaks, seed, item, out, drawn);
+    scratch sc;
+    float *mem = scratch_alloc(opt, opt->fwhm_max, grid, &sc);
+    if (!mem) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    render_checked(opt, grid, peaks, seed, item, out, drawn, &sc);
+    free(mem);
     return XS_OK;
 }
 
@@ -427,20 +610,25 @@ typedef struct {
     float *out;
     atomic_size_t next; /* first item of the next chunk to hand out */
 } batch_job;
+/* A worker that cannot get its scratch takes no items; the others render them. */
 
 enum { BATCH_CHUNK = 8 };
 
 static void *batch_worker(void *arg)
 {
     batch_job *job = arg;
+    scratch sc;
+    float *mem = scratch_alloc(job->opt, job->opt->fwhm_max, job->grid, &sc);
+    if (!mem) return NULL;
     for (;;) {
         size_t b0 = atomic_fetch_add(&job->next, (size_t)BATCH_CHUNK);
         if (b0 >= job->n_items) break;
         size_t b1 = b0 + BATCH_CHUNK < job->n_items ? b0 + BATCH_CHUNK : job->n_items;
         for (size_t b = b0; b < b1; b++)
             render_checked(job->opt, job->grid, &job->peaks[b], job->seed, job->items ? job->items[b] : b,
-                           job->out + b * job->grid->count, NULL);
+                           job->out + b * job->grid->count, NULL, &sc);
     }
+    free(mem);
     return NULL;
 }
 
@@ -473,5 +661,6 @@ xs_status xs_aug_render_batch(const xs_aug_options *opt, const xs_grid *grid, co
     batch_worker(&job);
     for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
     free(tid);
+    if (atomic_load(&job.next) < n_items) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
     return XS_OK;
 }
