@@ -5,6 +5,7 @@
 #include "xrdsym/xs_common.h"
 #include "xrdsym/xs_structure.h"
 #include "xrdsym/xs_cif.h"
+#include "xrdsym/xs_pattern.h"
 #include "xrdsym/xs_symmetry.h"
 #include "xrdsym/xs_xrd.h"
 #include "xrdsym/xs_synth.h"

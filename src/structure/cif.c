@@ -4,6 +4,8 @@
 #include "xrdsym/xs_cif.h"
 #include "xrdsym/xs_symmetry.h"
 #include "symmetry/symbols.h"
+#include "structure/cif_internal.h"
+#include "xrdsym/xs_pattern.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -51,6 +53,9 @@ typedef struct {
     int structure_blocks; /* blocks with atom sites */
     xs_error first_error; /* first block that failed to build */
     int have_error;
+    int want_powder;      /* collect powder patterns (pdCIF) instead of structures */
+    xs_pattern **patterns;
+    size_t n_patterns, cap_patterns;
     xs_error parse_error; /* first syntax error that damages data */
     int have_parse_error;
     int nomem;
@@ -727,9 +732,89 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
     return XS_OK;
 }
 
+/* pdCIF: the measured (else processed, else calculated) profile of a block. 1 = a pattern, 0 = none, -1 =
+ * error (err set). */
+static int powder_of_block(cif_reader *r, xs_pattern **out, xs_error *err)
+{
+    static const char *const y_names[] = {"_pd_meas_counts_total", "_pd_meas_intensity_total",
+                                          "_pd_proc_intensity_total", "_pd_calc_intensity_total",
+                                          "_pd_meas_counts_net", "_pd_proc_intensity_net"};
+    static const char *const x_names[] = {"_pd_meas_2theta_scan", "_pd_proc_2theta_corrected",
+                                          "_pd_meas_angle_2theta", "_pd_proc_2theta_range"};
+    *out = NULL;
+    const cif_loop *l = NULL;
+    int cy = -1;
+    for (size_t i = 0; i < COUNT(y_names) && !l; i++) l = find_loop(r, y_names[i], &cy);
+    if (!l) return 0;
+    int cx = -1;
+    for (size_t i = 0; i < COUNT(x_names) && cx < 0; i++) cx = loop_col(l, x_names[i]);
+    size_t rows = loop_rows(l);
+    double start = 0, step = 0;
+    if (cx < 0) {
+        const cif_item *mn = find_item(r, "_pd_meas_2theta_range_min"), *inc = find_item(r, "_pd_meas_2theta_range_inc");
+        if (!mn) mn = find_item(r, "_pd_proc_2theta_range_min");
+        if (!inc) inc = find_item(r, "_pd_proc_2theta_range_inc");
+        if (!mn || !inc || !parse_number(mn->value, &start) || !parse_number(inc->value, &step) || step <= 0) {
+            xs_error_set(err, XS_ERR_INVALID, r->path, l->line, 0,
+                         "block '%s': powder intensities without 2theta values or a 2theta range", r->code);
+            return -1;
+        }
+    }
+    double *x = malloc((rows ? rows : 1) * sizeof *x), *y = malloc((rows ? rows : 1) * sizeof *y);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        xs_error_set(err, XS_ERR_NOMEM, r->path, 0, 0, "out of memory");
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t row = 0; row < rows; row++) {
+        double xv = start + step * (double)row, yv;
+        if (cx >= 0 && !parse_number(loop_value(l, row, cx), &xv)) continue; /* '?' or '.' points are absent */
+        if (!parse_number(loop_value(l, row, cy), &yv)) continue;
+        x[n] = xv;
+        y[n] = yv;
+        n++;
+    }
+    double wl = 0;
+    const cif_item *w = find_item(r, "_diffrn_radiation_wavelength");
+    int wc;
+    const cif_loop *wl_loop = w ? NULL : find_loop(r, "_diffrn_radiation_wavelength", &wc);
+    if (w) parse_number(w->value, &wl);
+    else if (wl_loop && loop_rows(wl_loop) > 0) parse_number(loop_value(wl_loop, 0, wc), &wl);
+    char name[512];
+    snprintf(name, sizeof name, "%s#%s", r->path, r->code);
+    xs_status st = xs_pattern_create(name, n, x, y, wl, out, err);
+    free(x);
+    free(y);
+    if (st != XS_OK) {
+        if (err) err->line = l->line;
+        return -1;
+    }
+    return 1;
+}
+
 static void finish_block(cif_reader *r)
 {
     int c;
+    if (r->want_powder) {
+        xs_pattern *p = NULL;
+        xs_error e = {0};
+        int got = powder_of_block(r, &p, &e);
+        if (got > 0) {
+            if (grow((void **)&r->patterns, &r->cap_patterns, r->n_patterns + 1, sizeof *r->patterns))
+                r->patterns[r->n_patterns++] = p;
+            else {
+                xs_pattern_free(p);
+                r->nomem = 1;
+            }
+        } else if (got < 0 && !r->have_error) {
+            r->first_error = e;
+            r->have_error = 1;
+        }
+        block_clear(r);
+        return;
+    }
     if (find_loop(r, "_atom_site_fract_x", &c)) {
         r->structure_blocks++;
         xs_structure *s = NULL;
@@ -951,17 +1036,13 @@ void xs_structure_list_free(xs_structure **list, size_t n)
     free(list);
 }
 
-xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err)
+/* Parse a whole file into r (structures or patterns as r->want_powder says). */
+static xs_status parse_file(const char *path, cif_reader *r, xs_error *err)
 {
-    *structures = NULL;
-    *n = 0;
-    if (!path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no file name given");
     FILE *f = fopen(path, "rb");
     if (!f) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open the file");
-    cif_reader r;
-    memset(&r, 0, sizeof r);
-    r.path = path;
-    r.line = 1;
+    r->path = path;
+    r->line = 1;
     cif_handler_tp handler = {0};
     handler.handle_block_start = on_block_start;
     handler.handle_block_end = on_block_end;
@@ -980,43 +1061,78 @@ xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, x
     opts->error_callback = on_error;
     opts->whitespace_callback = on_whitespace;
     opts->dataname_callback = on_dataname;
-    opts->user_data = &r;
+    opts->user_data = r;
     opts->default_encoding_name = "ISO-8859-1"; /* old CIFs carry Latin-1 in text fields */
     opts->force_default_encoding = 0;
     opts->line_folding_modifier = 0;
     opts->text_prefixing_modifier = 0;
     opts->max_frame_depth = 1;
     /* libcif 0.4.2 reports the items outside loops to the handler only while it builds a CIF object (with a
-     * NULL target it reports loop items alone), so a temporary in-memory CIF is built and dropped. */
+     * NULL target it reports loop items alone), so a temporary in-memory CIF is built and dropped; the
+     * handlers tell it not to record what has been copied, which keeps that cheap. */
     cif_tp *cif = NULL;
     int rc = cif_parse(f, opts, &cif);
-    if (cif) cif_destroy(cif);
+    if (cif) {
+        int destroyed = cif_destroy(cif);
+        (void)destroyed; /* nothing to do if freeing fails */
+    }
     free(opts);
     fclose(f);
-    if (r.depth > 0) finish_block(&r); /* a file cut off inside a block */
-    block_clear(&r);
-    free(r.items);
-    free(r.loops);
+    if (r->depth > 0) finish_block(r); /* a file cut off inside a block */
+    block_clear(r);
+    free(r->items);
+    free(r->loops);
+    r->items = NULL;
+    r->loops = NULL;
+    if (r->nomem) return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+    if (r->n_list > 0 || r->n_patterns > 0) return XS_OK;
+    if (r->have_parse_error) {
+        if (err) *err = r->parse_error;
+        return XS_ERR_PARSE;
+    }
+    if (r->have_error) {
+        if (err) *err = r->first_error;
+        return r->first_error.code;
+    }
+    if (rc != CIF_OK) {
+        const char *what = rc >= 0 && rc < cif_nerr ? cif_errlist[rc] : "CIF syntax error";
+        return xs_error_set(err, XS_ERR_PARSE, path, (int)r->line, 0, "%s", what);
+    }
+    return xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0,
+                        r->want_powder ? "no data block with a powder profile (_pd_meas_counts_total, ...)"
+                                       : "no data block with atom sites (_atom_site_fract_x)");
+}
 
-    xs_status st = XS_OK;
-    if (r.nomem) {
-        st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
-    } else if (r.n_list > 0) {
+xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err)
+{
+    *structures = NULL;
+    *n = 0;
+    if (!path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no file name given");
+    cif_reader r;
+    memset(&r, 0, sizeof r);
+    xs_status st = parse_file(path, &r, err);
+    if (st == XS_OK) {
         *structures = r.list;
         *n = r.n_list;
         return XS_OK;
-    } else if (r.have_parse_error) {
-        if (err) *err = r.parse_error;
-        st = XS_ERR_PARSE;
-    } else if (r.have_error) {
-        if (err) *err = r.first_error;
-        st = r.first_error.code;
-    } else if (rc != CIF_OK) {
-        const char *what = rc >= 0 && rc < cif_nerr ? cif_errlist[rc] : "CIF syntax error";
-        st = xs_error_set(err, XS_ERR_PARSE, path, (int)r.line, 0, "%s", what);
-    } else {
-        st = xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no data block with atom sites (_atom_site_fract_x)");
     }
     xs_structure_list_free(r.list, r.n_list);
+    return st;
+}
+
+xs_status xs_cif_read_powder(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err)
+{
+    *patterns = NULL;
+    *n = 0;
+    cif_reader r;
+    memset(&r, 0, sizeof r);
+    r.want_powder = 1;
+    xs_status st = parse_file(path, &r, err);
+    if (st == XS_OK) {
+        *patterns = r.patterns;
+        *n = r.n_patterns;
+        return XS_OK;
+    }
+    xs_pattern_list_free(r.patterns, r.n_patterns);
     return st;
 }

@@ -1,0 +1,77 @@
+/* xrdsym measured patterns: reading the files diffractometers and databases write, and putting a pattern
+ * on a network's grid.
+ *
+ * Formats (chosen by content, then by extension):
+ *  - two-column text: .xy, .xye (third column ignored), .csv, .txt, .dat; separators blank, tab, comma or
+ *    semicolon; header and comment lines (not starting with a number: '#', '!', '##NAMES=...', a column
+ *    title) are skipped; a wavelength in a header line ("wavelength 1.5406", "##X-RAY WAVELENGTH=1.541838",
+ *    "lambda=0.7296") is taken; RRUFF's text files are such files;
+ *  - one pattern a line (the RRUFF set of ../shared/data/experimental): '#' header lines (the grid from
+ *    "2theta A..B step S", the anode from "Cu K-alpha"), then `id <TAB> space_group <TAB> intensities`;
+ *  - PANalytical .xrdml (XML): 2Theta positions (start/end or a list), intensities or counts, the
+ *    K-alpha1/K-alpha2 wavelengths and their ratio;
+ *  - powder CIF (pdCIF): _pd_meas_2theta_scan / _pd_proc_2theta_corrected (or _pd_meas_2theta_range_min,
+ *    _max, _inc) with _pd_meas_counts_total, _pd_meas_intensity_total, _pd_proc_intensity_total or
+ *    _pd_calc_intensity_total; the wavelength from _diffrn_radiation_wavelength.
+ *
+ * Errors (never a silent wrong answer): XS_ERR_IO (cannot read), XS_ERR_PARSE (a data line that is not
+ * numbers, with its line), XS_ERR_INVALID (fewer than 10 points, NaN or infinite values, 2theta not
+ * increasing, all intensities equal, an absurd wavelength), XS_ERR_NOT_FOUND (no pattern in the file).
+ *
+ * Ownership: xs_pattern_read returns an array of patterns the caller frees with xs_pattern_list_free. */
+#ifndef XS_PATTERN_H
+#define XS_PATTERN_H
+
+#include <stddef.h>
+
+#include "xrdsym/xs_common.h"
+#include "xrdsym/xs_xrd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xs_pattern xs_pattern;
+
+/* Where a pattern's wavelength comes from. */
+typedef enum {
+    XS_WAVELENGTH_UNKNOWN = 0, /* the file does not say */
+    XS_WAVELENGTH_FROM_FILE,
+} xs_wavelength_source;
+
+/* Read every pattern of a file (one for most formats, many for the one-pattern-a-line table). */
+xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err);
+void xs_pattern_free(xs_pattern *p);
+void xs_pattern_list_free(xs_pattern **list, size_t n);
+
+/* A pattern from arrays (copied); two_theta strictly increasing, everything finite. */
+xs_status xs_pattern_create(const char *name, size_t n, const double *two_theta, const double *intensity,
+                            double wavelength, xs_pattern **out, xs_error *err);
+
+const char *xs_pattern_name(const xs_pattern *p);   /* file name, or "file#id" for a table row */
+size_t xs_pattern_size(const xs_pattern *p);
+const double *xs_pattern_two_theta(const xs_pattern *p);
+const double *xs_pattern_intensity(const xs_pattern *p);
+double xs_pattern_wavelength(const xs_pattern *p);  /* angstrom; 0 when the file does not say */
+/* K-alpha2 wavelength and ratio when the file gives them (xrdml), else 0. */
+double xs_pattern_kalpha2(const xs_pattern *p, double *ratio);
+int xs_pattern_label(const xs_pattern *p);          /* space group the file states (the table), else 0 */
+
+/* Put a pattern measured at `wavelength` onto `grid`, whose angles are for `grid_wavelength`: every grid
+ * point is mapped through its d-spacing (d = lambda_grid / (2 sin theta_grid)) to the pattern's angle and
+ * the intensity there is taken by linear interpolation (or, where the pattern is finer than the grid, as
+ * the mean of its points in the grid cell). Points outside the measured range are 0. Then the minimum is
+ * subtracted and the maximum scaled to 1 (xs_pattern_normalize). *coverage (may be NULL) receives the
+ * fraction of grid points inside the measured range. XS_ERR_RANGE when less than min_coverage of the grid
+ * is covered (the message gives both ranges), XS_ERR_INVALID for a wavelength outside 0.1..3 A. */
+xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_grid *grid, double grid_wavelength,
+                             double min_coverage, float *out, double *coverage, xs_error *err);
+
+/* The one normalisation used for training and prediction alike: subtract the minimum, scale the maximum
+ * to 1 (a constant pattern becomes 0). */
+void xs_pattern_normalize(float *values, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,636 @@
+#define _GNU_SOURCE /* memmem */
+/* Measured patterns: two-column text, the one-pattern-a-line table, PANalytical .xrdml, powder CIF; and the
+ * mapping of a pattern onto a network's grid through d-spacings. */
+#include "xrdsym/xs_pattern.h"
+#include "structure/cif_internal.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct xs_pattern {
+    char name[512];
+    size_t n;
+    double *two_theta;
+    double *intensity;
+    double wavelength;
+    double kalpha2, kalpha2_ratio;
+    int label;
+};
+
+const char *xs_pattern_name(const xs_pattern *p) { return p->name; }
+size_t xs_pattern_size(const xs_pattern *p) { return p->n; }
+const double *xs_pattern_two_theta(const xs_pattern *p) { return p->two_theta; }
+const double *xs_pattern_intensity(const xs_pattern *p) { return p->intensity; }
+double xs_pattern_wavelength(const xs_pattern *p) { return p->wavelength; }
+int xs_pattern_label(const xs_pattern *p) { return p->label; }
+
+double xs_pattern_kalpha2(const xs_pattern *p, double *ratio)
+{
+    if (ratio) *ratio = p->kalpha2_ratio;
+    return p->kalpha2;
+}
+
+void xs_pattern_free(xs_pattern *p)
+{
+    if (!p) return;
+    free(p->two_theta);
+    free(p->intensity);
+    free(p);
+}
+
+void xs_pattern_list_free(xs_pattern **list, size_t n)
+{
+    if (!list) return;
+    for (size_t i = 0; i < n; i++) xs_pattern_free(list[i]);
+    free(list);
+}
+
+/* Below this many points a file is not a powder pattern (a peak list, a truncated file). */
+#define MIN_POINTS 10
+
+xs_status xs_pattern_create(const char *name, size_t n, const double *two_theta, const double *intensity,
+                            double wavelength, xs_pattern **out, xs_error *err)
+{
+    *out = NULL;
+    const char *nm = name ? name : "(pattern)";
+    if (n < MIN_POINTS)
+        return xs_error_set(err, n == 0 ? XS_ERR_NOT_FOUND : XS_ERR_INVALID, nm, 0, 0,
+                            "%zu data points: not a powder pattern (at least %d needed)", n, MIN_POINTS);
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(two_theta[i]) || !isfinite(intensity[i]))
+            return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0, "point %zu is not a finite number", i + 1);
+        if (i > 0 && !(two_theta[i] > two_theta[i - 1]))
+            return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0,
+                                "2theta does not increase at point %zu (%g after %g)", i + 1, two_theta[i],
+                                two_theta[i - 1]);
+        if (intensity[i] < lo) lo = intensity[i];
+        if (intensity[i] > hi) hi = intensity[i];
+    }
+    if (two_theta[0] < 0 || two_theta[n - 1] > 180)
+        return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0, "2theta range %g..%g is outside 0..180 degrees",
+                            two_theta[0], two_theta[n - 1]);
+    if (!(hi > lo)) return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0, "all intensities are equal (%g)", lo);
+    if (wavelength != 0 && !(wavelength >= 0.1 && wavelength <= 3))
+        return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0, "wavelength %g A is outside 0.1..3 A", wavelength);
+    xs_pattern *p = calloc(1, sizeof *p);
+    if (p) {
+        p->two_theta = malloc(n * sizeof *p->two_theta);
+        p->intensity = malloc(n * sizeof *p->intensity);
+    }
+    if (!p || !p->two_theta || !p->intensity) {
+        xs_pattern_free(p);
+        return xs_error_set(err, XS_ERR_NOMEM, nm, 0, 0, "out of memory");
+    }
+    snprintf(p->name, sizeof p->name, "%s", nm);
+    memcpy(p->two_theta, two_theta, n * sizeof *two_theta);
+    memcpy(p->intensity, intensity, n * sizeof *intensity);
+    p->n = n;
+    p->wavelength = wavelength;
+    *out = p;
+    return XS_OK;
+}
+
+/* ---- whole files into memory ---- */
+
+static char *slurp(const char *path, size_t *size, xs_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open the file");
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (n + 1 < cap) break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        xs_error_set(err, bad ? XS_ERR_IO : XS_ERR_NOMEM, path, 0, 0, bad ? "read error" : "out of memory");
+        return NULL;
+    }
+    buf[n] = 0;
+    *size = n;
+    return buf;
+}
+
+typedef struct {
+    double *x, *y;
+    size_t n, cap;
+} xy_buf;
+
+static int xy_push(xy_buf *b, double x, double y)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        double *nx = realloc(b->x, cap * sizeof *nx);
+        if (!nx) return 0;
+        b->x = nx;
+        double *ny = realloc(b->y, cap * sizeof *ny);
+        if (!ny) return 0;
+        b->y = ny;
+        b->cap = cap;
+    }
+    b->x[b->n] = x;
+    b->y[b->n] = y;
+    b->n++;
+    return 1;
+}
+
+static int push_list(xs_pattern ***list, size_t *n, size_t *cap, xs_pattern *p)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        xs_pattern **nl = realloc(*list, c * sizeof *nl);
+        if (!nl) return 0;
+        *list = nl;
+        *cap = c;
+    }
+    (*list)[(*n)++] = p;
+    return 1;
+}
+
+/* A wavelength named in a header line: "wavelength", "lambda", "wave length" followed by a number in
+ * 0.1..3 (angstrom), or an anode name (Cu, Mo, Co...) near "K-alpha"/"Ka". 0 when none. */
+static double header_wavelength(const char *line, size_t len)
+{
+    char low[512];
+    size_t n = len < sizeof low - 1 ? len : sizeof low - 1;
+    for (size_t i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)line[i]);
+    low[n] = 0;
+    static const char *const keys[] = {"wavelength", "wave length", "lambda", "wavelen"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const char *p = strstr(low, keys[k]);
+        if (!p) continue;
+        p += strlen(keys[k]);
+        /* "=", ":", " (A)", " in angstrom" may stand between the word and the number */
+        for (int skipped = 0; *p && !(isdigit((unsigned char)*p) || *p == '.') && skipped < 24; skipped++) p++;
+        double v = strtod(p, NULL);
+        if (v >= 0.1 && v <= 3) return v;
+    }
+    static const struct {
+        const char *anode;
+        double wl;
+    } anodes[] = {{"cu k", 1.54184}, {"cuk", 1.54184}, {"mo k", 0.71073}, {"mok", 0.71073}, {"co k", 1.79026},
+                  {"cok", 1.79026}, {"fe k", 1.93736}, {"fek", 1.93736}, {"cr k", 2.29100}, {"crk", 2.29100},
+                  {"ag k", 0.56087}, {"agk", 0.56087}};
+    for (size_t k = 0; k < sizeof anodes / sizeof anodes[0]; k++)
+        if (strstr(low, anodes[k].anode)) return anodes[k].wl;
+    return 0;
+}
+
+/* A data line starts with a whole number followed by a separator ("2theta,intensity" is a title). */
+static int starts_numeric(const char *p)
+{
+    while (*p == ' ' || *p == '\t') p++;
+    char *end;
+    strtod(p, &end);
+    if (end == p) return 0;
+    return *end == 0 || *end == ' ' || *end == '\t' || *end == ',' || *end == ';' || *end == '\r';
+}
+
+static const char *skip_separators(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == ',' || *p == ';') p++;
+    return p;
+}
+
+/* Two-column text (xy, xye, csv, RRUFF txt). */
+static xs_status read_two_column(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
+{
+    xy_buf b = {0};
+    double wavelength = 0;
+    int line_no = 0, data_started = 0;
+    xs_status st = XS_OK;
+    char *line = text;
+    while (line && *line) {
+        char *next = strchr(line, '\n');
+        size_t len = next ? (size_t)(next - line) : strlen(line);
+        if (next) *next = 0;
+        if (len && line[len - 1] == '\r') line[--len] = 0;
+        line_no++;
+        if (!starts_numeric(line)) {
+            const char *t = skip_separators(line);
+            if (*t) {
+                /* "##END=" and the like after the data end RRUFF files; any other text after data begins is
+                 * an error, not something to skip silently. */
+                if (data_started && t[0] != '#' && t[0] != '!') {
+                    st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected two numbers (2theta, intensity), found '%.40s'", t);
+                    break;
+                }
+                if (!wavelength) wavelength = header_wavelength(line, len);
+            }
+        } else {
+            const char *p = skip_separators(line);
+            char *end;
+            double x = strtod(p, &end);
+            if (end == p) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected a number");
+                break;
+            }
+            p = skip_separators(end);
+            double y = strtod(p, &end);
+            if (end == p) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, (int)(p - line) + 1,
+                                  "expected a second number (intensity) after 2theta %g", x);
+                break;
+            }
+            if (!isfinite(x) || !isfinite(y)) {
+                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "value is not a finite number");
+                break;
+            }
+            if (b.n > 0 && !(x > b.x[b.n - 1])) {
+                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not increase (previous %g)", x,
+                                  b.x[b.n - 1]);
+                break;
+            }
+            data_started = 1;
+            if (!xy_push(&b, x, y)) {
+                st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+                break;
+            }
+        }
+        line = next ? next + 1 : NULL;
+    }
+    if (st == XS_OK) {
+        xs_pattern *p = NULL;
+        xs_error e = {0};
+        st = xs_pattern_create(path, b.n, b.x, b.y, wavelength, &p, &e);
+        if (st != XS_OK) {
+            if (b.n == 0) xs_error_set(err, st, path, 0, 0, "no data lines (two numbers: 2theta, intensity)");
+            else xs_error_set(err, st, path, e.line, 0, "%s", e.message);
+        } else {
+            size_t cap = 0;
+            if (!push_list(list, n, &cap, p)) {
+                xs_pattern_free(p);
+                st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+            }
+        }
+    }
+    free(b.x);
+    free(b.y);
+    return st;
+}
+
+/* The table of ../shared/data/experimental: `id <TAB> space_group <TAB> v1 v2 ...`, grid from the header. */
+static xs_status read_table(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
+{
+    xs_grid grid = xs_grid_paper();
+    double wavelength = 0;
+    size_t cap = 0;
+    int line_no = 0;
+    double *x = NULL, *y = NULL;
+    size_t xy_cap = 0;
+    xs_status st = XS_OK;
+    char *line = text;
+    while (line && *line && st == XS_OK) {
+        char *next = strchr(line, '\n');
+        if (next) *next = 0;
+        line_no++;
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\r') line[--len] = 0;
+        if (line[0] == '#') {
+            double a, bb, step;
+            const char *g = strstr(line, "2theta");
+            if (g && sscanf(g, "2theta %lf..%lf step %lf", &a, &bb, &step) == 3 && step > 0 && bb > a) {
+                grid.start = a;
+                grid.step = step;
+                grid.count = (size_t)floor((bb - a) / step + 0.5) + 1;
+            }
+            if (!wavelength) wavelength = header_wavelength(line, len);
+        } else if (len > 0) {
+            char *tab1 = strchr(line, '\t');
+            char *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
+            if (!tab2) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected id <TAB> space group <TAB> intensities");
+                break;
+            }
+            *tab1 = 0;
+            int label = atoi(tab1 + 1);
+            if (label < 0 || label > 230) label = 0;
+            if (xy_cap < grid.count) {
+                free(x);
+                free(y);
+                x = malloc(grid.count * sizeof *x);
+                y = malloc(grid.count * sizeof *y);
+                xy_cap = grid.count;
+                if (!x || !y) {
+                    st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+                    break;
+                }
+            }
+            const char *p = tab2 + 1;
+            size_t k = 0;
+            while (k < grid.count) {
+                char *end;
+                double v = strtod(p, &end);
+                if (end == p) break;
+                x[k] = grid.start + grid.step * (double)k;
+                y[k] = v;
+                k++;
+                p = end;
+            }
+            while (*p == ' ' || *p == '\t') p++;
+            if (k != grid.count || *p) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, (int)(p - line) + 1,
+                                  "pattern '%s' has %zu intensities where the header's grid has %zu", line, k, grid.count);
+                break;
+            }
+            char name[512];
+            snprintf(name, sizeof name, "%s#%s", path, line);
+            xs_pattern *pat = NULL;
+            xs_error e = {0};
+            st = xs_pattern_create(name, k, x, y, wavelength, &pat, &e);
+            if (st != XS_OK) {
+                xs_error_set(err, st, path, line_no, 0, "%s", e.message);
+                break;
+            }
+            pat->label = label;
+            if (!push_list(list, n, &cap, pat)) {
+                xs_pattern_free(pat);
+                st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+            }
+        }
+        line = next ? next + 1 : NULL;
+    }
+    free(x);
+    free(y);
+    if (st == XS_OK && *n == 0) st = xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no pattern lines in the table");
+    return st;
+}
+
+/* ---- .xrdml ---- */
+
+/* Text between <tag ...> and </tag> after `from`; NULL if absent. *len receives its length. */
+static const char *xml_element(const char *from, const char *tag, size_t *len, const char **after)
+{
+    char open[64], close[64];
+    snprintf(open, sizeof open, "<%s", tag);
+    snprintf(close, sizeof close, "</%s>", tag);
+    const char *p = from;
+    while ((p = strstr(p, open)) != NULL) {
+        char c = p[strlen(open)];
+        if (c == '>' || c == ' ' || c == '\t' || c == '\n' || c == '\r') break;
+        p += strlen(open);
+    }
+    if (!p) return NULL;
+    const char *gt = strchr(p, '>');
+    if (!gt) return NULL;
+    if (gt[-1] == '/') return NULL; /* empty element */
+    const char *end = strstr(gt + 1, close);
+    if (!end) return NULL;
+    *len = (size_t)(end - gt - 1);
+    if (after) *after = end + strlen(close);
+    return gt + 1;
+}
+
+static int line_of(const char *text, const char *at)
+{
+    int line = 1;
+    for (const char *p = text; p < at; p++) line += *p == '\n';
+    return line;
+}
+
+static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
+{
+    size_t len;
+    double ka1 = 0, ka2 = 0, ratio = 0;
+    const char *wl = xml_element(text, "usedWavelength", &len, NULL);
+    if (wl) {
+        size_t l2;
+        const char *v = xml_element(wl, "kAlpha1", &l2, NULL);
+        if (v) ka1 = strtod(v, NULL);
+        v = xml_element(wl, "kAlpha2", &l2, NULL);
+        if (v) ka2 = strtod(v, NULL);
+        v = xml_element(wl, "ratioKAlpha2KAlpha1", &l2, NULL);
+        if (v) ratio = strtod(v, NULL);
+    }
+    /* The scan's 2Theta positions: <positions axis="2Theta" ...> with start/end or a list. */
+    const char *pos = text, *found = NULL;
+    while ((pos = strstr(pos, "<positions")) != NULL) {
+        const char *gt = strchr(pos, '>');
+        if (!gt) break;
+        if (memmem(pos, (size_t)(gt - pos), "2Theta", 6)) {
+            found = pos;
+            break;
+        }
+        pos = gt;
+    }
+    if (!found) return xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no <positions axis=\"2Theta\"> in the xrdml file");
+    const char *counts = xml_element(found, "intensities", &len, NULL);
+    if (!counts) counts = xml_element(found, "counts", &len, NULL);
+    if (!counts) return xs_error_set(err, XS_ERR_NOT_FOUND, path, line_of(text, found), 0, "no <intensities> or <counts> after the 2Theta positions");
+    xy_buf b = {0};
+    const char *p = counts, *end = counts + len;
+    while (p < end) {
+        char *e;
+        double v = strtod(p, &e);
+        if (e == p) break;
+        if (!xy_push(&b, 0, v)) {
+            free(b.x);
+            free(b.y);
+            return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+        }
+        p = e;
+        while (p < end && isspace((unsigned char)*p)) p++;
+    }
+    xs_status st = XS_OK;
+    size_t l2;
+    const char *list_pos = xml_element(found, "listPositions", &l2, NULL);
+    const char *start = xml_element(found, "startPosition", &l2, NULL);
+    const char *stop = xml_element(found, "endPosition", &l2, NULL);
+    if (p < end) {
+        st = xs_error_set(err, XS_ERR_PARSE, path, line_of(text, p), 0, "intensities contain a value that is not a number");
+    } else if (list_pos && list_pos < counts) {
+        const char *q = list_pos;
+        for (size_t i = 0; i < b.n; i++) {
+            char *e;
+            b.x[i] = strtod(q, &e);
+            if (e == q) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_of(text, q), 0, "fewer 2Theta positions than intensities");
+                break;
+            }
+            q = e;
+        }
+    } else if (start && stop && b.n > 1) {
+        double a = strtod(start, NULL), z = strtod(stop, NULL);
+        for (size_t i = 0; i < b.n; i++) b.x[i] = a + (z - a) * (double)i / (double)(b.n - 1);
+    } else {
+        st = xs_error_set(err, XS_ERR_PARSE, path, line_of(text, found), 0, "2Theta positions without start and end");
+    }
+    if (st == XS_OK) {
+        xs_pattern *pat = NULL;
+        /* Weighted K-alpha mean: the wavelength a K-alpha doublet pattern is usually indexed with. */
+        double wavelength = ka1 > 0 ? (ka2 > 0 && ratio > 0 ? (ka1 + ratio * ka2) / (1 + ratio) : ka1) : 0;
+        st = xs_pattern_create(path, b.n, b.x, b.y, wavelength, &pat, err);
+        if (st == XS_OK) {
+            pat->kalpha2 = ka2;
+            pat->kalpha2_ratio = ratio;
+            size_t cap = 0;
+            if (!push_list(list, n, &cap, pat)) {
+                xs_pattern_free(pat);
+                st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+            }
+        }
+    }
+    free(b.x);
+    free(b.y);
+    return st;
+}
+
+static int has_extension(const char *path, const char *ext)
+{
+    size_t lp = strlen(path), le = strlen(ext);
+    return lp > le && !strcasecmp(path + lp - le, ext);
+}
+
+xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err)
+{
+    *patterns = NULL;
+    *n = 0;
+    if (!path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no file name given");
+    size_t size = 0;
+    char *text = slurp(path, &size, err);
+    if (!text) return err ? err->code : XS_ERR_IO;
+    if (size == 0) {
+        free(text);
+        return xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "the file is empty");
+    }
+    if (memchr(text, 0, size)) {
+        free(text);
+        return xs_error_set(err, XS_ERR_UNSUPPORTED, path, 0, 0,
+                            "binary file: export the pattern as .xy, .xye, .csv, .xrdml or powder CIF");
+    }
+    xs_status st;
+    const char *first = text;
+    while (*first == ' ' || *first == '\t' || *first == '\r' || *first == '\n') first++;
+    if (has_extension(path, ".xrdml") || !strncmp(first, "<?xml", 5)) {
+        st = read_xrdml(path, text, patterns, n, err);
+    } else if (has_extension(path, ".cif") || !strncasecmp(first, "data_", 5)) {
+        free(text);
+        return xs_cif_read_powder(path, patterns, n, err);
+    } else {
+        /* A table has lines with two tabs and thousands of numbers; look at the first data line. */
+        const char *p = text;
+        int table = 0;
+        while (*p) {
+            const char *eol = strchr(p, '\n');
+            size_t len = eol ? (size_t)(eol - p) : strlen(p);
+            if (len && p[0] != '#') {
+                const char *t1 = memchr(p, '\t', len);
+                const char *t2 = t1 ? memchr(t1 + 1, '\t', len - (size_t)(t1 + 1 - p)) : NULL;
+                table = t2 && len > 1000;
+                break;
+            }
+            if (!eol) break;
+            p = eol + 1;
+        }
+        st = table ? read_table(path, text, patterns, n, err) : read_two_column(path, text, patterns, n, err);
+    }
+    free(text);
+    if (st != XS_OK) {
+        xs_pattern_list_free(*patterns, *n);
+        *patterns = NULL;
+        *n = 0;
+    }
+    return st;
+}
+
+void xs_pattern_normalize(float *v, size_t n)
+{
+    if (n == 0) return;
+    float lo = v[0], hi = v[0];
+    for (size_t i = 1; i < n; i++) {
+        if (v[i] < lo) lo = v[i];
+        if (v[i] > hi) hi = v[i];
+    }
+    float scale = hi > lo ? 1.0f / (hi - lo) : 0.0f;
+    for (size_t i = 0; i < n; i++) v[i] = (v[i] - lo) * scale;
+}
+
+xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_grid *grid, double grid_wavelength,
+                             double min_coverage, float *out, double *coverage, xs_error *err)
+{
+    if (!(wavelength >= 0.1 && wavelength <= 3) || !(grid_wavelength >= 0.1 && grid_wavelength <= 3))
+        return xs_error_set(err, XS_ERR_INVALID, p->name, 0, 0, "wavelength %g A (grid %g A) is outside 0.1..3 A",
+                            wavelength, grid_wavelength);
+    if (!grid || grid->count < 2 || !(grid->step > 0))
+        return xs_error_set(err, XS_ERR_INVALID, p->name, 0, 0, "invalid grid");
+    const double deg = M_PI / 180;
+    /* Pattern angle of grid angle t: same d-spacing. */
+    size_t covered = 0;
+    size_t j = 0; /* pattern index with two_theta[j] <= current angle */
+    double ratio = wavelength / grid_wavelength;
+    for (size_t i = 0; i < grid->count; i++) {
+        double t = grid->start + grid->step * (double)i;
+        double s = ratio * sin(t * deg / 2);
+        out[i] = 0;
+        if (s >= 1) continue;
+        double tp = 2 * asin(s) / deg;
+        /* cell edges of this grid point, mapped the same way, for averaging a finer pattern */
+        double t_lo = t - grid->step / 2, t_hi = t + grid->step / 2;
+        double s_lo = ratio * sin(t_lo * deg / 2), s_hi = ratio * sin(t_hi * deg / 2);
+        double tp_lo = 2 * asin(s_lo < 1 ? s_lo : 1) / deg, tp_hi = 2 * asin(s_hi < 1 ? s_hi : 1) / deg;
+        if (tp < p->two_theta[0] || tp > p->two_theta[p->n - 1]) continue;
+        covered++;
+        while (j + 1 < p->n && p->two_theta[j + 1] <= tp) j++;
+        /* points of the pattern inside the cell */
+        size_t a = j, b = j;
+        while (a > 0 && p->two_theta[a] >= tp_lo) a--;
+        while (b + 1 < p->n && p->two_theta[b + 1] < tp_hi) b++;
+        size_t inside = 0;
+        double sum = 0;
+        for (size_t k = a; k <= b; k++)
+            if (p->two_theta[k] >= tp_lo && p->two_theta[k] < tp_hi) {
+                sum += p->intensity[k];
+                inside++;
+            }
+        if (inside >= 2) {
+            out[i] = (float)(sum / (double)inside);
+        } else if (j + 1 < p->n) {
+            double f = (tp - p->two_theta[j]) / (p->two_theta[j + 1] - p->two_theta[j]);
+            out[i] = (float)(p->intensity[j] + f * (p->intensity[j + 1] - p->intensity[j]));
+        } else {
+            out[i] = (float)p->intensity[j];
+        }
+    }
+    double cov = (double)covered / (double)grid->count;
+    if (coverage) *coverage = cov;
+    if (cov < min_coverage) {
+        double lo = grid->start, hi = grid->start + grid->step * (double)(grid->count - 1);
+        return xs_error_set(err, XS_ERR_RANGE, p->name, 0, 0,
+                            "the pattern (2theta %.2f..%.2f deg at %.5f A) covers %.0f%% of the model's grid (%.2f..%.2f "
+                            "deg at %.5f A); at least %.0f%% is needed",
+                            p->two_theta[0], p->two_theta[p->n - 1], wavelength, 100 * cov, lo, hi, grid_wavelength,
+                            100 * min_coverage);
+    }
+    /* Outside the measured range the pattern is unknown; the lowest measured value stands in for it, so
+     * that normalising does not turn the gap into a drop to zero. */
+    double lo_val = INFINITY;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->intensity[i] < lo_val) lo_val = p->intensity[i];
+    for (size_t i = 0; i < grid->count; i++) {
+        double t = grid->start + grid->step * (double)i;
+        double s = ratio * sin(t * deg / 2);
+        double tp = s < 1 ? 2 * asin(s) / deg : 1e9;
+        if (tp < p->two_theta[0] || tp > p->two_theta[p->n - 1]) out[i] = (float)lo_val;
+    }
+    xs_pattern_normalize(out, grid->count);
+    return XS_OK;
+}

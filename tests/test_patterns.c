@@ -1,0 +1,186 @@
+/* Measured-pattern files: every format read back from small files written here, the errors of broken
+ * ones, and the mapping onto a grid through d-spacings. */
+#include "xrdsym.h"
+#include "xs_test.h"
+
+#include <unistd.h>
+
+static char tmp_path[64];
+
+static const char *write_tmp(const char *ext, const char *text)
+{
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/xs_pat_%d%s", (int)getpid(), ext);
+    FILE *f = fopen(tmp_path, "w");
+    fputs(text, f);
+    fclose(f);
+    return tmp_path;
+}
+
+static xs_status read_one(const char *ext, const char *text, xs_pattern ***l, size_t *n, xs_error *err)
+{
+    const char *path = write_tmp(ext, text);
+    xs_status st = xs_pattern_read(path, l, n, err);
+    unlink(path);
+    return st;
+}
+
+/* A Gaussian peak at 2theta c (FWHM 0.1) on a..b step s, written as "x<sep>y" lines. */
+static void gaussian_lines(char *buf, size_t size, double a, double b, double s, double c, const char *sep)
+{
+    size_t used = 0;
+    for (double x = a; x <= b + 1e-9; x += s) {
+        double y = 10 + 1000 * exp(-4 * log(2) * (x - c) * (x - c) / 0.01);
+        used += (size_t)snprintf(buf + used, size - used, "%.4f%s%.3f\n", x, sep, y);
+    }
+}
+
+static double argmax_angle(const float *v, const xs_grid *g)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < g->count; i++)
+        if (v[i] > v[best]) best = i;
+    return g->start + g->step * (double)best;
+}
+
+int main(void)
+{
+    static char text[1 << 21], body[1 << 20];
+    xs_pattern **l = NULL;
+    size_t n = 0;
+    xs_error err = {0};
+    xs_grid grid = xs_grid_paper();
+    float *out = malloc(grid.count * sizeof *out);
+
+    /* xy with a RRUFF-style header naming the wavelength */
+    gaussian_lines(body, sizeof body, 5, 90, 0.02, 30, " ");
+    snprintf(text, sizeof text, "##NAMES=Quartz\n##X-RAY WAVELENGTH=1.541838\n%s##END=\n", body);
+    CHECK(read_one(".txt", text, &l, &n, &err) == XS_OK && n == 1, "RRUFF text: %s", err.message);
+    if (n == 1) {
+        CHECK_NEAR(xs_pattern_wavelength(l[0]), 1.541838, 1e-9, "wavelength from the header");
+        CHECK(xs_pattern_size(l[0]) == 4251, "4251 points, got %zu", xs_pattern_size(l[0]));
+        double cov;
+        CHECK(xs_pattern_to_grid(l[0], 1.541838, &grid, 1.541838, 0.5, out, &cov, &err) == XS_OK, "to grid: %s", err.message);
+        /* 0.01: the grid step; the peak is sampled every 0.02 and interpolated */
+        CHECK_NEAR(argmax_angle(out, &grid), 30, 0.011, "peak stays at 30 deg on the same wavelength");
+        CHECK_NEAR(cov, 1.0, 1e-9, "full coverage");
+        float lo = out[0], hi = out[0];
+        for (size_t i = 0; i < grid.count; i++) {
+            if (out[i] < lo) lo = out[i];
+            if (out[i] > hi) hi = out[i];
+        }
+        CHECK(lo == 0.0f && hi == 1.0f, "normalised to 0..1: %g..%g", lo, hi);
+    }
+    xs_pattern_list_free(l, n);
+
+    /* csv with a column-title line, Mo K-alpha: the peak moves to the Cu angle of the same d */
+    gaussian_lines(body, sizeof body, 2, 45, 0.01, 14.0, ",");
+    snprintf(text, sizeof text, "2theta,intensity\n%s", body);
+    CHECK(read_one(".csv", text, &l, &n, &err) == XS_OK && n == 1, "csv: %s", err.message);
+    if (n == 1) {
+        CHECK(xs_pattern_wavelength(l[0]) == 0, "no wavelength in the file");
+        double d = 0.71073 / (2 * sin(14.0 * M_PI / 360));
+        double expect = 2 * asin(1.54184 / (2 * d)) * 180 / M_PI;
+        double cov;
+        CHECK(xs_pattern_to_grid(l[0], 0.71073, &grid, 1.54184, 0.5, out, &cov, &err) == XS_OK, "Mo to Cu grid: %s",
+              err.message);
+        /* 0.02: a grid step plus the stretch of the 0.01-step Mo pattern into Cu angles (x2.2) */
+        CHECK_NEAR(argmax_angle(out, &grid), expect, 0.02, "Mo peak at the Cu angle of its d-spacing");
+    }
+    xs_pattern_list_free(l, n);
+
+    /* coverage: a pattern of 5..20 deg covers too little of 5..90 */
+    gaussian_lines(body, sizeof body, 5, 20, 0.02, 10, "\t");
+    CHECK(read_one(".xy", body, &l, &n, &err) == XS_OK && n == 1, "tab-separated xy");
+    if (n == 1) {
+        memset(&err, 0, sizeof err);
+        CHECK(xs_pattern_to_grid(l[0], 1.54184, &grid, 1.54184, 0.5, out, NULL, &err) == XS_ERR_RANGE, "coverage error");
+        CHECK(strstr(err.message, "covers") != NULL, "coverage message: %s", err.message);
+        CHECK(xs_pattern_to_grid(l[0], 7.0, &grid, 1.54184, 0.5, out, NULL, &err) == XS_ERR_INVALID, "absurd wavelength");
+    }
+    xs_pattern_list_free(l, n);
+
+    /* table: two patterns on a small grid from the header */
+    snprintf(text, sizeof text, "# patterns, 2theta 10.00..10.09 step 0.01 deg, Cu K-alpha\n# columns\n"
+                                "a\t225\t1 2 3 4 50 6 7 8 9 10\nb\t14\t5 5 5 5 5 5 5 6 5 5\n");
+    CHECK(read_one(".tsv", text, &l, &n, &err) != XS_OK && err.message[0], "short rows with ids are neither table nor xy: %s", err.message);
+    xs_pattern_list_free(l, n);
+    {
+        size_t used = (size_t)snprintf(text, sizeof text, "# RRUFF, 2theta 5.00..89.99 step 0.01 deg\n#x\n");
+        for (int row = 0; row < 2; row++) {
+            used += (size_t)snprintf(text + used, sizeof text - used, "R%d\t%d\t", row, row ? 14 : 225);
+            for (int k = 0; k < 8500; k++)
+                used += (size_t)snprintf(text + used, sizeof text - used, "%d%c", k == 2500 + row ? 1000 : 1, k < 8499 ? ' ' : '\n');
+        }
+        CHECK(read_one(".tsv", text, &l, &n, &err) == XS_OK && n == 2, "table: %s", err.message);
+        if (n == 2) {
+            CHECK(xs_pattern_label(l[0]) == 225 && xs_pattern_label(l[1]) == 14, "labels");
+            CHECK(xs_pattern_size(l[1]) == 8500 && fabs(xs_pattern_two_theta(l[1])[8499] - 89.99) < 1e-9, "grid from header");
+            CHECK(strstr(xs_pattern_name(l[1]), "#R1") != NULL, "row id in the name: %s", xs_pattern_name(l[1]));
+        }
+        xs_pattern_list_free(l, n);
+        /* truncated last row */
+        text[strlen(text) - 30] = '\n';
+        text[strlen(text) - 29] = 0;
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".tsv", text, &l, &n, &err) == XS_ERR_PARSE && err.line == 4, "truncated row: line %d %s", err.line,
+              err.message);
+    }
+
+    /* xrdml */
+    {
+        size_t used = (size_t)snprintf(text, sizeof text,
+                                       "<?xml version=\"1.0\"?>\n<xrdMeasurements><xrdMeasurement>\n<usedWavelength intended=\"K-Alpha 1\">"
+                                       "<kAlpha1 unit=\"Angstrom\">1.5405980</kAlpha1><kAlpha2 unit=\"Angstrom\">1.5444260</kAlpha2>"
+                                       "<ratioKAlpha2KAlpha1>0.5000</ratioKAlpha2KAlpha1></usedWavelength>\n<scan><dataPoints>\n"
+                                       "<positions axis=\"2Theta\" unit=\"deg\"><startPosition>10.00</startPosition>"
+                                       "<endPosition>80.00</endPosition></positions>\n<intensities unit=\"counts\">");
+        for (int k = 0; k <= 3500; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d ", k == 1000 ? 900 : 20);
+        snprintf(text + used, sizeof text - used, "</intensities></dataPoints></scan></xrdMeasurement></xrdMeasurements>\n");
+        CHECK(read_one(".xrdml", text, &l, &n, &err) == XS_OK && n == 1, "xrdml: %s", err.message);
+        if (n == 1) {
+            CHECK(xs_pattern_size(l[0]) == 3501, "3501 points");
+            CHECK_NEAR(xs_pattern_two_theta(l[0])[1000], 30.0, 1e-9, "positions from start/end");
+            double ratio;
+            CHECK_NEAR(xs_pattern_kalpha2(l[0], &ratio), 1.544426, 1e-9, "K-alpha2");
+            /* weighted mean of the doublet, (ka1 + 0.5 ka2) / 1.5 */
+            CHECK_NEAR(xs_pattern_wavelength(l[0]), (1.540598 + 0.5 * 1.544426) / 1.5, 1e-9, "K-alpha mean");
+        }
+        xs_pattern_list_free(l, n);
+    }
+
+    /* powder CIF */
+    {
+        size_t used = (size_t)snprintf(text, sizeof text,
+                                       "data_pattern\n_diffrn_radiation_wavelength 1.5406\n_pd_meas_2theta_range_min 10\n"
+                                       "_pd_meas_2theta_range_max 29.9\n_pd_meas_2theta_range_inc 0.1\nloop_\n_pd_meas_counts_total\n");
+        for (int k = 0; k < 200; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", k == 50 ? 500 : 10);
+        CHECK(read_one(".cif", text, &l, &n, &err) == XS_OK && n == 1, "pdCIF: %s", err.message);
+        if (n == 1) {
+            CHECK(xs_pattern_size(l[0]) == 200 && fabs(xs_pattern_two_theta(l[0])[50] - 15.0) < 1e-9, "pdCIF range");
+            CHECK_NEAR(xs_pattern_wavelength(l[0]), 1.5406, 1e-12, "pdCIF wavelength");
+        }
+        xs_pattern_list_free(l, n);
+    }
+
+    /* broken files */
+    memset(&err, 0, sizeof err);
+    CHECK(read_one(".xy", "", &l, &n, &err) == XS_ERR_NOT_FOUND && l == NULL, "empty file");
+    memset(&err, 0, sizeof err);
+    CHECK(read_one(".xy", "# only a header\n", &l, &n, &err) == XS_ERR_NOT_FOUND, "header only: %s", err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(read_one(".xy", "10 1\n11 2\n12 nan\n", &l, &n, &err) != XS_OK && err.line == 3, "NaN on line 3: %d %s", err.line,
+          err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(read_one(".xy", "10 1\n11 2\n10.5 3\n", &l, &n, &err) == XS_ERR_INVALID && err.line == 3, "decreasing 2theta");
+    memset(&err, 0, sizeof err);
+    CHECK(read_one(".xy", "10 1\n11\n", &l, &n, &err) == XS_ERR_PARSE && err.line == 2, "one number on a line");
+    memset(&err, 0, sizeof err);
+    gaussian_lines(body, sizeof body, 5, 10, 0.1, 7, " ");
+    strcat(body, "garbage here\n");
+    CHECK(read_one(".xy", body, &l, &n, &err) == XS_ERR_PARSE && err.line == 52, "text after data: line %d", err.line);
+    memset(&err, 0, sizeof err);
+    CHECK(xs_pattern_read("/nonexistent/p.xy", &l, &n, &err) == XS_ERR_IO && strstr(err.file, "p.xy"), "missing file");
+
+    free(out);
+    return xs_test_finish();
+}
