@@ -4,6 +4,7 @@
 #include "xrdsym/xs_xrd.h"
 
 #include <complex.h>
+#include <stdint.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -116,19 +117,28 @@ void xs_peaks_free(xs_peaks *p)
     free(p);
 }
 
+/* Miller indices packed so that one integer comparison gives pymatgen's tie order (-h, -k, -l):
+ * 21 bits each, stored as XS_HKL_BIAS - index. */
+#define XS_HKL_BITS 21
+#define XS_HKL_BIAS (1 << (XS_HKL_BITS - 1))
 typedef struct {
-    int h, k, l;
-    double g;
+    double g;      /* |g| = 1/d */
+    uint64_t tie;  /* packed h, k, l */
+    size_t sum;    /* index of the per-type partial structure factors, shared by a Friedel pair */
 } reflection;
 
-static int cmp_reflection(const void *a, const void *b)
+static inline uint64_t pack_hkl(int h, int k, int l)
 {
-    const reflection *x = a, *y = b;
-    if (x->g != y->g) return x->g < y->g ? -1 : 1;
-    if (x->h != y->h) return x->h > y->h ? -1 : 1; /* pymatgen sorts by (g, -h, -k, -l) */
-    if (x->k != y->k) return x->k > y->k ? -1 : 1;
-    if (x->l != y->l) return x->l > y->l ? -1 : 1;
-    return 0;
+    return ((uint64_t)(XS_HKL_BIAS - h) << (2 * XS_HKL_BITS)) | ((uint64_t)(XS_HKL_BIAS - k) << XS_HKL_BITS) |
+           (uint64_t)(XS_HKL_BIAS - l);
+}
+
+static inline void unpack_hkl(uint64_t t, int hkl[3])
+{
+    const uint64_t mask = ((uint64_t)1 << XS_HKL_BITS) - 1;
+    hkl[0] = XS_HKL_BIAS - (int)((t >> (2 * XS_HKL_BITS)) & mask);
+    hkl[1] = XS_HKL_BIAS - (int)((t >> XS_HKL_BITS) & mask);
+    hkl[2] = XS_HKL_BIAS - (int)(t & mask);
 }
 
 /* pymatgen's Lattice.is_hexagonal (angle tolerance 5 deg, length tolerance 0.01 A), used only to decide
@@ -210,38 +220,152 @@ static void free_scatterers(scatterers *sc)
 }
 
 /* Phase factors exp(2 pi i n x) for n in [-nmax, nmax] of every atom and axis, built by repeated
- * multiplication from one sincos per atom and axis: the inner loop then needs only two complex products
- * per atom and reflection. Rounding grows by about one ulp per step, far below the 1e-4 tolerances. */
+ * multiplication from one sincos per atom and axis. Rounding grows by about one ulp per step, and the exact
+ * value is recomputed every 16 steps, far below the 1e-4 tolerances.
+ * Axes a and b: complex [atom][2*nmax+1]. Axis c, the inner loop of the structure factor: real and
+ * imaginary parts apart, [atom][2*nmax+1+3] (3 zeros of padding so that whole vectors of 4 can be read). */
 typedef struct {
     int nmax[3];
-    double complex *table[3]; /* [atom][2*nmax+1] */
+    size_t wz;                /* row length of the c tables */
+    double complex *table[2]; /* axes a, b */
+    double *z_re, *z_im;      /* axis c */
 } phase_tables;
+
+#define XS_LANES 4
+
+static void phase_row(double x, int nmax, double complex *row)
+{
+    double complex e = cexp(2 * M_PI * I * x);
+    row[0] = 1;
+    for (int n = 1; n <= nmax; n++) {
+        row[n] = (n % 16 == 0) ? cexp(2 * M_PI * I * x * n) : row[n - 1] * e;
+        row[-n] = conj(row[n]);
+    }
+}
 
 static int build_phases(const scatterers *sc, const int nmax[3], phase_tables *pt)
 {
-    for (int ax = 0; ax < 3; ax++) {
-        int w = 2 * nmax[ax] + 1;
-        pt->nmax[ax] = nmax[ax];
-        pt->table[ax] = malloc(sc->n_atoms * (size_t)w * sizeof(double complex));
+    memcpy(pt->nmax, nmax, sizeof pt->nmax);
+    for (int ax = 0; ax < 2; ax++) {
+        size_t w = 2 * (size_t)nmax[ax] + 1;
+        pt->table[ax] = malloc(sc->n_atoms * w * sizeof(double complex));
         if (!pt->table[ax]) return 0;
-        for (size_t a = 0; a < sc->n_atoms; a++) {
-            double complex *row = pt->table[ax] + a * (size_t)w + nmax[ax];
-            double x = sc->frac[a][ax];
-            double complex e = cexp(2 * M_PI * I * x);
-            row[0] = 1;
-            /* Recompute exactly every 16 steps so that error does not accumulate over large indices. */
-            for (int n = 1; n <= nmax[ax]; n++) {
-                row[n] = (n % 16 == 0) ? cexp(2 * M_PI * I * x * n) : row[n - 1] * e;
-                row[-n] = conj(row[n]);
-            }
+        for (size_t a = 0; a < sc->n_atoms; a++) phase_row(sc->frac[a][ax], nmax[ax], pt->table[ax] + a * w + nmax[ax]);
+    }
+    size_t w = 2 * (size_t)nmax[2] + 1;
+    pt->wz = w + XS_LANES - 1;
+    pt->z_re = calloc(sc->n_atoms * pt->wz, sizeof(double));
+    pt->z_im = calloc(sc->n_atoms * pt->wz, sizeof(double));
+    double complex *row = malloc(w * sizeof *row);
+    if (!pt->z_re || !pt->z_im || !row) {
+        free(row);
+        return 0;
+    }
+    for (size_t a = 0; a < sc->n_atoms; a++) {
+        phase_row(sc->frac[a][2], nmax[2], row + nmax[2]);
+        for (size_t i = 0; i < w; i++) {
+            pt->z_re[a * pt->wz + i] = creal(row[i]);
+            pt->z_im[a * pt->wz + i] = cimag(row[i]);
         }
     }
+    free(row);
     return 1;
 }
 
 static void free_phases(phase_tables *pt)
 {
-    for (int ax = 0; ax < 3; ax++) free(pt->table[ax]);
+    free(pt->table[0]);
+    free(pt->table[1]);
+    free(pt->z_re);
+    free(pt->z_im);
+}
+
+/* Four doubles at a time (one AVX register where the target has it; GCC and Clang split it otherwise). */
+typedef double v4d __attribute__((vector_size(XS_LANES * sizeof(double))));
+static inline v4d load4(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void store4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
+
+/* Partial structure factors of one row of reflections (h, k, l = lo .. lo + 4 nv - 1) for every scatterer
+ * type: acc[t] holds the real parts, acc[t] + wz the imaginary parts of sum_atoms exp(2 pi i (hx + ky + lz)).
+ * The l direction is the vector lane, so no horizontal sums are needed. */
+static void row_sums(const scatterers *sc, const phase_tables *pt, int h, int k, int lo, int nv, double *acc)
+{
+    const size_t w0 = 2 * (size_t)pt->nmax[0] + 1, w1 = 2 * (size_t)pt->nmax[1] + 1, wz = pt->wz;
+    const size_t off = (size_t)(lo + pt->nmax[2]);
+    for (size_t t = 0; t < sc->n_types; t++) {
+        double *ar = acc + t * 2 * wz, *ai = ar + wz;
+        memset(ar, 0, (size_t)nv * XS_LANES * sizeof *ar);
+        memset(ai, 0, (size_t)nv * XS_LANES * sizeof *ai);
+        const scatterer_type *ty = &sc->types[t];
+        for (size_t a = ty->first; a < ty->first + ty->count; a++) {
+            double complex e = pt->table[0][a * w0 + (size_t)(pt->nmax[0] + h)] * pt->table[1][a * w1 + (size_t)(pt->nmax[1] + k)];
+            const v4d xr = {creal(e), creal(e), creal(e), creal(e)}, xi = {cimag(e), cimag(e), cimag(e), cimag(e)};
+            const double *zr = pt->z_re + a * wz + off, *zi = pt->z_im + a * wz + off;
+            for (int j = 0; j < nv * XS_LANES; j += XS_LANES) {
+                v4d r = load4(zr + j), i = load4(zi + j);
+                store4(ar + j, load4(ar + j) + xr * r - xi * i);
+                store4(ai + j, load4(ai + j) + xr * i + xi * r);
+            }
+        }
+    }
+}
+
+/* Sort into pymatgen's order (g, -h, -k, -l): a counting sort into n buckets of equal volume of reciprocal
+ * space (g^3 is monotonic in g, so bucket order is g order), then insertion sort inside each bucket, which
+ * holds only the few reflections of nearly the same g (the members of one family). */
+static int refl_before(const reflection *x, const reflection *y)
+{
+    return x->g < y->g || (x->g == y->g && x->tie < y->tie);
+}
+
+static int sort_reflections(reflection *r, size_t n, double g_lo, double g_hi)
+{
+    size_t *bucket = malloc(n * sizeof *bucket), *start = calloc(n + 1, sizeof *start);
+    reflection *tmp = malloc(n * sizeof *tmp);
+    if (!bucket || !start || !tmp) {
+        free(bucket);
+        free(start);
+        free(tmp);
+        return 0;
+    }
+    double lo3 = g_lo * g_lo * g_lo, span = g_hi * g_hi * g_hi - lo3;
+    if (!(span > 0)) span = 1;
+    for (size_t i = 0; i < n; i++) {
+        double v = (r[i].g * r[i].g * r[i].g - lo3) / span * (double)n;
+        size_t b = v > 0 ? (size_t)v : 0;
+        bucket[i] = b < n ? b : n - 1;
+        start[bucket[i] + 1]++;
+    }
+    for (size_t b = 0; b < n; b++) start[b + 1] += start[b];
+    for (size_t i = 0; i < n; i++) tmp[start[bucket[i]]++] = r[i]; /* start[b] is now the end of bucket b */
+    size_t begin = 0;
+    for (size_t b = 0; b < n; b++) {
+        /* binary insertion: a family of 48 shares one bucket, and moving a block is cheaper than
+         * comparing and moving one element at a time */
+        for (size_t i = begin + 1; i < start[b]; i++) {
+            reflection x = tmp[i];
+            if (!refl_before(&x, &tmp[i - 1])) continue;
+            size_t lo = begin, hi = i - 1; /* the first element that x precedes is in [lo, hi] */
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (refl_before(&x, &tmp[mid])) hi = mid;
+                else lo = mid + 1;
+            }
+            memmove(&tmp[lo + 1], &tmp[lo], (i - lo) * sizeof *tmp);
+            tmp[lo] = x;
+        }
+        begin = start[b];
+    }
+    memcpy(r, tmp, n * sizeof *r);
+    free(bucket);
+    free(start);
+    free(tmp);
+    return 1;
 }
 
 static void invert3(const double m[3][3], double inv[3][3])
@@ -260,29 +384,46 @@ static void invert3(const double m[3][3], double inv[3][3])
 
 /* Families of a merged peak as pymatgen's get_unique_families groups them: hkl that are permutations of
  * the same absolute values form one family, named by its lexicographically largest member. */
+static inline void order2(uint32_t *x, uint32_t *y)
+{
+    uint32_t lo = *x < *y ? *x : *y, hi = *x < *y ? *y : *x;
+    *x = lo;
+    *y = hi;
+}
+
 static size_t unique_families(const int (*hkl)[4], size_t n, int dim, xs_hkl_family *out)
 {
-    size_t nf = 0;
-    int key[64][4];
+    size_t nf = 0, last = 0;
+    uint64_t key[64][2];
     for (size_t i = 0; i < n; i++) {
-        int a[4] = {0};
-        for (int d = 0; d < dim; d++) a[d] = abs(hkl[i][d]);
-        for (int x = 0; x < dim; x++) /* sort ascending */
-            for (int y = x + 1; y < dim; y++)
-                if (a[y] < a[x]) {
-                    int t = a[x];
-                    a[x] = a[y];
-                    a[y] = t;
-                }
-        size_t f = 0;
-        while (f < nf && memcmp(key[f], a, sizeof a)) f++;
+        /* sorted absolute values, packed into two integers */
+        uint32_t a[4] = {0, 0, 0, 0};
+        for (int d = 0; d < dim; d++) a[d] = (uint32_t)abs(hkl[i][d]);
+        if (dim == 4) {
+            order2(&a[0], &a[1]);
+            order2(&a[2], &a[3]);
+            order2(&a[0], &a[2]);
+            order2(&a[1], &a[3]);
+            order2(&a[1], &a[2]);
+        } else {
+            order2(&a[0], &a[1]);
+            order2(&a[1], &a[2]);
+            order2(&a[0], &a[1]);
+        }
+        uint64_t k0 = (uint64_t)a[0] << 32 | a[1], k1 = (uint64_t)a[2] << 32 | a[3];
+        size_t f = last; /* consecutive reflections mostly belong to the same family */
+        if (!(f < nf && key[f][0] == k0 && key[f][1] == k1))
+            for (f = 0; f < nf && !(key[f][0] == k0 && key[f][1] == k1); f++) {
+            }
         if (f == nf) {
             if (nf == 64) continue; /* more distinct families in one peak than any real pattern has */
-            memcpy(key[nf], a, sizeof a);
+            key[nf][0] = k0;
+            key[nf][1] = k1;
             memcpy(out[nf].hkl, hkl[i], sizeof out[nf].hkl);
             out[nf].multiplicity = 0;
             nf++;
         }
+        last = f;
         out[f].multiplicity++;
         int bigger = 0;
         for (int d = 0; d < dim; d++)
@@ -319,25 +460,29 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
     int nmax[3];
     double params[6];
     xs_lattice_parameters(lat, params);
-    size_t box = 1;
+    double box = 1;
     for (int i = 0; i < 3; i++) {
-        nmax[i] = (int)floor(max_r * params[i] + 1e-9);
-        box *= (size_t)(2 * nmax[i] + 1);
+        double n = floor(max_r * params[i] + 1e-9);
+        nmax[i] = n < XS_HKL_BIAS ? (int)n : XS_HKL_BIAS; /* larger than the box limit below allows */
+        box *= 2 * n + 1;
     }
-    if (box > 50000000)
+    if (box > 5e7)
         return xs_error_set(err, XS_ERR_RANGE, xs_structure_source(s), 0, 0,
-                            "cell too large for this wavelength and range (%zu reciprocal points to search)", box);
+                            "cell too large for this wavelength and range (%.3g reciprocal points to search)", box);
 
     scatterers sc = {0};
-    phase_tables pt = {{0}, {NULL, NULL, NULL}};
+    phase_tables pt = {.z_re = NULL};
     reflection *refl = NULL;
     xs_peaks *res = NULL;
     int (*peak_hkl)[4] = NULL;
-    double *peak_key = NULL, *peak_sum = NULL;
+    double *peak_key = NULL, *peak_sum = NULL, *acc = NULL, *sums = NULL, *f_type = NULL;
     size_t *peak_first = NULL, *hkl_next = NULL;
+    double *peak_d = NULL;
+    size_t *peak_last = NULL, *peak_count = NULL;
     xs_status st = build_scatterers(s, &opt, &sc, err);
     if (st) goto done;
-    if (!build_phases(&sc, nmax, &pt)) {
+    acc = malloc(sc.n_types * 2 * (2 * (size_t)nmax[2] + XS_LANES) * sizeof *acc);
+    if (!acc || !build_phases(&sc, nmax, &pt)) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
@@ -348,13 +493,19 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
         for (int j = 0; j < 3; j++) G[i][j] = rec[i][0] * rec[j][0] + rec[i][1] * rec[j][1] + rec[i][2] * rec[j][2];
     size_t cap = 1024, nref = 0;
     refl = malloc(cap * sizeof *refl);
-    if (!refl) {
+    sums = malloc(cap / 2 * 2 * sc.n_types * sizeof *sums);
+    f_type = malloc(sc.n_types * sizeof *f_type);
+    if (!refl || !sums || !f_type) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
+    /* Half of reciprocal space (h > 0, or h = 0 and k > 0, or h = k = 0 and l > 0): with real form factors
+     * F(-h) is the complex conjugate of F(h) (Friedel's law), so every intensity is computed once and
+     * stored for both reflections. */
     double max_r2 = max_r * max_r;
-    for (int h = -nmax[0]; h <= nmax[0]; h++)
-        for (int k = -nmax[1]; k <= nmax[1]; k++) {
+    const size_t wz = pt.wz;
+    for (int h = 0; h <= nmax[0]; h++)
+        for (int k = h ? -nmax[1] : 0; k <= nmax[1]; k++) {
             /* l^2 G33 + 2 l (h G13 + k G23) + q <= r^2 bounds l for this (h, k). */
             double q = h * h * G[0][0] + k * k * G[1][1] + 2 * h * k * G[0][1];
             double lin = h * G[0][2] + k * G[1][2];
@@ -364,22 +515,37 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
             int lo = (int)ceil((-lin - sq) / G[2][2] - 1e-9), hi = (int)floor((-lin + sq) / G[2][2] + 1e-9);
             if (lo < -nmax[2]) lo = -nmax[2];
             if (hi > nmax[2]) hi = nmax[2];
+            if (!h && !k && lo < 1) lo = 1;
+            if (lo > hi) continue;
+            int nv = (hi - lo + XS_LANES) / XS_LANES;
+            int sums_done = 0;
             for (int l = lo; l <= hi; l++) {
-                if (!h && !k && !l) continue;
                 double cart[3];
                 for (int m = 0; m < 3; m++) cart[m] = h * rec[0][m] + k * rec[1][m] + l * rec[2][m];
                 double g = sqrt(cart[0] * cart[0] + cart[1] * cart[1] + cart[2] * cart[2]);
                 if (g > max_r + 1e-8 || g < min_r) continue; /* pymatgen's sphere search tolerance is 1e-8 */
-                if (nref == cap) {
+                if (!sums_done) {
+                    row_sums(&sc, &pt, h, k, lo, nv, acc);
+                    sums_done = 1;
+                }
+                if (nref + 2 > cap) {
                     cap *= 2;
                     reflection *grown = realloc(refl, cap * sizeof *refl);
-                    if (!grown) {
+                    double *grown_sums = realloc(sums, cap / 2 * 2 * sc.n_types * sizeof *sums);
+                    if (grown) refl = grown;
+                    if (grown_sums) sums = grown_sums;
+                    if (!grown || !grown_sums) {
                         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
                         goto done;
                     }
-                    refl = grown;
                 }
-                refl[nref++] = (reflection){h, k, l, g};
+                size_t idx = nref / 2, j = (size_t)(l - lo);
+                for (size_t t = 0; t < sc.n_types; t++) {
+                    sums[idx * 2 * sc.n_types + 2 * t] = acc[t * 2 * wz + j];
+                    sums[idx * 2 * sc.n_types + 2 * t + 1] = acc[t * 2 * wz + wz + j];
+                }
+                refl[nref++] = (reflection){g, pack_hkl(h, k, l), idx};
+                refl[nref++] = (reflection){g, pack_hkl(-h, -k, -l), idx};
             }
         }
     if (nref == 0) {
@@ -387,48 +553,53 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
                           "no reflection falls in 2theta %g..%g deg at %g A", opt.two_theta_min, opt.two_theta_max, lambda);
         goto done;
     }
-    qsort(refl, nref, sizeof *refl, cmp_reflection);
+    if (!sort_reflections(refl, nref, min_r, max_r + 1e-8)) {
+        st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto done;
+    }
 
     peak_key = malloc(nref * sizeof *peak_key);
     peak_sum = malloc(nref * sizeof *peak_sum);
     peak_first = malloc(nref * sizeof *peak_first);
     hkl_next = malloc(nref * sizeof *hkl_next);
-    double *peak_d = malloc(nref * sizeof *peak_d);
-    size_t *peak_last = malloc(nref * sizeof *peak_last);
-    size_t *peak_count = calloc(nref, sizeof *peak_count);
-    double complex *type_sum = malloc(sc.n_types * sizeof *type_sum);
-    if (!peak_key || !peak_sum || !peak_first || !hkl_next || !peak_d || !peak_last || !peak_count || !type_sum) {
-        free(peak_d);
-        free(peak_last);
-        free(peak_count);
-        free(type_sum);
+    peak_d = malloc(nref * sizeof *peak_d);
+    peak_last = malloc(nref * sizeof *peak_last);
+    peak_count = calloc(nref, sizeof *peak_count);
+    if (!peak_key || !peak_sum || !peak_first || !hkl_next || !peak_d || !peak_last || !peak_count) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
     size_t npk = 0;
-    const int w0 = 2 * nmax[0] + 1, w1 = 2 * nmax[1] + 1, w2 = 2 * nmax[2] + 1;
+    double last_g = -1, lp = 0, two_theta = 0, ff_g = -1;
     for (size_t r = 0; r < nref; r++) {
         const reflection *rf = &refl[r];
         double g = rf->g;
-        double sin_theta = lambda * g / 2;
-        if (sin_theta > 1) continue;
-        double theta = asin(sin_theta);
-        double s2 = (g / 2) * (g / 2);
-        double complex f_hkl = 0;
-        for (size_t t = 0; t < sc.n_types; t++) {
-            const scatterer_type *ty = &sc.types[t];
-            double complex sum = 0;
-            const double complex *ex = pt.table[0] + ty->first * (size_t)w0 + nmax[0] + rf->h;
-            const double complex *ey = pt.table[1] + ty->first * (size_t)w1 + nmax[1] + rf->k;
-            const double complex *ez = pt.table[2] + ty->first * (size_t)w2 + nmax[2] + rf->l;
-            for (size_t a = 0; a < ty->count; a++) sum += ex[a * (size_t)w0] * ey[a * (size_t)w1] * ez[a * (size_t)w2];
-            double f = xs_ff_eval(ty->ff, s2) * ty->weight;
-            if (ty->b != 0) f *= exp(-ty->b * s2);
-            f_hkl += f * sum;
+        if (g != last_g) { /* members of a family often share g exactly: the angles are computed once */
+            double sin_theta = lambda * g / 2;
+            if (sin_theta > 1) continue;
+            double theta = asin(sin_theta);
+            lp = (1 + cos(2 * theta) * cos(2 * theta)) / (sin(theta) * sin(theta) * cos(theta));
+            two_theta = 2 * theta * 180 / M_PI;
+            last_g = g;
         }
-        double lp = (1 + cos(2 * theta) * cos(2 * theta)) / (sin(theta) * sin(theta) * cos(theta));
-        double intensity = (creal(f_hkl) * creal(f_hkl) + cimag(f_hkl) * cimag(f_hkl)) * lp;
-        double two_theta = 2 * theta * 180 / M_PI;
+        /* Form factors are smooth in g: members of a family whose g differ only by rounding (1e-13
+         * relative, which moves no printed digit) share one evaluation. */
+        if (fabs(g - ff_g) > 1e-13 * g) {
+            double s2 = (g / 2) * (g / 2);
+            for (size_t t = 0; t < sc.n_types; t++) {
+                const scatterer_type *ty = &sc.types[t];
+                f_type[t] = xs_ff_eval(ty->ff, s2) * ty->weight;
+                if (ty->b != 0) f_type[t] *= exp(-ty->b * s2);
+            }
+            ff_g = g;
+        }
+        const double *sum = sums + rf->sum * 2 * sc.n_types;
+        double f_re = 0, f_im = 0;
+        for (size_t t = 0; t < sc.n_types; t++) {
+            f_re += f_type[t] * sum[2 * t];
+            f_im += f_type[t] * sum[2 * t + 1];
+        }
+        double intensity = (f_re * f_re + f_im * f_im) * lp;
         /* pymatgen merges into the first earlier peak within the tolerance; keys ascend, so that is the
          * smallest key above two_theta - tol. */
         size_t match = npk;
@@ -451,7 +622,6 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
         peak_sum[match] += intensity;
         peak_count[match]++;
     }
-    free(type_sum);
 
     double max_i = 0;
     for (size_t p = 0; p < npk; p++)
@@ -468,9 +638,6 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
                  : xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         xs_peaks_free(res);
         res = NULL;
-        free(peak_d);
-        free(peak_last);
-        free(peak_count);
         goto done;
     }
     res->hexagonal = lattice_is_hexagonal(lat);
@@ -479,12 +646,13 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
         if (!(peak_sum[p] / max_i * 100 > opt.min_intensity)) continue;
         size_t m = 0;
         for (size_t r = peak_first[p]; r != (size_t)-1; r = hkl_next[r]) {
-            const reflection *rf = &refl[r];
+            int hkl[3];
+            unpack_hkl(refl[r].tie, hkl);
             if (res->hexagonal) {
-                int v[4] = {rf->h, rf->k, -rf->h - rf->k, rf->l};
+                int v[4] = {hkl[0], hkl[1], -hkl[0] - hkl[1], hkl[2]};
                 memcpy(peak_hkl[m++], v, sizeof v);
             } else {
-                int v[4] = {rf->h, rf->k, rf->l, 0};
+                int v[4] = {hkl[0], hkl[1], hkl[2], 0};
                 memcpy(peak_hkl[m++], v, sizeof v);
             }
         }
@@ -497,11 +665,14 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
         pk->n_families = unique_families((const int (*)[4])peak_hkl, m, dim, res->families + res->n_families);
         res->n_families += pk->n_families;
     }
+    *out = res;
+done:
     free(peak_d);
     free(peak_last);
     free(peak_count);
-    *out = res;
-done:
+    free(acc);
+    free(sums);
+    free(f_type);
     free(peak_hkl);
     free(peak_key);
     free(peak_sum);
