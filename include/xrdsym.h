@@ -12,4 +12,5 @@
 #include "xrdsym/xs_dataset.h"
 #include "xrdsym/xs_augment.h"
 #include "xrdsym/xs_nn.h"
+#include "xrdsym/xs_train.h"
 #endif

@@ -1,4 +1,4 @@
-/* CIF reading: textbook fixtures written by hand (tests/fixtures/*.cif) and broken files written here. */
+/* CIF reading: textbook fixtures written by hand (in tests/fixtures) and broken files written here. */
 #include "xrdsym.h"
 #include "xs_test.h"
 

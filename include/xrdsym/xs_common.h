@@ -26,6 +26,7 @@ typedef enum {
     XS_ERR_SYMMETRY,    /* symmetry search failed or contradicts the input */
     XS_ERR_RANGE,       /* argument outside its allowed range */
     XS_ERR_NOT_FOUND,   /* requested item (data block, element, symbol) does not exist */
+    XS_ERR_CANCELLED,   /* a long job was stopped by its progress callback (interrupted by the user) */
     XS_STATUS_COUNT
 } xs_status;
 

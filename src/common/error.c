@@ -14,6 +14,7 @@ static const char *const status_text[XS_STATUS_COUNT] = {
     [XS_ERR_SYMMETRY] = "symmetry error",
     [XS_ERR_RANGE] = "out of range",
     [XS_ERR_NOT_FOUND] = "not found",
+    [XS_ERR_CANCELLED] = "cancelled",
 };
 
 const char *xs_status_string(xs_status code)

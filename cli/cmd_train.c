@@ -1,0 +1,194 @@
+#include "cli.h"
+
+#include <signal.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: xrdsym train --data FILE.h5 --out MODEL.h5 [options]\n"
+            "  Trains networks on patterns rendered and augmented anew every epoch from the dataset's peak lists.\n"
+            "  --arch dense|cnn|SPEC     architecture (built-in name or specification text; default dense)\n"
+            "  --task space-group|crystal-system   (default space-group)\n"
+            "  --epochs E                (default 10)     --batch B     (default 128)\n"
+            "  --ensemble K              networks with seeds S..S+K-1 (default 1)\n"
+            "  --seed S                  (default 1)      --lr RATE     Adam step (default 0.001)\n"
+            "  --loss alternate|quadratic|paper-ce|cce   (default alternate: quadratic on even epochs, the\n"
+            "                            paper's cross entropy on odd ones)\n"
+            "  --threads N               (default 2)\n"
+            "  --max-train N             use the first N training crystals only; --max-val N (default 2000)\n"
+            "  --fwhm MIN MAX            Gaussian FWHM range in degrees (default 0.04 0.21)\n"
+            "  --zero-shift D            random zero shift up to +-D degrees (default 0)\n"
+            "  --kalpha2 R               K-alpha2 copies of the peaks with ratio R (default 0: none)\n"
+            "  --width-growth G          peak width growing with angle (default 0)\n"
+            "  --checkpoint PREFIX       save every member after every epoch (default MODEL.h5.ckpt); a run\n"
+            "                            started again with the same options resumes there; --no-checkpoint\n"
+            "  --quiet                   no progress lines\n");
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct {
+    int quiet;
+    int tty;
+} progress_state;
+
+static void format_time(double s, char *buf, size_t size)
+{
+    if (!(s >= 0) || s > 1e7) {
+        snprintf(buf, size, "?");
+        return;
+    }
+    int t = (int)(s + 0.5);
+    if (t >= 3600) snprintf(buf, size, "%dh%02dm", t / 3600, t / 60 % 60);
+    else snprintf(buf, size, "%dm%02ds", t / 60, t % 60);
+}
+
+static int on_progress(const xs_train_progress *p, void *ctx)
+{
+    progress_state *ps = ctx;
+    if (ps->quiet) return interrupted;
+    char eta[32];
+    format_time(p->eta_s, eta, sizeof eta);
+    if (p->resumed) {
+        fprintf(stderr, "member %d/%d: resumed from its checkpoint after epoch %d (validation accuracy %.4f)\n",
+                p->member + 1, p->members, p->epoch + 1, p->val_accuracy);
+        return interrupted;
+    }
+    if (p->epoch_end) {
+        if (ps->tty) fputc('\r', stderr);
+        fprintf(stderr,
+                "member %d/%d epoch %d/%d  %-10s  train loss %.5f acc %.4f | val loss %.4f acc %.4f | %.0f samples/s  "
+                "ETA %s\n",
+                p->member + 1, p->members, p->epoch + 1, p->epochs, p->loss_name, p->loss, p->accuracy, p->val_loss,
+                p->val_accuracy, p->rate, eta);
+    } else if (ps->tty) {
+        int width = 30, filled = (int)((double)width * (double)p->done / (double)(p->total ? p->total : 1));
+        char bar[64];
+        for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+        bar[width] = 0;
+        fprintf(stderr, "\rmember %d/%d epoch %d/%d [%s] %zu/%zu loss %.5f acc %.4f %.0f/s ETA %s   ", p->member + 1,
+                p->members, p->epoch + 1, p->epochs, bar, p->done, p->total, p->loss, p->accuracy, p->rate, eta);
+    }
+    fflush(stderr);
+    return interrupted;
+}
+
+int xs_cmd_train(int argc, char **argv)
+{
+    xs_train_options opt;
+    xs_train_options_default(&opt);
+    const char *data_path = NULL, *out_path = NULL, *checkpoint = NULL;
+    int no_checkpoint = 0;
+    progress_state ps = {0, isatty(2)};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--data") && more) data_path = argv[++i];
+        else if (!strcmp(a, "--out") && more) out_path = argv[++i];
+        else if (!strcmp(a, "--arch") && more) opt.arch = argv[++i];
+        else if (!strcmp(a, "--task") && more) {
+            const char *t = argv[++i];
+            if (!strcmp(t, "space-group")) opt.task = XS_TASK_SPACE_GROUP;
+            else if (!strcmp(t, "crystal-system")) opt.task = XS_TASK_CRYSTAL_SYSTEM;
+            else {
+                fprintf(stderr, "xrdsym train: --task is space-group or crystal-system, not '%s'\n", t);
+                return 2;
+            }
+        } else if (!strcmp(a, "--epochs") && more) opt.epochs = atoi(argv[++i]);
+        else if (!strcmp(a, "--batch") && more) opt.batch = atoi(argv[++i]);
+        else if (!strcmp(a, "--ensemble") && more) opt.ensemble = atoi(argv[++i]);
+        else if (!strcmp(a, "--seed") && more) opt.seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--lr") && more) opt.learning_rate = atof(argv[++i]);
+        else if (!strcmp(a, "--threads") && more) opt.threads = atoi(argv[++i]);
+        else if (!strcmp(a, "--max-train") && more) opt.max_train = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--max-val") && more) opt.max_val = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--fwhm") && i + 2 < argc) {
+            opt.aug.fwhm_min = atof(argv[++i]);
+            opt.aug.fwhm_max = atof(argv[++i]);
+        } else if (!strcmp(a, "--zero-shift") && more) opt.aug.zero_shift_max = atof(argv[++i]);
+        else if (!strcmp(a, "--kalpha2") && more) opt.aug.kalpha2_ratio = atof(argv[++i]);
+        else if (!strcmp(a, "--width-growth") && more) opt.aug.width_growth_max = atof(argv[++i]);
+        else if (!strcmp(a, "--checkpoint") && more) checkpoint = argv[++i];
+        else if (!strcmp(a, "--no-checkpoint")) no_checkpoint = 1;
+        else if (!strcmp(a, "--quiet")) ps.quiet = 1;
+        else if (!strcmp(a, "--loss") && more) {
+            const char *l = argv[++i];
+            xs_nn_loss loss;
+            if (!strcmp(l, "alternate")) opt.loss = XS_TRAIN_LOSS_ALTERNATE;
+            else if (xs_nn_loss_parse(l, &loss, NULL) == XS_OK) opt.loss = (int)loss;
+            else {
+                fprintf(stderr, "xrdsym train: unknown loss '%s'\n", l);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "xrdsym train: unknown or incomplete option %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!data_path || !out_path) {
+        usage(stderr);
+        return 2;
+    }
+    char default_ckpt[4096];
+    snprintf(default_ckpt, sizeof default_ckpt, "%s.ckpt", out_path);
+    opt.checkpoint = no_checkpoint ? NULL : checkpoint ? checkpoint : default_ckpt;
+    opt.progress = on_progress;
+    opt.progress_ctx = &ps;
+    /* a line per 1/20 of an epoch at most when not on a terminal */
+    opt.progress_every = ps.tty ? 2048 : 1u << 30;
+
+    xs_error err = {0};
+    xs_dataset *data = NULL;
+    if (xs_dataset_open(data_path, &data, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        return 1;
+    }
+    opt.grid.start = 5.0; /* the paper's grid; the dataset's peaks are at its own wavelength */
+    fprintf(stderr, "xrdsym train: %zu crystals (%zu training, %zu validation) from %s; %s, %d epochs, batch %d, %d "
+                    "member(s)\n",
+            xs_dataset_count(data), xs_dataset_count_split(data, XS_SPLIT_TRAIN), xs_dataset_count_split(data, XS_SPLIT_VAL),
+            data_path, opt.task == XS_TASK_CRYSTAL_SYSTEM ? "crystal systems" : "space groups", opt.epochs, opt.batch,
+            opt.ensemble);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    xs_nn_ensemble *ens = NULL;
+    xs_status st = xs_train_run(data, data_path, &opt, &ens, &err);
+    xs_dataset_free(data);
+    if (st == XS_ERR_CANCELLED) {
+        fprintf(stderr, "\nxrdsym train: interrupted; finished epochs are in %s.member*.h5; run the same command again "
+                        "to resume\n",
+                opt.checkpoint ? opt.checkpoint : "(no checkpoint)");
+        return 130;
+    }
+    if (st != XS_OK) {
+        xs_cli_print_error(&err);
+        return 1;
+    }
+    if (xs_nn_ensemble_save(ens, out_path, 0, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        xs_nn_ensemble_free(ens);
+        return 1;
+    }
+    xs_nn_ensemble_free(ens);
+    fprintf(stderr, "xrdsym train: wrote %s\n", out_path);
+    if (opt.checkpoint)
+        for (int k = 0; k < opt.ensemble; k++) {
+            char p[4200];
+            snprintf(p, sizeof p, "%s.member%d.h5", opt.checkpoint, k);
+            remove(p);
+        }
+    return 0;
+}
