@@ -364,6 +364,27 @@ static void test_render_peaks(void)
     CHECK_NEAR(y[5500], 0.5 / top, 1e-6, "second peak height");
     CHECK(y[g.count - 1] == 0, "a peak beyond the grid adds nothing");
 
+    /* Peaks at and beyond both ends of the grid, for the narrowest, widest and growing widths (the
+     * windows stick out of the grid; the sanitized build checks the padding). A peak on the first point
+     * has its maximum there. */
+    {
+        float te[7] = {5.0f, 4.93f, 89.99f, 90.05f, -50.0f, 1e6f, 47.0f}, ie[7] = {100, 80, 90, 70, 50, 50, 1};
+        xs_aug_peaks edge = {te, ie, 7};
+        xs_aug_options wide = o;
+        wide.fwhm_max = 5;
+        const double widths[4] = {0.001, 0.04, 0.21, 5};
+        int ok = 1;
+        for (int w = 0; w < 8; w++) {
+            xs_aug_drawn de = d;
+            de.fwhm = widths[w % 4];
+            de.width_growth = w >= 4 ? 2 : 0;
+            ok &= xs_aug_render_clean(&wide, &g, &edge, &de, y, &err) == XS_OK;
+            for (size_t j = 0; j < g.count; j++) ok &= y[j] >= 0 && y[j] <= 1;
+            if (w == 1) ok &= argmax(y, g.count) == 0 && y[0] == 1.0f;
+        }
+        CHECK(ok, "peaks at the grid ends render within [0, 1]");
+    }
+
     /* No peak on the grid: all 0. */
     xs_aug_peaks outside = {tt + 2, in + 2, 1};
     CHECK(xs_aug_render_clean(&o, &g, &outside, &d, y, &err) == XS_OK, "%s", err.message);

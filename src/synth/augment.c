@@ -236,10 +236,15 @@ static void add_gaussian_direct(float *restrict acc, long n, double u, double si
     double jr = floor(u + 0.5);
     long L = half_window(reach_sig, sig_u);
     if (jr + (double)L < 0 || jr - (double)L > (double)(n - 1)) return;
-    long lo = (long)jr - L, hi = (long)jr + L;
-    lo = lo < 0 ? 0 : lo;
-    hi = hi > n - 1 ? n - 1 : hi;
-    float off = (float)((double)lo - u), s = (float)(0.5 / (sig_u * sig_u));
+    /* Below a sigma of 1/5 step the window (at least 1 point each side) reaches beyond exp(-80): cut
+     * there too, which keeps aug_expf's argument in its range. */
+    double s_d = 0.5 / (sig_u * sig_u), rmax = sqrt(80.0 / s_d);
+    double lo_d = fmax(jr - (double)L, ceil(u - rmax)), hi_d = fmin(jr + (double)L, floor(u + rmax));
+    lo_d = lo_d < 0 ? 0 : lo_d;
+    hi_d = hi_d > (double)(n - 1) ? (double)(n - 1) : hi_d;
+    if (hi_d < lo_d) return;
+    long lo = (long)lo_d, hi = (long)hi_d;
+    float off = (float)((double)lo - u), s = (float)s_d;
     float *a = acc + lo;
     int m = (int)(hi - lo + 1);
     for (int k = 0; k < m; k++) {
