@@ -219,10 +219,14 @@ int main(void)
         size_t per = (size_t)c[1] * c[4] * lout;
         for (int threads = 1; threads <= 2; threads++) {
             xs_nn_blas_threads(threads);
-            /* whole batch in one im2col, and one sample (plus a spare) per chunk */
+            /* whole batch in one im2col (per thread when it also holds a weight gradient), one sample (plus a
+             * spare) per chunk */
             test_conv(&r, c[0], c[1], c[2], c[3], c[4], c[5], i % 2 ? XS_NN_ACT_RELU : XS_NN_ACT_NONE,
                       per * c[0], threads);
             test_conv(&r, c[0], c[1], c[2], c[3], c[4], c[5], XS_NN_ACT_RELU, per + per / 2, threads);
+            /* the size the engine allocates: one part of the batch per thread */
+            test_conv(&r, c[0], c[1], c[2], c[3], c[4], c[5], XS_NN_ACT_RELU,
+                      xs_nn_conv_col_floats(c[0], c[1], c[2], c[3], c[4], c[5], threads), threads);
         }
     }
     const size_t adam_n[] = {1, 7, 8, 9, 100, 65536 + 13, 200003};

@@ -75,7 +75,7 @@ struct xs_nn {
     xs_nn_tensor_slot *tensors;
     int n_tensors;
     /* activations for up to batch_cap samples */
-    int batch_cap, mask_batch;
+    int batch_cap, mask_batch, col_threads;
     float *col;        /* im2col work buffer */
     size_t col_floats;
     float *loss_grad;  /* batch_cap * n_classes */
@@ -122,7 +122,9 @@ void xs_nn_dense_backward_fast(const float *X, const float *W, const float *dZ, 
 
 /* Convolution (valid, stride s): X[cin][B][lin], W[cout][cin][k], b[cout] -> Y[cout][B][lout] with
  * lout = (lin - k) / s + 1. Backward as for dense. col is a work buffer of col_floats floats (fast only;
- * any size >= cin*k*lout). */
+ * any size >= cin*k*lout works; xs_nn_conv_col_floats gives the size that lets every thread work on its own
+ * part of the batch). The fast kernels set OpenBLAS's thread count and leave it at `threads`. */
+size_t xs_nn_conv_col_floats(int B, int cin, int lin, int cout, int k, int s, int threads);
 void xs_nn_conv_forward_ref(const float *X, const float *W, const float *b, float *Y, int B, int cin, int lin,
                             int cout, int k, int s, int act);
 void xs_nn_conv_backward_ref(const float *X, const float *W, const float *dZ, float *dX, float *dW, float *db,

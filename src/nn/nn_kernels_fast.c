@@ -123,52 +123,104 @@ static void col2im_task(void *p, int c)
     }
 }
 
-/* Batch elements per chunk so that the im2col matrix fits the work buffer. */
-static int conv_chunk(int B, int cin, int k, int lout, size_t col_floats)
+/* The batch is split into one contiguous part per thread; each thread runs im2col, a single-threaded sgemm and
+ * the epilogue (bias and activation, or the scatter of the input gradient) on chunks of its own samples in
+ * its own region of the work buffer, so that the threads never wait for each other inside a layer. In the
+ * backward pass every part but the first accumulates its weight gradient in its region, added in part order
+ * at the end (the result depends on the thread count only through that summation order). */
+#define XS_NN_CONV_CHUNK_FLOATS ((size_t)8 << 20) /* im2col floats per chunk (32 MiB), at least one sample */
+
+size_t xs_nn_conv_col_floats(int B, int cin, int lin, int cout, int k, int s, int threads)
 {
-    size_t per = (size_t)cin * k * lout;
-    size_t nb = per ? col_floats / per : (size_t)B;
-    if (nb < 1) nb = 1;
-    if (nb > (size_t)B) nb = (size_t)B;
-    return (int)nb;
+    size_t lout = (size_t)((lin - k) / s + 1), K = (size_t)cin * k, per = K * lout;
+    size_t nb = ((size_t)B + threads - 1) / threads, chunk = per * nb;
+    size_t cap = per > XS_NN_CONV_CHUNK_FLOATS ? per : XS_NN_CONV_CHUNK_FLOATS;
+    return (size_t)threads * ((chunk < cap ? chunk : cap) + (size_t)cout * K);
 }
 
 typedef struct {
-    float *Y;
-    const float *b;
-    size_t row_len; /* B * lout */
-    int act;
-} conv_bias_ctx;
+    const float *X, *W, *b, *dZ;
+    float *Y, *dX, *dW, *col;
+    size_t region; /* work floats per part */
+    int B, cin, lin, cout, k, s, lout, act, parts, backward;
+} conv_ctx;
 
-static void conv_bias_task(void *p, int o)
+static void conv_part(void *p, int part)
 {
-    conv_bias_ctx *c = p;
-    float *y = c->Y + (size_t)o * c->row_len, bo = c->b[o];
-    if (c->act == XS_NN_ACT_RELU)
-        for (size_t i = 0; i < c->row_len; i++) {
-            float z = y[i] + bo;
-            y[i] = z > 0 ? z : 0;
+    const conv_ctx *c = p;
+    int n0 = (int)((long)c->B * part / c->parts), n1 = (int)((long)c->B * (part + 1) / c->parts);
+    size_t K = (size_t)c->cin * c->k, per = K * c->lout, ld = (size_t)c->B * c->lout;
+    float *col = c->col + (size_t)part * c->region, *dW = c->dW;
+    size_t avail = c->region;
+    if (c->backward && part > 0) {
+        dW = col;
+        col += (size_t)c->cout * K;
+        avail -= (size_t)c->cout * K;
+    }
+    int nb = (int)(avail / per);
+    if (nb < 1) nb = 1;
+    for (int b0 = n0; b0 < n1; b0 += nb) {
+        int n = n1 - b0 < nb ? n1 - b0 : nb, N = n * c->lout;
+        im2col_ctx q = {c->X, col, c->B, c->cin, c->lin, c->k, c->s, c->lout, b0, n};
+        for (int bl = 0; bl < n; bl++) im2col_task(&q, bl);
+        if (!c->backward) {
+            float *Y = c->Y + (size_t)b0 * c->lout;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, N, (int)K, 1.0f, c->W, (int)K, col, (int)K,
+                        0.0f, Y, (int)ld);
+            for (int o = 0; o < c->cout; o++) { /* bias and activation while the chunk is in cache */
+                float *y = Y + (size_t)o * ld, bo = c->b[o];
+                if (c->act == XS_NN_ACT_RELU)
+                    for (int i = 0; i < N; i++) {
+                        float z = y[i] + bo;
+                        y[i] = z > 0 ? z : 0;
+                    }
+                else
+                    for (int i = 0; i < N; i++) y[i] += bo;
+            }
+            continue;
         }
-    else
-        for (size_t i = 0; i < c->row_len; i++) y[i] += bo;
+        const float *dZ = c->dZ + (size_t)b0 * c->lout;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, (int)K, N, 1.0f, dZ, (int)ld, col, (int)K,
+                    b0 > n0 ? 1.0f : 0.0f, dW, (int)K);
+        if (c->dX) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, N, c->cout, 1.0f, c->W, (int)K, dZ, (int)ld,
+                        0.0f, col, N);
+            im2col_ctx r = {c->dX, col, c->B, c->cin, c->lin, c->k, c->s, c->lout, b0, n};
+            for (int ch = 0; ch < c->cin; ch++) col2im_task(&r, ch);
+        }
+    }
+}
+
+/* Run the parts: one per thread when the buffer holds a sample (and a weight gradient) per thread, else one
+ * part with OpenBLAS's own threads. */
+static void conv_run(conv_ctx *c, size_t col_floats, int threads)
+{
+    size_t K = (size_t)c->cin * c->k, per = K * c->lout;
+    int parts = threads < c->B ? threads : c->B;
+    if (parts < 1) parts = 1;
+    while (parts > 1 && col_floats / parts < per + (c->backward ? (size_t)c->cout * K : 0)) parts--;
+    c->parts = parts;
+    c->region = col_floats / parts;
+    if (parts == 1) {
+        conv_part(c, 0);
+        return;
+    }
+    xs_nn_blas_threads(1);
+    xs_nn_parallel(parts, parts, conv_part, c);
+    xs_nn_blas_threads(threads);
+    if (c->backward) /* partial weight gradients, in part order */
+        for (int part = 1; part < parts; part++) {
+            const float *g = c->col + (size_t)part * c->region;
+            for (size_t i = 0; i < (size_t)c->cout * K; i++) c->dW[i] += g[i];
+        }
 }
 
 void xs_nn_conv_forward_fast(const float *X, const float *W, const float *b, float *Y, int B, int cin,
                              int lin, int cout, int k, int s, int act, float *col, size_t col_floats,
                              int threads)
 {
-    int lout = (lin - k) / s + 1, nb = conv_chunk(B, cin, k, lout, col_floats), K = cin * k;
-    size_t ldy = (size_t)B * lout;
-    for (int b0 = 0; b0 < B; b0 += nb) {
-        int n = B - b0 < nb ? B - b0 : nb;
-        im2col_ctx q = {X, col, B, cin, lin, k, s, lout, b0, n};
-        xs_nn_parallel(threads, n, im2col_task, &q);
-        int N = n * lout;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, cout, N, K, 1.0f, W, K, col, K, 0.0f,
-                    Y + (size_t)b0 * lout, (int)ldy);
-    }
-    conv_bias_ctx c = {Y, b, ldy, act};
-    xs_nn_parallel(threads, cout, conv_bias_task, &c);
+    conv_ctx c = {X, W, b, NULL, Y, NULL, NULL, col, 0, B, cin, lin, cout, k, s, (lin - k) / s + 1, act, 1, 0};
+    conv_run(&c, col_floats, threads);
 }
 
 typedef struct {
@@ -190,23 +242,11 @@ void xs_nn_conv_backward_fast(const float *X, const float *W, const float *dZ, f
                               float *db, int B, int cin, int lin, int cout, int k, int s, float *col,
                               size_t col_floats, int threads)
 {
-    int lout = (lin - k) / s + 1, nb = conv_chunk(B, cin, k, lout, col_floats), K = cin * k;
-    size_t ldz = (size_t)B * lout;
-    conv_db_ctx c = {dZ, db, ldz};
-    xs_nn_parallel(threads, cout, conv_db_task, &c);
-    for (int b0 = 0; b0 < B; b0 += nb) {
-        int n = B - b0 < nb ? B - b0 : nb, N = n * lout;
-        im2col_ctx q = {X, col, B, cin, lin, k, s, lout, b0, n};
-        xs_nn_parallel(threads, n, im2col_task, &q);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, K, N, 1.0f, dZ + (size_t)b0 * lout, (int)ldz,
-                    col, K, b0 ? 1.0f : 0.0f, dW, K);
-        if (dX) {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, cout, 1.0f, W, K, dZ + (size_t)b0 * lout,
-                        (int)ldz, 0.0f, col, N);
-            im2col_ctx r = {dX, col, B, cin, lin, k, s, lout, b0, n};
-            xs_nn_parallel(threads, cin, col2im_task, &r);
-        }
-    }
+    int lout = (lin - k) / s + 1;
+    conv_db_ctx d = {dZ, db, (size_t)B * lout};
+    xs_nn_parallel(threads, cout, conv_db_task, &d);
+    conv_ctx c = {X, W, NULL, dZ, NULL, dX, dW, col, 0, B, cin, lin, cout, k, s, lout, 0, 1, 1};
+    conv_run(&c, col_floats, threads);
 }
 
 /* ---- Adam ---- */

@@ -9,7 +9,6 @@
 #include "common/rng.h"
 #include "nn/nn_internal.h"
 
-#define XS_NN_COL_FLOATS ((size_t)16 << 20) /* im2col buffer cap (64 MiB): convolutions go by batch chunks */
 
 /* ---- creation ---- */
 static xs_status shape_layers(xs_nn *net, xs_error *err)
@@ -270,7 +269,7 @@ xs_status xs_nn_set_adam(xs_nn *net, double lr, double beta1, double beta2, doub
 /* ---- activations ---- */
 static xs_status ensure_batch(xs_nn *net, int B, xs_error *err)
 {
-    if (B <= net->batch_cap) return XS_OK;
+    if (B <= net->batch_cap && net->threads == net->col_threads) return XS_OK;
     free_activations(net);
     size_t col = 0;
     for (int i = 0; i < net->nl; i++) {
@@ -286,9 +285,7 @@ static xs_status ensure_batch(xs_nn *net, int B, xs_error *err)
             return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory for a batch of %d", B);
         }
         if (y->d.type == XS_NN_L_CONV) {
-            size_t per = (size_t)y->in_c * y->d.kernel * y->out_l, need = per * B;
-            size_t cap = per > XS_NN_COL_FLOATS ? per : XS_NN_COL_FLOATS;
-            if (need > cap) need = cap;
+            size_t need = xs_nn_conv_col_floats(B, y->in_c, y->in_l, y->d.units, y->d.kernel, y->d.stride, net->threads);
             if (need > col) col = need;
         }
     }
@@ -299,6 +296,7 @@ static xs_status ensure_batch(xs_nn *net, int B, xs_error *err)
         return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory for a batch of %d", B);
     }
     net->col_floats = col;
+    net->col_threads = net->threads;
     net->batch_cap = B;
     return XS_OK;
 }
