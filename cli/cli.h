@@ -22,6 +22,14 @@ XS_CLI_OPTIONAL int xs_cmd_train(int argc, char **argv);
 XS_CLI_OPTIONAL int xs_cmd_predict(int argc, char **argv);
 XS_CLI_OPTIONAL int xs_cmd_evaluate(int argc, char **argv);
 
+/* The shipped default model: $XRDSYM_MODEL, else models/default.h5 next to the binary or in the source tree
+ * it was built from. Writes the path tried last; 1 if that file exists. */
+int xs_cli_default_model(char *out, size_t size);
+/* Load a model or ensemble (path NULL: the default model); `used` receives the path. */
+xs_status xs_cli_load_model(const char *path, xs_nn_ensemble **ens, char *used, size_t used_size, xs_error *err);
+/* Space group (1..230) that class c of a space-group model stands for; 0 for other models. */
+int xs_cli_class_space_group(xs_nn *net, int c);
+
 /* Print an error object as "xrdsym: file:line: message" on stderr. */
 void xs_cli_print_error(const xs_error *err);
 /* Read any structure file (CIF by content or extension, else POSCAR): *list is malloc'd, caller frees each

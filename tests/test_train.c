@@ -3,39 +3,11 @@
  * the same weights, bit for bit, as a run straight through. */
 #include "xrdsym.h"
 #include "xs_test.h"
+#include "xs_fixtures.h"
 
 #include <unistd.h>
 
 static const char *SPEC = "input 8500; avgpool 10; dense 32 relu; dense classes softmax";
-
-static void make_dataset(const char *path)
-{
-    xs_dataset_writer *w = NULL;
-    xs_error err = {0};
-    CHECK(xs_dataset_writer_create(path, 1.54184, 5, 90, "test_train", &w, &err) == XS_OK, "writer: %s", err.message);
-    if (!w) return;
-    const int groups[3] = {225, 14, 2};
-    for (int i = 0; i < 300; i++) {
-        int g = i % 3;
-        double tt[4], in[4];
-        for (int k = 0; k < 4; k++) {
-            /* each group has its own peak positions, shifted a little per crystal (no duplicates) */
-            tt[k] = 15 + 20 * k + 6 * g + 0.01 * (i / 3);
-            in[k] = 100 - 20 * k;
-        }
-        xs_dataset_entry e = {0};
-        e.space_group = groups[g];
-        e.formula = "X";
-        e.lattice_params[0] = e.lattice_params[1] = e.lattice_params[2] = 5;
-        e.lattice_params[3] = e.lattice_params[4] = e.lattice_params[5] = 90;
-        e.n_atoms = 1;
-        e.n_peaks = 4;
-        e.two_theta = tt;
-        e.intensity = in;
-        CHECK(xs_dataset_writer_add(w, &e, &err) == XS_OK, "add: %s", err.message);
-    }
-    CHECK(xs_dataset_writer_close(w, 7, 0.2, 0.0, &err) == XS_OK, "close: %s", err.message);
-}
 
 static int stop_after_first_epoch(const xs_train_progress *p, void *ctx)
 {
@@ -60,7 +32,7 @@ int main(void)
     snprintf(data, sizeof data, "/tmp/xs_train_%d.h5", (int)getpid());
     snprintf(ckpt, sizeof ckpt, "/tmp/xs_train_ckpt_%d", (int)getpid());
     snprintf(ckpt_file, sizeof ckpt_file, "%s.member0.h5", ckpt);
-    make_dataset(data);
+    xs_fixture_tiny_dataset(data);
     xs_dataset *d = NULL;
     xs_error err = {0};
     CHECK(xs_dataset_open(data, &d, &err) == XS_OK, "open: %s", err.message);

@@ -3,6 +3,7 @@
 #define XS_FIXTURES_H
 #include <string.h>
 #include "xrdsym.h"
+#include "xs_test.h"
 
 /* Expand n asymmetric-unit sites (elements z, fractional frac) with the operations of space group `number`
  * in its default setting; NULL on any failure (the tests then fail on the NULL). */
@@ -27,6 +28,37 @@ static inline xs_structure *xs_fixture_build(int number, double a, double b, dou
     xs_structure_expand(asym, (size_t)nops, (const int (*)[3][3])rot, (const double (*)[3])tr, 0.01, &full, &err);
     xs_structure_free(asym);
     return full;
+}
+
+/* A tiny peak-list dataset: 300 crystals of space groups 225, 14 and 2 (100 each) whose four peaks sit at
+ * 15 + 20k + 6g degrees (g = 0, 1, 2 the group), shifted by 0.01 deg per crystal; 20% validation. */
+static inline void xs_fixture_tiny_dataset(const char *path)
+{
+    xs_dataset_writer *w = NULL;
+    xs_error err = {0};
+    CHECK(xs_dataset_writer_create(path, 1.54184, 5, 90, "test_train", &w, &err) == XS_OK, "writer: %s", err.message);
+    if (!w) return;
+    const int groups[3] = {225, 14, 2};
+    for (int i = 0; i < 300; i++) {
+        int g = i % 3;
+        double tt[4], in[4];
+        for (int k = 0; k < 4; k++) {
+            /* each group has its own peak positions, shifted a little per crystal (no duplicates) */
+            tt[k] = 15 + 20 * k + 6 * g + 0.01 * (i / 3);
+            in[k] = 100 - 20 * k;
+        }
+        xs_dataset_entry e = {0};
+        e.space_group = groups[g];
+        e.formula = "X";
+        e.lattice_params[0] = e.lattice_params[1] = e.lattice_params[2] = 5;
+        e.lattice_params[3] = e.lattice_params[4] = e.lattice_params[5] = 90;
+        e.n_atoms = 1;
+        e.n_peaks = 4;
+        e.two_theta = tt;
+        e.intensity = in;
+        CHECK(xs_dataset_writer_add(w, &e, &err) == XS_OK, "add: %s", err.message);
+    }
+    CHECK(xs_dataset_writer_close(w, 7, 0.2, 0.0, &err) == XS_OK, "close: %s", err.message);
 }
 
 #endif

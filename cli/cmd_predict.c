@@ -1,0 +1,222 @@
+#include "cli.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: xrdsym predict [--model MODEL.h5] FILE... [options]\n"
+            "  Crystal system and space group of measured powder patterns: .xy .xye .csv .txt (two columns,\n"
+            "  RRUFF text), the one-pattern-a-line table, .xrdml, powder CIF.\n"
+            "  --model FILE      model or ensemble (default: the shipped models/default.h5)\n"
+            "  --top K           guesses to list (default 5)\n"
+            "  --threshold T     refuse when the certainty (largest probability) is below T (default: the\n"
+            "                    model's own, else 0.5)\n"
+            "  --wavelength W    angstrom or a name (CuKa, MoKa, CoKa, ...) for files that do not state it\n"
+            "  --min-coverage F  least fraction of the model's grid the pattern must cover (default 0.5)\n"
+            "  --format text|json|tsv\n");
+}
+
+typedef struct {
+    int cls;
+    float p;
+} ranked;
+
+static int by_p(const void *a, const void *b)
+{
+    float pa = ((const ranked *)a)->p, pb = ((const ranked *)b)->p;
+    return pa < pb ? 1 : pa > pb ? -1 : ((const ranked *)a)->cls - ((const ranked *)b)->cls;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 32) fprintf(f, "\\u%04x", *s);
+        else fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int xs_cmd_predict(int argc, char **argv)
+{
+    const char *model_path = NULL, *format = "text", *wl_arg = NULL;
+    int top = 5;
+    double threshold = -1, min_coverage = 0.5;
+    const char **files = calloc((size_t)argc, sizeof *files);
+    int n_files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            free(files);
+            return 0;
+        } else if (!strcmp(a, "--model") && more) model_path = argv[++i];
+        else if (!strcmp(a, "--top") && more) top = atoi(argv[++i]);
+        else if (!strcmp(a, "--threshold") && more) threshold = atof(argv[++i]);
+        else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
+        else if (!strcmp(a, "--min-coverage") && more) min_coverage = atof(argv[++i]);
+        else if (!strcmp(a, "--format") && more) format = argv[++i];
+        else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "xrdsym predict: unknown or incomplete option %s\n", a);
+            usage(stderr);
+            free(files);
+            return 2;
+        } else files[n_files++] = a;
+    }
+    if (!n_files || top < 1 || (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tsv")) ||
+        !(min_coverage > 0 && min_coverage <= 1)) {
+        usage(stderr);
+        free(files);
+        return 2;
+    }
+    xs_error err = {0};
+    double user_wl = 0;
+    if (wl_arg && xs_xrd_wavelength(wl_arg, &user_wl, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        free(files);
+        return 2;
+    }
+    xs_nn_ensemble *ens = NULL;
+    char used[PATH_MAX + 64];
+    if (xs_cli_load_model(model_path, &ens, used, sizeof used, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        free(files);
+        return 1;
+    }
+    xs_nn *net = xs_nn_ensemble_member(ens, 0);
+    xs_nn_grid mg;
+    if (!xs_nn_get_grid(net, &mg)) {
+        fprintf(stderr, "xrdsym predict: %s has no input grid\n", used);
+        xs_nn_ensemble_free(ens);
+        free(files);
+        return 1;
+    }
+    if (threshold < 0) {
+        const char *t = xs_nn_get_meta(net, "refusal_threshold");
+        threshold = t ? atof(t) : 0.5;
+    }
+    int nc = xs_nn_n_classes(net);
+    int sg_model = !strcmp(xs_nn_label_kind(net), "space_group");
+    if (top > nc) top = nc;
+    xs_grid grid = {mg.two_theta_start, mg.two_theta_step, (size_t)mg.count};
+    float *x = malloc(grid.count * sizeof *x), *probs = malloc((size_t)nc * sizeof *probs);
+    ranked *rk = malloc((size_t)nc * sizeof *rk);
+    int status = 0, first_json = 1;
+    if (!strcmp(format, "json")) printf("[");
+    if (!strcmp(format, "tsv"))
+        printf("# file\tspace_group\tsymbol\tprobability\tcrystal_system\tcs_probability\tcertainty\trefused\ttop\n");
+    for (int f = 0; f < n_files; f++) {
+        xs_pattern **pats = NULL;
+        size_t np = 0;
+        if (xs_pattern_read(files[f], &pats, &np, &err) != XS_OK) {
+            xs_cli_print_error(&err);
+            status = 1;
+            continue;
+        }
+        for (size_t q = 0; q < np; q++) {
+            const xs_pattern *pat = pats[q];
+            double wl = xs_pattern_wavelength(pat);
+            const char *wl_source = "from the file";
+            if (wl > 0 && user_wl > 0 && fabs(wl - user_wl) > 1e-3)
+                fprintf(stderr, "xrdsym predict: %s: the file states %.5f A; --wavelength %.5f A is ignored for it\n",
+                        xs_pattern_name(pat), wl, user_wl);
+            if (wl <= 0 && user_wl > 0) {
+                wl = user_wl;
+                wl_source = "from --wavelength";
+            } else if (wl <= 0) {
+                wl = 1.54184;
+                wl_source = "ASSUMED Cu K-alpha (the file does not say; use --wavelength)";
+                fprintf(stderr, "xrdsym predict: %s: no wavelength in the file, assuming Cu K-alpha 1.54184 A\n",
+                        xs_pattern_name(pat));
+            }
+            double coverage = 0;
+            if (xs_pattern_to_grid(pat, wl, &grid, mg.wavelength, min_coverage, x, &coverage, &err) != XS_OK ||
+                xs_nn_ensemble_forward(ens, x, 1, probs, &err) != XS_OK) {
+                xs_cli_print_error(&err);
+                status = 1;
+                continue;
+            }
+            for (int c = 0; c < nc; c++) {
+                rk[c].cls = c;
+                rk[c].p = probs[c];
+            }
+            qsort(rk, (size_t)nc, sizeof *rk, by_p);
+            /* crystal system: the sum of its groups' probabilities (or the class itself) */
+            double cs_p[XS_CRYSTAL_SYSTEM_COUNT] = {0};
+            for (int c = 0; c < nc; c++) {
+                if (sg_model) {
+                    int sg = xs_cli_class_space_group(net, c);
+                    if (sg) cs_p[xs_sym_crystal_system(sg)] += probs[c];
+                } else if (c < XS_CRYSTAL_SYSTEM_COUNT) {
+                    cs_p[c] += probs[c];
+                }
+            }
+            int cs_best = 0;
+            for (int c = 1; c < XS_CRYSTAL_SYSTEM_COUNT; c++)
+                if (cs_p[c] > cs_p[cs_best]) cs_best = c;
+            double certainty = rk[0].p;
+            int refused = certainty < threshold;
+            const char *name = xs_pattern_name(pat);
+            char sym[64];
+            if (!strcmp(format, "text")) {
+                printf("%s\n  wavelength     %.5f A %s; %.0f%% of the model's grid covered\n", name, wl, wl_source,
+                       100 * coverage);
+                for (int k = 0; k < top; k++) {
+                    int sg = sg_model ? xs_cli_class_space_group(net, rk[k].cls) : 0;
+                    if (sg) snprintf(sym, sizeof sym, "%-10s (No. %d)", xs_sym_symbol(sg), sg);
+                    else snprintf(sym, sizeof sym, "%s", xs_nn_label(net, rk[k].cls) ? xs_nn_label(net, rk[k].cls) : "?");
+                    printf("  %-14s %d. %-22s p = %.3f\n", k == 0 ? (sg_model ? "space group" : "crystal system") : "", k + 1,
+                           sym, rk[k].p);
+                }
+                if (sg_model)
+                    printf("  crystal system %s (p = %.3f, summed over its groups)\n",
+                           xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best]);
+                printf("  certainty      %.3f: %s (threshold %.2f)\n", certainty,
+                       refused ? "REFUSED, too uncertain to name a group" : "accepted", threshold);
+            } else if (!strcmp(format, "tsv")) {
+                int sg = sg_model ? xs_cli_class_space_group(net, rk[0].cls) : 0;
+                printf("%s\t%d\t%s\t%.4f\t%s\t%.4f\t%.4f\t%d\t", name, sg, sg ? xs_sym_symbol(sg) : "", rk[0].p,
+                       xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, refused);
+                for (int k = 0; k < top; k++)
+                    printf("%s%s:%.4f", k ? "," : "", xs_nn_label(net, rk[k].cls) ? xs_nn_label(net, rk[k].cls) : "?",
+                           rk[k].p);
+                printf("\n");
+            } else {
+                printf("%s\n  {\"file\": ", first_json ? "" : ",");
+                first_json = 0;
+                json_string(stdout, name);
+                printf(", \"wavelength\": %.6f, \"wavelength_source\": ", wl);
+                json_string(stdout, wl_source);
+                printf(", \"coverage\": %.4f, \"top\": [", coverage);
+                for (int k = 0; k < top; k++) {
+                    int sg = sg_model ? xs_cli_class_space_group(net, rk[k].cls) : 0;
+                    printf("%s{\"label\": ", k ? ", " : "");
+                    json_string(stdout, xs_nn_label(net, rk[k].cls) ? xs_nn_label(net, rk[k].cls) : "?");
+                    if (sg) {
+                        printf(", \"space_group\": %d, \"symbol\": ", sg);
+                        json_string(stdout, xs_sym_symbol(sg));
+                    }
+                    printf(", \"probability\": %.6f}", rk[k].p);
+                }
+                printf("], \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
+                       "\"threshold\": %.4f, \"refused\": %s}",
+                       xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,
+                       refused ? "true" : "false");
+            }
+        }
+        xs_pattern_list_free(pats, np);
+    }
+    if (!strcmp(format, "json")) printf("\n]\n");
+    free(x);
+    free(probs);
+    free(rk);
+    free(files);
+    xs_nn_ensemble_free(ens);
+    return status;
+}

@@ -1,0 +1,95 @@
+/* xrdsym predict end to end: a small model trained here on the tiny dataset, a pattern file written as a
+ * diffractometer would (two columns with a header), the answer in every format, and the errors of broken
+ * files that must not stop the other files. */
+#include "xrdsym.h"
+#include "xs_test.h"
+#include "xs_fixtures.h"
+
+#include <unistd.h>
+
+static char out_buf[1 << 16];
+
+static int run(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out_buf, 1, sizeof out_buf - 1, p);
+    out_buf[n] = 0;
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int main(void)
+{
+    const char *build = getenv("XS_BUILD_DIR");
+    char exe[1024], data[64], model[64], good[64], moly[64], bad[64], cmd[4096];
+    snprintf(exe, sizeof exe, "%s/xrdsym", build ? build : "build");
+    snprintf(data, sizeof data, "/tmp/xs_pred_data_%d.h5", (int)getpid());
+    snprintf(model, sizeof model, "/tmp/xs_pred_model_%d.h5", (int)getpid());
+    snprintf(good, sizeof good, "/tmp/xs_pred_%d.xy", (int)getpid());
+    snprintf(moly, sizeof moly, "/tmp/xs_pred_mo_%d.xy", (int)getpid());
+    snprintf(bad, sizeof bad, "/tmp/xs_pred_bad_%d.xy", (int)getpid());
+    xs_fixture_tiny_dataset(data);
+
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data %s --out %s --arch 'input 8500; avgpool 10; dense 32 relu; dense classes softmax' "
+             "--epochs 16 --batch 16 --lr 0.003 --seed 5 --quiet --no-checkpoint 2>&1",
+             exe, data, model);
+    CHECK(run(cmd) == 0, "train: %s", out_buf);
+
+    /* A measured-looking pattern of group 14 (g = 1): peaks at 21, 41, 61, 81 deg, Cu K-alpha. */
+    FILE *f = fopen(good, "w");
+    fprintf(f, "# sample 14\n# wavelength 1.54184\n2theta intensity\n");
+    for (double t = 5; t < 90; t += 0.02) {
+        double y = 50;
+        for (int k = 0; k < 4; k++) y += (1000 - 200 * k) * exp(-4 * log(2) * pow(t - (21 + 20 * k), 2) / 0.01);
+        fprintf(f, "%.3f %.2f\n", t, y);
+    }
+    fclose(f);
+    /* the same crystal measured with Mo K-alpha, no wavelength in the file: --wavelength MoKa maps it */
+    f = fopen(moly, "w");
+    for (double t = 2; t < 45; t += 0.01) {
+        double y = 50;
+        for (int k = 0; k < 4; k++) {
+            double d = 1.54184 / (2 * sin((21 + 20 * k) * M_PI / 360));
+            double tm = 2 * asin(0.71073 / (2 * d)) * 180 / M_PI;
+            y += (1000 - 200 * k) * exp(-4 * log(2) * pow(t - tm, 2) / 0.0025);
+        }
+        fprintf(f, "%.3f %.2f\n", t, y);
+    }
+    fclose(f);
+    f = fopen(bad, "w");
+    fprintf(f, "10 1\n11 nan\n");
+    fclose(f);
+
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --top 3 2>&1", exe, model, good);
+    CHECK(run(cmd) == 0, "predict text: %s", out_buf);
+    CHECK(strstr(out_buf, "1. P2_1/c") != NULL, "group 14 first: %s", out_buf);
+    CHECK(strstr(out_buf, "monoclinic") != NULL && strstr(out_buf, "certainty") != NULL, "crystal system and certainty: %s", out_buf);
+
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --wavelength MoKa --format tsv 2>&1", exe, model, moly);
+    CHECK(run(cmd) == 0, "predict Mo: %s", out_buf);
+    CHECK(strstr(out_buf, "\t14\tP2_1/c\t") != NULL, "Mo pattern mapped to the Cu grid gives 14: %s", out_buf);
+
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s 2>&1", exe, model, moly);
+    run(cmd);
+    CHECK(strstr(out_buf, "assuming Cu K-alpha") != NULL, "says it assumes Cu K-alpha: %s", out_buf);
+
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s /nonexistent.xy %s --format json --threshold 0.99 2>/dev/null", exe,
+             model, bad, good);
+    CHECK(run(cmd) == 1, "a broken file makes the exit status 1");
+    CHECK(strstr(out_buf, "\"space_group\": 14") != NULL, "the good file is still classified: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s 2>&1 >/dev/null", exe, model, bad);
+    run(cmd);
+    CHECK(strstr(out_buf, bad) != NULL && strstr(out_buf, ":2") != NULL, "error names the file and line 2: %s", out_buf);
+
+    snprintf(cmd, sizeof cmd, "XRDSYM_MODEL=/nonexistent.h5 '%s' predict %s 2>&1", exe, good);
+    CHECK(run(cmd) == 1 && strstr(out_buf, "nonexistent.h5") != NULL, "missing model named: %s", out_buf);
+
+    unlink(data);
+    unlink(model);
+    unlink(good);
+    unlink(moly);
+    unlink(bad);
+    return xs_test_finish();
+}
