@@ -201,7 +201,9 @@ int main(void)
     xs_rng r;
     xs_rng_seed(&r, 20261123, 0);
     const int dense_shapes[][3] = {{1, 1, 1},   {1, 17, 5},    {3, 8, 8},    {7, 33, 19},  {16, 64, 10},
-                                   {5, 300, 7}, {32, 129, 65}, {64, 70, 230}, {13, 1000, 3}, {128, 40, 33}};
+                                   {5, 300, 7}, {32, 129, 65}, {64, 70, 230}, {13, 1000, 3}, {128, 40, 33},
+                                   /* large enough to be split among threads (B*nin*nout >= 4e6) */
+                                   {64, 700, 300}, {128, 200, 257}, {3, 1500, 1000}};
     for (size_t i = 0; i < sizeof dense_shapes / sizeof dense_shapes[0]; i++)
         for (int threads = 1; threads <= 2; threads++) {
             xs_nn_blas_threads(threads);

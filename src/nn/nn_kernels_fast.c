@@ -41,9 +41,77 @@ static int tasks_for(size_t rows, int threads, int *per)
     return (int)((rows + *per - 1) / *per);
 }
 
+/* Large dense products are split among the threads by output columns (forward, weight gradient by rows,
+ * input gradient by columns), each part a single-threaded sgemm on contiguous rows of W, so that the threads
+ * meet once per product; small ones go to OpenBLAS's own threads. */
+typedef struct {
+    const float *X, *W, *b, *dZ;
+    float *Y, *dX, *dW;
+    int B, nin, nout, act, parts;
+} dense_ctx;
+
+static void split16(int n, int part, int parts, int *a, int *b)
+{
+    *a = (int)((long)n * part / parts) & ~15;
+    *b = part == parts - 1 ? n : (int)((long)n * (part + 1) / parts) & ~15;
+}
+
+static void dense_fwd_part(void *p, int part)
+{
+    const dense_ctx *c = p;
+    int o0, o1;
+    split16(c->nout, part, c->parts, &o0, &o1);
+    if (o1 <= o0) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->B, o1 - o0, c->nin, 1.0f, c->X, c->nin,
+                c->W + (size_t)o0 * c->nin, c->nin, 0.0f, c->Y + o0, c->nout);
+    for (int r = 0; r < c->B; r++) {
+        float *y = c->Y + (size_t)r * c->nout;
+        if (c->act == XS_NN_ACT_RELU)
+            for (int o = o0; o < o1; o++) {
+                float z = y[o] + c->b[o];
+                y[o] = z > 0 ? z : 0;
+            }
+        else
+            for (int o = o0; o < o1; o++) y[o] += c->b[o];
+    }
+}
+
+static void dense_bwd_part(void *p, int part)
+{
+    const dense_ctx *c = p;
+    int o0, o1, i0, i1;
+    split16(c->nout, part, c->parts, &o0, &o1);
+    split16(c->nin, part, c->parts, &i0, &i1);
+    if (o1 > o0)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, c->nin, c->B, 1.0f, c->dZ + o0, c->nout, c->X,
+                    c->nin, 0.0f, c->dW + (size_t)o0 * c->nin, c->nin);
+    if (c->dX && i1 > i0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->B, i1 - i0, c->nout, 1.0f, c->dZ, c->nout, c->W + i0,
+                    c->nin, 0.0f, c->dX + i0, c->nin);
+}
+
+/* Parts for a product of B x nin x nout multiply-adds: one per thread when large enough to be worth it. */
+static int dense_parts(int B, int nin, int nout, int threads)
+{
+    if (threads < 2 || nout < 64 * threads || nin < 64 * threads || (double)B * nin * nout < 4e6) return 1;
+    return threads;
+}
+
+static void dense_run(dense_ctx *c, xs_nn_task_fn fn, int threads)
+{
+    xs_nn_blas_threads(1);
+    xs_nn_parallel(c->parts, c->parts, fn, c);
+    xs_nn_blas_threads(threads);
+}
+
 void xs_nn_dense_forward_fast(const float *X, const float *W, const float *b, float *Y, int B, int nin,
                               int nout, int act, int threads)
 {
+    dense_ctx d = {X, W, b, NULL, Y, NULL, NULL, B, nin, nout, act, dense_parts(B, nin, nout, threads)};
+    if (d.parts > 1) {
+        dense_run(&d, dense_fwd_part, threads);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, nout, nin, 1.0f, X, nin, W, nin, 0.0f, Y, nout);
     bias_act_ctx c = {Y, b, B, nout, act, 0};
     int ntasks = tasks_for((size_t)B, threads, &c.rows_per_task);
@@ -75,6 +143,11 @@ void xs_nn_dense_backward_fast(const float *X, const float *W, const float *dZ, 
     colsum_ctx c = {dZ, db, B, nout, 0};
     int ntasks = tasks_for((size_t)nout, threads, &c.cols_per_task);
     xs_nn_parallel(threads, ntasks, colsum_task, &c);
+    dense_ctx d = {X, W, NULL, dZ, NULL, dX, dW, B, nin, nout, 0, dense_parts(B, nin, nout, threads)};
+    if (d.parts > 1) {
+        dense_run(&d, dense_bwd_part, threads);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nout, nin, B, 1.0f, dZ, nout, X, nin, 0.0f, dW, nin);
     if (dX)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, nin, nout, 1.0f, dZ, nout, W, nin, 0.0f, dX,
