@@ -13,4 +13,5 @@
 #include "xrdsym/xs_augment.h"
 #include "xrdsym/xs_nn.h"
 #include "xrdsym/xs_train.h"
+#include "xrdsym/xs_eval.h"
 #endif

@@ -1,0 +1,139 @@
+/* xrdsym evaluation: how well a classifier of powder patterns does on labelled patterns (the figures of the
+ * seed paper's Section V, Vecsei et al., PRB 99, 245120 (2019)), and the maximal-subgroup graph that says
+ * how far a wrong space group lies from the right one.
+ *
+ * Maximal-subgroup graph: the 230 space-group types are the nodes; an edge joins G and H when H is a
+ * maximal non-isomorphic subgroup of G (translationengleiche or klassengleiche), as compiled into the
+ * library from ../shared/data/symmetry/maximal_subgroup_edges.tsv by tools/gen_subgroups.py (1,294 edges,
+ * the union of PyXtal's Bilbao MAXSUB lists and pymatgen's). The distance between two groups is the length
+ * of the shortest path with the edges taken UNDIRECTED: 0 for the same group, 1 when one is a maximal
+ * subgroup of the other (Pm-3m 221 and Pm-3 200), 2 for two maximal subgroups of one group or a subgroup of
+ * a subgroup, and so on. Every group reaches P1 through its subgroups, so the graph is connected and every
+ * distance is finite. Distances are computed once (breadth-first search from every node, thread-safe).
+ *
+ * Metrics: an xs_eval accumulates predictions, one sample at a time: the true space group and the model's
+ * output (one probability per class). The model classifies either space groups (each class stands for a
+ * group) or crystal systems (each class stands for a system). xs_eval_compute then gives every figure at
+ * once in an xs_eval_results:
+ *  - accuracy: the most probable class is the right one. For a space-group model the crystal system is
+ *    derived twice: (a) the system whose groups' probabilities sum highest (acc_crystal_system), (b) the
+ *    system of the most probable group (acc_crystal_system_of_top);
+ *  - centrosymmetric accuracy (space-group models): over the samples whose true group is one of the 92
+ *    centrosymmetric groups, the output restricted to the classes of centrosymmetric groups and
+ *    renormalised (so the answer is the most probable centrosymmetric group), as the paper does when the
+ *    presence of an inversion centre is known;
+ *  - top-n: the true class is among the n most probable (ties: the lower class index ranks first, as
+ *    for the most probable class);
+ *  - certainty: the largest output (the paper's eq. 13), histogrammed for right and wrong answers;
+ *  - refusal: a sample is unclassified when its certainty is below a threshold t; for t = 0, 0.01, .., 1
+ *    the accuracy on the accepted samples and the unclassified fraction. "At half": the ceil(n/2) most
+ *    certain samples are accepted (ties in certainty broken by the order of adding), accuracy_at_half is
+ *    their accuracy and threshold_at_half the smallest certainty among them (certainty >= it accepts
+ *    them);
+ *  - confusion matrices [true][predicted] of crystal systems (7x7) and of space groups (231x231, index
+ *    0 for a predicted class that stands for no group);
+ *  - per space group: samples and right answers (to set against the group's abundance in training);
+ *  - distance on the maximal-subgroup graph between true and predicted group (space-group models).
+ * Accuracy, top-n, certainty and refusal are those of the model's own task (space group or crystal system).
+ * Fractions are 0..1; a figure that does not apply (no sample, or the other task) is NaN.
+ *
+ * Ownership: xs_eval_create returns a handle the caller frees with xs_eval_free. The library never prints.
+ */
+#ifndef XS_EVAL_H
+#define XS_EVAL_H
+
+#include <stddef.h>
+
+#include "xrdsym/xs_common.h"
+#include "xrdsym/xs_dataset.h"
+#include "xrdsym/xs_symmetry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- maximal-subgroup graph ---- */
+
+/* Shortest undirected path between space groups a and b (1..230) on the maximal-subgroup graph; -1 when
+ * either is out of range. */
+int xs_eval_subgroup_distance(int a, int b);
+/* 1 when `subgroup` is listed as a maximal subgroup of `group` (directed), else 0. */
+int xs_eval_is_maximal_subgroup(int group, int subgroup);
+/* Largest distance between two groups (the graph's diameter). */
+int xs_eval_subgroup_diameter(void);
+/* Edges compiled in. */
+size_t xs_eval_subgroup_edge_count(void);
+
+/* ---- metrics ---- */
+
+#define XS_EVAL_TOP_N 10            /* top-1 .. top-10 */
+#define XS_EVAL_CERTAINTY_BINS 20   /* certainty histogram bins of width 0.05; bin b: [b/20, (b+1)/20), last closed */
+#define XS_EVAL_THRESHOLDS 101      /* refusal curve at t = i/100, i = 0..100 */
+#define XS_EVAL_MAX_DISTANCE 32     /* distance histogram bins 0..32 (the diameter is far below) */
+
+typedef enum { XS_EVAL_SPACE_GROUP = 0, XS_EVAL_CRYSTAL_SYSTEM = 1 } xs_eval_task;
+
+typedef struct xs_eval xs_eval;
+
+/* A new accumulator for a model of n_classes outputs. class_label[c] is what class c stands for: a space
+ * group 1..230 (task XS_EVAL_SPACE_GROUP; 0 for a class that stands for no known group) or a crystal system
+ * 0..6 as xs_crystal_system (task XS_EVAL_CRYSTAL_SYSTEM; -1 for none). class_label NULL: class c is group
+ * c+1 (n_classes must be 230) or system c (n_classes must be 7). Copies class_label. */
+xs_status xs_eval_create(xs_eval_task task, int n_classes, const int *class_label, xs_eval **out, xs_error *err);
+void xs_eval_free(xs_eval *ev);
+
+/* Add one sample: its true space group (1..230) and the model's n_classes outputs (finite, >= 0; they
+ * need not sum to 1). XS_ERR_INVALID for a group out of range or a NaN/negative output (nothing added). */
+xs_status xs_eval_add(xs_eval *ev, int space_group, const float *probs, xs_error *err);
+size_t xs_eval_count(const xs_eval *ev);
+
+/* Everything at once. About 230 kB: allocate it on the heap. */
+typedef struct {
+    xs_eval_task task;
+    size_t n;                          /* samples */
+    double acc_space_group;            /* NaN for a crystal-system model */
+    double acc_crystal_system;         /* space-group model: summed probabilities; else the model's own */
+    double acc_crystal_system_of_top;  /* space-group model: the system of the most probable group */
+    double acc_centrosymmetric;        /* space-group model, true group centrosymmetric, 92-group output */
+    size_t n_centrosymmetric;          /* samples whose true group is centrosymmetric */
+    double top_n_space_group[XS_EVAL_TOP_N];      /* [k]: top-(k+1); NaN for a crystal-system model */
+    double top_n_crystal_system[XS_CRYSTAL_SYSTEM_COUNT]; /* [k]: top-(k+1) of the (summed) systems */
+    /* certainty (largest output) of right and wrong answers of the model's task */
+    size_t certainty_right[XS_EVAL_CERTAINTY_BINS], certainty_wrong[XS_EVAL_CERTAINTY_BINS];
+    double mean_certainty_right, mean_certainty_wrong;
+    /* refusal */
+    double refusal_threshold[XS_EVAL_THRESHOLDS];    /* i / 100 */
+    double refusal_accuracy[XS_EVAL_THRESHOLDS];     /* accuracy of the samples with certainty >= t */
+    double refusal_unclassified[XS_EVAL_THRESHOLDS]; /* fraction with certainty < t */
+    double accuracy_at_half, threshold_at_half;
+    size_t accepted_at_half;                         /* ceil(n/2) */
+    double threshold;                                /* the threshold given to xs_eval_compute */
+    double accuracy_at_threshold, unclassified_at_threshold;
+    /* confusion [true][predicted] */
+    size_t confusion_crystal_system[XS_CRYSTAL_SYSTEM_COUNT][XS_CRYSTAL_SYSTEM_COUNT];
+    unsigned confusion_space_group[231][231];        /* space-group model; predicted 0: class of no group */
+    /* per true space group (index 1..230): samples, and right answers of the model's task */
+    size_t group_count[231], group_correct[231];
+    /* distance between true and predicted group (space-group model; a class of no group is left out) */
+    size_t distance_histogram[XS_EVAL_MAX_DISTANCE + 1];
+    int distance_max;                                /* largest distance that occurred (-1: none) */
+    double mean_distance, mean_distance_wrong;       /* over all samples / over the wrong ones */
+} xs_eval_results;
+
+/* Compute the figures of the samples added so far; threshold (0..1) is the refusal threshold whose
+ * accuracy and unclassified fraction are reported on their own. XS_ERR_INVALID when no sample was added or
+ * the threshold is outside 0..1. */
+xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *res, xs_error *err);
+
+/* Crystals per space group (index 1..230; index 0 gets 0) in one split of a dataset (XS_SPLIT_TRAIN, _VAL,
+ * _TEST), or in all of them when split is -1: the abundance that per-group accuracy is set against. */
+void xs_eval_dataset_counts(const xs_dataset *d, int split, size_t counts[231]);
+
+/* Spearman rank correlation (ties get mean ranks) between per-group accuracy and abundance[g] over the
+ * groups with at least one sample; NaN when fewer than 3 groups or a constant variable. */
+double xs_eval_abundance_correlation(const xs_eval_results *res, const size_t abundance[231]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
