@@ -46,6 +46,13 @@
  * platform; the rendered floats are identical for one build, and another compiler or flag set (FMA
  * contraction) may change their last bits (below 1e-6 of the maximum).
  *
+ * Training from a dataset (include/xrdsym/xs_dataset.h), one batch of crystal numbers idx[0..B-1]:
+ *     for (b = 0; b < B; b++) {
+ *         peaks[b].n = xs_dataset_peaks(ds, idx[b], &peaks[b].two_theta, &peaks[b].intensity);
+ *         items[b] = epoch * xs_dataset_count(ds) + idx[b];  // a new augmentation of each crystal per epoch
+ *     }
+ *     xs_aug_render_batch(&opt, &grid, peaks, B, seed, items, 2, out, &err);  // out: B * grid.count floats
+ *
  * Memory: a render allocates one scratch buffer of about count + 4 kernel widths floats (the batch one per
  * thread) and frees it before returning.
  *
