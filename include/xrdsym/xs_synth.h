@@ -82,7 +82,9 @@ size_t xs_synth_wyckoff_prior_rows(const xs_synth_wyckoff_prior *p, int space_gr
 
 typedef struct {
     const xs_synth_wyckoff_prior *prior; /* NULL: the built-in distribution (see xs_synth.c) */
-    int max_atoms;          /* atoms in the conventional cell at most (default 64) */
+    int max_atoms;          /* atoms in the conventional cell at most (default 64); after 200 failed
+                             * attempts raised to the general position's multiplicity, which a few groups
+                             * need (F432, Fd-3, F-43c: 96; Fm-3c, Fd-3c: 192) */
     int max_sites;          /* occupied Wyckoff positions at most (default 8) */
     double min_dist_factor; /* reject if two atoms are closer than this times the sum of their radii
                              * (default 0.7) */
@@ -90,8 +92,17 @@ typedef struct {
                                       * range (default 0.35 .. 0.60) */
     double b_min, b_max;    /* isotropic B in A^2, uniform (default 0.3 .. 1.5) */
     int max_attempts;       /* resamples before XS_ERR_SYMMETRY (default 2000) */
-    double symprec;         /* spglib tolerance of the check (default 1e-3 A) */
+    double symprec;         /* tolerance of the symmetry checks (default 1e-3 A) */
+    int verify;             /* XS_SYNTH_VERIFY_SPGLIB (default) or XS_SYNTH_VERIFY_DIRECT, see below */
 } xs_synth_options;
+
+/* How a crystal is confirmed to have exactly the target group. Both first check directly that no operation
+ * outside the group maps the crystal onto itself (no pure translation besides the group's centring, no
+ * rotation of the crystal system's holohedry outside the group's point group; a few microseconds).
+ * SPGLIB then also has spglib find the group (xs_sym_find), which costs 0.3 ms for a triclinic cell but
+ * 10-50 ms for a cubic one (spglib 2.0). DIRECT stops after the direct check; tests/test_synth.c checks
+ * that spglib agrees with it on crystals of all 230 groups. */
+enum { XS_SYNTH_VERIFY_SPGLIB = 0, XS_SYNTH_VERIFY_DIRECT = 1 };
 
 void xs_synth_options_default(xs_synth_options *opt);
 
