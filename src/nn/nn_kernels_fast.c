@@ -201,7 +201,11 @@ static void col2im_task(void *p, int c)
  * its own region of the work buffer, so that the threads never wait for each other inside a layer. In the
  * backward pass every part but the first accumulates its weight gradient in its region, added in part order
  * at the end (the result depends on the thread count only through that summation order). */
-#define XS_NN_CONV_CHUNK_FLOATS ((size_t)8 << 20) /* im2col floats per chunk (32 MiB), at least one sample */
+#ifndef XS_NN_CONV_CHUNK_FLOATS
+/* im2col floats per chunk, at least one sample: 1 MiB stays in the L2 cache between im2col and sgemm (measured
+ * on the CNN: conv1 forward 2x, conv2 backward 1.4x faster than with 32 MiB chunks) */
+#define XS_NN_CONV_CHUNK_FLOATS ((size_t)1 << 18)
+#endif
 
 size_t xs_nn_conv_col_floats(int B, int cin, int lin, int cout, int k, int s, int threads)
 {

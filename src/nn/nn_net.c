@@ -375,7 +375,9 @@ static double wall(void)
 
 static int is_param_layer(const xs_nn_layer *y) { return y->d.type == XS_NN_L_DENSE || y->d.type == XS_NN_L_CONV; }
 
-static void forward(xs_nn *net, const float *x, int B, int train)
+/* train: draw dropout masks. keep: a backward pass follows, so every layer's output must be in its buffer
+ * (otherwise an inference-mode dropout, or a flatten of one channel, passes its input on without a copy). */
+static void forward(xs_nn *net, const float *x, int B, int train, int keep)
 {
     const float *in = x;
     int th = net->threads, ref = net->reference;
@@ -384,6 +386,7 @@ static void forward(xs_nn *net, const float *x, int B, int train)
         xs_nn_layer *y = &net->L[i];
         const xs_nn_layer_desc *d = &y->d;
         size_t n = (size_t)B * y->out_n;
+        int pass_on = 0;
         const float *W = net->param + y->w_off, *b = net->param + y->b_off;
         int act = d->act == XS_NN_ACT_RELU ? XS_NN_ACT_RELU : XS_NN_ACT_NONE;
         switch (d->type) {
@@ -413,19 +416,23 @@ static void forward(xs_nn *net, const float *x, int B, int train)
                 xs_nn_dropout_forward(in, y->out, y->mask, n, d->rate, net->seed, net->step + 1, i, th);
                 y->mask_valid = 1;
                 net->mask_batch = B;
-            } else
+            } else if (keep || i == net->nl - 1)
                 elementwise(EW_COPY, in, NULL, y->out, n, th);
+            else
+                pass_on = 1;
             break;
         case XS_NN_L_RELU: elementwise(EW_RELU, in, NULL, y->out, n, th); break;
         case XS_NN_L_SOFTMAX: xs_nn_softmax_forward(in, y->out, B, (int)y->out_n); break;
         case XS_NN_L_FLATTEN:
-            if (y->in_c == 1)
+            if (y->in_c > 1)
+                flatten(in, y->out, B, y->in_c, y->in_l, 0, th);
+            else if (keep || i == net->nl - 1)
                 elementwise(EW_COPY, in, NULL, y->out, n, th);
             else
-                flatten(in, y->out, B, y->in_c, y->in_l, 0, th);
+                pass_on = 1;
             break;
         }
-        in = y->out;
+        if (!pass_on) in = y->out;
         y->t_fwd += wall() - t0;
     }
 }
@@ -511,7 +518,7 @@ xs_status xs_nn_forward(xs_nn *net, const float *x, int batch, float *probs, xs_
     xs_status st = check_call(net, x, batch, err);
     if (st != XS_OK) return st;
     if (!probs) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "missing output buffer");
-    forward(net, x, batch, 0);
+    forward(net, x, batch, 0, 0);
     memcpy(probs, net->L[net->nl - 1].out, sizeof(float) * (size_t)batch * net->n_classes);
     return XS_OK;
 }
@@ -531,7 +538,7 @@ xs_status xs_nn_gradients(xs_nn *net, const float *x, const int *labels, int bat
         if (labels[r] < 0 || labels[r] >= nc)
             return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "label %d of sample %d is outside 0..%d", labels[r], r,
                                 nc - 1);
-    forward(net, x, batch, dropout);
+    forward(net, x, batch, dropout, 1);
     xs_nn_layer *top = &net->L[net->nl - 1];
     double l = xs_nn_loss_eval(loss, top->out, labels, batch, nc, top->dout);
     if (n_correct) {
