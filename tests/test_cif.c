@@ -70,7 +70,7 @@ int main(void)
     }
 
     /* Quartz: operations listed; U_iso turned into B = 8 pi^2 U. */
-    l = read_ok("tests/fixtures/quartz.cif", &n);
+    l = read_ok("examples/quartz.cif", &n);
     if (l) {
         CHECK(xs_structure_num_sites(l[0]) == 9, "quartz: 3 Si + 6 O, got %zu", xs_structure_num_sites(l[0]));
         CHECK(found_group(l[0]) == 154, "quartz is P3_221, got %d", found_group(l[0]));
