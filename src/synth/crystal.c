@@ -161,34 +161,39 @@ static int draw_lattice(xs_crystal_system cs, double volume, xs_rng *r, double l
 }
 
 /* Smallest d_ij / (r_i + r_j) over pairs of atoms and lattice images (27 neighbour cells; the drawn cells
- * are close enough to reduced that nearer images do not hide outside them). */
+ * are close enough to reduced that nearer images do not hide outside them). Returns early, with a value
+ * below stop_below, as soon as one pair is that close. */
 static double min_distance_ratio(const double lat[3][3], const xs_site *s, size_t n, double stop_below)
 {
-    double best = INFINITY;
+    double img[27][3];
+    for (int a = -1, m = 0; a <= 1; a++)
+        for (int b = -1; b <= 1; b++)
+            for (int c = -1; c <= 1; c++, m++)
+                for (int k = 0; k < 3; k++) img[m][k] = a * lat[0][k] + b * lat[1][k] + c * lat[2][k];
+    double best2 = INFINITY; /* smallest (d / rs)^2 */
+    const double stop2 = stop_below * stop_below;
     for (size_t i = 0; i < n; i++) {
         double ri = xs_synth_radius(s[i].z);
         for (size_t j = i; j < n; j++) {
-            double rs = ri + xs_synth_radius(s[j].z);
-            double d[3];
+            double rs = ri + xs_synth_radius(s[j].z), inv2 = 1.0 / (rs * rs);
+            double d[3], c0[3];
             for (int k = 0; k < 3; k++) {
                 d[k] = s[j].frac[k] - s[i].frac[k];
                 d[k] -= nearbyint(d[k]);
             }
-            for (int a = -1; a <= 1; a++)
-                for (int b = -1; b <= 1; b++)
-                    for (int c = -1; c <= 1; c++) {
-                        if (i == j && !a && !b && !c) continue;
-                        double f[3] = {d[0] + a, d[1] + b, d[2] + c}, x[3];
-                        for (int k = 0; k < 3; k++) x[k] = f[0] * lat[0][k] + f[1] * lat[1][k] + f[2] * lat[2][k];
-                        double ratio = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) / rs;
-                        if (ratio < best) {
-                            best = ratio;
-                            if (best < stop_below) return best;
-                        }
-                    }
+            for (int k = 0; k < 3; k++) c0[k] = d[0] * lat[0][k] + d[1] * lat[1][k] + d[2] * lat[2][k];
+            for (int m = 0; m < 27; m++) {
+                if (i == j && m == 13) continue; /* the atom itself */
+                double x = c0[0] + img[m][0], y = c0[1] + img[m][1], z = c0[2] + img[m][2];
+                double q = (x * x + y * y + z * z) * inv2;
+                if (q < best2) {
+                    best2 = q;
+                    if (best2 < stop2) return sqrt(best2);
+                }
+            }
         }
     }
-    return best;
+    return sqrt(best2);
 }
 
 /* ---- extra symmetry, checked directly ----

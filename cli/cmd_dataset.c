@@ -1,0 +1,553 @@
+/* xrdsym dataset: HDF5 files of peak lists, from random crystals (synth) or from structure files. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/rng.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: xrdsym dataset synth (--per-group N | --count N) [--groups LIST] --seed S --out FILE.h5 [options]\n"
+            "       xrdsym dataset structures FILE... --out FILE.h5 [options]\n"
+            "  peaks (Cu K-alpha, 2theta 5..90 deg, Waasmaier-Kirfel form factors) of random crystals of the\n"
+            "  chosen space groups, or of structure files (CIF, POSCAR; space group found by spglib), written\n"
+            "  as one HDF5 file with a train/validation/test split, duplicates removed.\n"
+            "  --per-group N      N crystals of every group in LIST\n"
+            "  --count N          N crystals, groups drawn uniformly from LIST\n"
+            "  --groups LIST      e.g. 1-230 (default), 14,62,225 or 195-230\n"
+            "  --seed S           seed of every random choice (crystals and split)\n"
+            "  --prior FILE       Wyckoff-occupation counts (spg,n_atoms,wps,count); default\n"
+            "                     $XS_SHARED_DATA or ../shared/data symmetry/mp_wyckoff_occupation_counts.csv\n"
+            "                     when present\n"
+            "  --no-prior         the built-in occupation distribution\n"
+            "  --max-atoms N      atoms per conventional cell at most (default 64)\n"
+            "  --verify spglib|direct  confirm each group with spglib (default) or the direct check only\n"
+            "  --threads T        worker threads (default 2); the file does not depend on T\n"
+            "  --val F --test F   split fractions (default 0.1 and 0.1)\n"
+            "  --symprec TOL      structures: spglib tolerance in angstrom (default %g)\n"
+            "  --quiet            no progress bar\n",
+            XS_SYMPREC_DEFAULT);
+}
+
+static volatile sig_atomic_t g_interrupted;
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+static int parse_groups(const char *text, char *want /* [231] */)
+{
+    memset(want, 0, 231);
+    const char *p = text;
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p) return 0;
+        p = end;
+        if (*p == '-') {
+            b = strtol(p + 1, &end, 10);
+            if (end == p + 1) return 0;
+            p = end;
+        }
+        if (a < 1 || b > 230 || a > b) return 0;
+        for (long g = a; g <= b; g++) want[g] = 1;
+        if (*p == ',') p++;
+        else if (*p) return 0;
+    }
+    return 1;
+}
+
+/* ---- progress ---- */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void progress(size_t done, size_t total, double t0, int final)
+{
+    double el = now_s() - t0, rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : ' ';
+    bar[width] = 0;
+    fprintf(stderr, "\r[%s] %zu/%zu  %.0f/s  %s %dm%02ds ", bar, done, total, rate, final ? "took" : "ETA",
+            (int)(final ? el : eta) / 60, (int)(final ? el : eta) % 60);
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---- synth ---- */
+
+typedef struct {
+    int sg;
+    int status; /* 0 pending, 1 ok, 2 failed */
+    double params[6];
+    int n_atoms;
+    char formula[128];
+    size_t n_peaks;
+    double *tt, *in;
+    char error[300];
+} item;
+
+typedef struct {
+    item *items;
+    size_t n;
+    atomic_size_t next;
+    const xs_synth_options *opt;
+    const xs_xrd_options *xrd;
+    uint64_t seed;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+} job;
+
+static void make_item(job *j, size_t i)
+{
+    item *it = &j->items[i];
+    xs_structure *s;
+    xs_error err = {0};
+    xs_peaks *pk = NULL;
+    int status = 2;
+    if (xs_synth_crystal(it->sg, j->opt, j->seed, i, &s, &err) == XS_OK) {
+        if (xs_xrd_peaks(s, j->xrd, &pk, &err) == XS_OK && xs_peaks_count(pk) > 0) {
+            size_t n = xs_peaks_count(pk);
+            it->tt = malloc(n * sizeof *it->tt);
+            it->in = malloc(n * sizeof *it->in);
+            if (it->tt && it->in) {
+                for (size_t k = 0; k < n; k++) {
+                    it->tt[k] = xs_peaks_get(pk, k)->two_theta;
+                    it->in[k] = xs_peaks_get(pk, k)->intensity;
+                }
+                it->n_peaks = n;
+                status = 1;
+            }
+        } else if (!err.message[0]) {
+            snprintf(err.message, sizeof err.message, "no peak in range");
+        }
+        double lat[3][3];
+        xs_structure_lattice(s, lat);
+        xs_lattice_parameters(lat, it->params);
+        it->n_atoms = (int)xs_structure_num_sites(s);
+        xs_structure_formula(s, it->formula, sizeof it->formula);
+        xs_peaks_free(pk);
+        xs_structure_free(s);
+    }
+    if (status != 1) snprintf(it->error, sizeof it->error, "%.255s", err.message);
+    pthread_mutex_lock(&j->lock);
+    it->status = status;
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+}
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    for (;;) {
+        if (g_interrupted) break;
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->n) break;
+        make_item(j, i);
+    }
+    return NULL;
+}
+
+typedef struct {
+    const char *out, *prior_path;
+    uint64_t seed;
+    int has_seed, threads, quiet, no_prior;
+    double frac_val, frac_test, symprec;
+    xs_synth_options synth;
+} common_opts;
+
+static xs_status open_writer(const common_opts *c, const char *generator, xs_dataset_writer **w, xs_error *err)
+{
+    double wl;
+    xs_status st = xs_xrd_wavelength("CuKa", &wl, err);
+    if (st) return st;
+    return xs_dataset_writer_create(c->out, wl, 5.0, 90.0, generator, w, err);
+}
+
+static int close_writer(const common_opts *c, xs_dataset_writer *w, size_t failed)
+{
+    xs_error err = {0};
+    size_t added = xs_dataset_writer_count(w), kept = 0;
+    if (xs_dataset_writer_close_ex(w, c->seed, c->frac_val, c->frac_test, &kept, &err)) {
+        xs_cli_print_error(&err);
+        return 1;
+    }
+    fprintf(stderr, "xrdsym dataset: %zu crystals written to %s (%zu duplicates removed, %zu failed)\n", kept, c->out,
+            added - kept, failed);
+    return 0;
+}
+
+static void default_prior_path(char *buf, size_t size)
+{
+    const char *root = getenv("XS_SHARED_DATA");
+    snprintf(buf, size, "%s/symmetry/mp_wyckoff_occupation_counts.csv", root ? root : "../shared/data");
+    if (access(buf, R_OK) != 0) buf[0] = 0;
+}
+
+static int run_synth(common_opts *c, size_t per_group, size_t count, const char *groups_text, const char *cmdline)
+{
+    char want[231];
+    if (!parse_groups(groups_text, want)) {
+        fprintf(stderr, "xrdsym dataset: --groups '%s' is not a list such as 1-230 or 14,62,225\n", groups_text);
+        return 2;
+    }
+    int list[230], n_groups = 0;
+    for (int g = 1; g <= 230; g++)
+        if (want[g]) list[n_groups++] = g;
+    size_t n = per_group ? per_group * (size_t)n_groups : count;
+    item *items = calloc(n ? n : 1, sizeof *items);
+    if (!items) {
+        fprintf(stderr, "xrdsym dataset: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (per_group) items[i].sg = list[i / per_group];
+        else { /* the group of crystal i from its own stream, so that it does not depend on anything else */
+            xs_rng r;
+            xs_rng_seed(&r, c->seed ^ 0x6772707321ull, i);
+            items[i].sg = list[xs_rng_below(&r, (uint64_t)n_groups)];
+        }
+    }
+    xs_synth_wyckoff_prior *prior = NULL;
+    char ppath[1024];
+    xs_error err = {0};
+    if (!c->no_prior) {
+        if (c->prior_path) snprintf(ppath, sizeof ppath, "%s", c->prior_path);
+        else default_prior_path(ppath, sizeof ppath);
+        if (ppath[0]) {
+            if (xs_synth_wyckoff_prior_load(ppath, &prior, &err)) {
+                xs_cli_print_error(&err);
+                free(items);
+                return 1;
+            }
+            if (!c->quiet) fprintf(stderr, "xrdsym dataset: Wyckoff occupations from %s\n", ppath);
+        } else if (!c->quiet) {
+            fprintf(stderr, "xrdsym dataset: no prior file found, built-in Wyckoff occupations\n");
+        }
+    }
+    c->synth.prior = prior;
+    xs_dataset_writer *w;
+    if (open_writer(c, cmdline, &w, &err)) {
+        xs_cli_print_error(&err);
+        xs_synth_wyckoff_prior_free(prior);
+        free(items);
+        return 1;
+    }
+    xs_xrd_options xrd;
+    xs_xrd_options_default(&xrd);
+    xrd.wavelength = 0;
+    xs_xrd_wavelength("CuKa", &xrd.wavelength, NULL);
+    xrd.two_theta_min = 5.0;
+    xrd.two_theta_max = 90.0;
+    /* Wyckoff sets of the groups are computed here once, not raced for by the workers */
+    for (int g = 0; g < n_groups; g++) {
+        const xs_synth_wyckoff_set *ws;
+        xs_synth_wyckoff(list[g], &ws, NULL);
+    }
+    job j = {.items = items, .n = n, .opt = &c->synth, .xrd = &xrd, .seed = c->seed};
+    atomic_init(&j.next, 0);
+    pthread_mutex_init(&j.lock, NULL);
+    pthread_cond_init(&j.cond, NULL);
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int T = c->threads;
+    pthread_t tid[64];
+    int started = 0;
+    for (int t = 0; t < T; t++)
+        if (pthread_create(&tid[t], NULL, worker, &j) == 0) started++;
+    if (!started) worker(&j);
+    /* entries go to the writer in index order, whatever thread made them, so the file is the same for any
+     * number of threads */
+    double t0 = now_s(), last = 0;
+    size_t failed = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&j.lock);
+        while (!items[i].status && !g_interrupted) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200000000L;
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&j.cond, &j.lock, &ts);
+        }
+        pthread_mutex_unlock(&j.lock);
+        if (g_interrupted) break;
+        item *it = &items[i];
+        if (it->status == 1) {
+            char source[96];
+            snprintf(source, sizeof source, "synth:seed=%llu,index=%zu", (unsigned long long)c->seed, i);
+            xs_dataset_entry e = {.space_group = it->sg, .formula = it->formula, .n_atoms = it->n_atoms,
+                                  .source = source, .n_peaks = it->n_peaks, .two_theta = it->tt, .intensity = it->in};
+            memcpy(e.lattice_params, it->params, sizeof e.lattice_params);
+            if (xs_dataset_writer_add(w, &e, &err)) {
+                fprintf(stderr, "\nxrdsym dataset: crystal %zu (group %d): %s\n", i, it->sg, err.message);
+                failed++;
+            }
+        } else {
+            fprintf(stderr, "\nxrdsym dataset: crystal %zu (group %d) failed: %s\n", i, it->sg, it->error);
+            failed++;
+        }
+        free(it->tt);
+        free(it->in);
+        it->tt = it->in = NULL;
+        double t = now_s();
+        if (!c->quiet && (t - last > 0.25 || i + 1 == n)) {
+            progress(i + 1, n, t0, 0);
+            last = t;
+        }
+    }
+    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    if (!c->quiet) progress(n, n, t0, 1);
+    if (g_interrupted) {
+        fprintf(stderr, "\nxrdsym dataset: interrupted; %s was not written (rerun the same command to make it)\n",
+                c->out);
+        xs_dataset_writer_abort(w);
+        rc = 130;
+    } else {
+        rc = close_writer(c, w, failed);
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    for (size_t i = 0; i < n; i++) free(items[i].tt), free(items[i].in);
+    free(items);
+    pthread_mutex_destroy(&j.lock);
+    pthread_cond_destroy(&j.cond);
+    xs_synth_wyckoff_prior_free(prior);
+    return rc;
+}
+
+/* ---- structures ---- */
+
+static int run_structures(common_opts *c, char **files, int n_files, const char *cmdline)
+{
+    xs_dataset_writer *w;
+    xs_error err = {0};
+    if (open_writer(c, cmdline, &w, &err)) {
+        xs_cli_print_error(&err);
+        return 1;
+    }
+    xs_xrd_options xrd;
+    xs_xrd_options_default(&xrd);
+    xs_xrd_wavelength("CuKa", &xrd.wavelength, NULL);
+    xrd.two_theta_min = 5.0;
+    xrd.two_theta_max = 90.0;
+    size_t failed = 0;
+    double t0 = now_s(), last = 0;
+    for (int f = 0; f < n_files && !g_interrupted; f++) {
+        xs_structure **list;
+        size_t n;
+        if (xs_cli_read_structures(files[f], &list, &n, &err)) {
+            xs_cli_print_error(&err);
+            failed++;
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            xs_structure *s = list[k];
+            xs_spacegroup sg;
+            xs_peaks *pk = NULL;
+            if (xs_sym_find(s, c->symprec, &sg, &err)) {
+                fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", files[f], xs_structure_name(s), err.message);
+                failed++;
+            } else if (xs_xrd_peaks(s, &xrd, &pk, &err) || !xs_peaks_count(pk)) {
+                fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", files[f], xs_structure_name(s),
+                        pk ? "no peak in 5..90 deg" : err.message);
+                failed++;
+            } else {
+                size_t np = xs_peaks_count(pk);
+                double *tt = malloc(np * sizeof *tt), *in = malloc(np * sizeof *in);
+                for (size_t i = 0; i < np; i++) tt[i] = xs_peaks_get(pk, i)->two_theta, in[i] = xs_peaks_get(pk, i)->intensity;
+                char formula[256], source[1200];
+                xs_structure_formula(s, formula, sizeof formula);
+                snprintf(source, sizeof source, "%s%s%s", files[f], n > 1 ? "#" : "", n > 1 ? xs_structure_name(s) : "");
+                double lat[3][3];
+                xs_dataset_entry e = {.space_group = sg.number, .formula = formula,
+                                      .n_atoms = (int)xs_structure_num_sites(s), .source = source, .n_peaks = np,
+                                      .two_theta = tt, .intensity = in};
+                xs_structure_lattice(s, lat);
+                xs_lattice_parameters(lat, e.lattice_params);
+                if (xs_dataset_writer_add(w, &e, &err)) {
+                    fprintf(stderr, "xrdsym dataset: %s: %s\n", files[f], err.message);
+                    failed++;
+                }
+                free(tt);
+                free(in);
+            }
+            xs_peaks_free(pk);
+            xs_structure_free(s);
+        }
+        free(list);
+        double t = now_s();
+        if (!c->quiet && (t - last > 0.25 || f + 1 == n_files)) {
+            progress((size_t)f + 1, (size_t)n_files, t0, 0);
+            last = t;
+        }
+    }
+    if (!c->quiet) progress((size_t)n_files, (size_t)n_files, t0, 1);
+    if (g_interrupted) {
+        xs_dataset_writer_abort(w);
+        fprintf(stderr, "xrdsym dataset: interrupted; %s was not written\n", c->out);
+        return 130;
+    }
+    int rc = close_writer(c, w, failed);
+    return rc ? rc : failed ? 1 : 0;
+}
+
+static int parse_size(const char *text, size_t *v, const char *opt)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(text, &end, 10);
+    if (end == text || *end || errno || text[0] == '-') {
+        fprintf(stderr, "xrdsym dataset: %s expects a whole number, got '%s'\n", opt, text);
+        return 0;
+    }
+    *v = (size_t)x;
+    return 1;
+}
+
+static int parse_frac(const char *text, double *v, const char *opt)
+{
+    char *end;
+    *v = strtod(text, &end);
+    if (end == text || *end || !(*v >= 0 && *v <= 1)) {
+        fprintf(stderr, "xrdsym dataset: %s expects a fraction in [0, 1], got '%s'\n", opt, text);
+        return 0;
+    }
+    return 1;
+}
+
+int xs_cmd_dataset(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    int synth = !strcmp(argv[1], "synth");
+    if (!synth && strcmp(argv[1], "structures")) {
+        fprintf(stderr, "xrdsym dataset: the first argument is 'synth' or 'structures', not '%s'\n", argv[1]);
+        return 2;
+    }
+    common_opts c;
+    memset(&c, 0, sizeof c);
+    c.threads = 2;
+    c.frac_val = c.frac_test = 0.1;
+    c.symprec = XS_SYMPREC_DEFAULT;
+    xs_synth_options_default(&c.synth);
+    size_t per_group = 0, count = 0, v;
+    const char *groups = "1-230";
+    char **files = calloc((size_t)argc, sizeof *files);
+    int n_files = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            free(files);
+            return 0;
+        } else if (!strcmp(a, "--per-group") && has) {
+            if (!parse_size(argv[++i], &per_group, a) || !per_group) goto bad;
+        } else if (!strcmp(a, "--count") && has) {
+            if (!parse_size(argv[++i], &count, a) || !count) goto bad;
+        } else if (!strcmp(a, "--groups") && has) {
+            groups = argv[++i];
+        } else if (!strcmp(a, "--seed") && has) {
+            if (!parse_size(argv[++i], &v, a)) goto bad;
+            c.seed = (uint64_t)v;
+            c.has_seed = 1;
+        } else if (!strcmp(a, "--out") && has) {
+            c.out = argv[++i];
+        } else if (!strcmp(a, "--prior") && has) {
+            c.prior_path = argv[++i];
+        } else if (!strcmp(a, "--no-prior")) {
+            c.no_prior = 1;
+        } else if (!strcmp(a, "--max-atoms") && has) {
+            if (!parse_size(argv[++i], &v, a) || v < 1 || v > 1000) goto bad;
+            c.synth.max_atoms = (int)v;
+        } else if (!strcmp(a, "--verify") && has) {
+            i++;
+            if (!strcmp(argv[i], "spglib")) c.synth.verify = XS_SYNTH_VERIFY_SPGLIB;
+            else if (!strcmp(argv[i], "direct")) c.synth.verify = XS_SYNTH_VERIFY_DIRECT;
+            else {
+                fprintf(stderr, "xrdsym dataset: --verify is spglib or direct\n");
+                goto bad;
+            }
+        } else if (!strcmp(a, "--threads") && has) {
+            if (!parse_size(argv[++i], &v, a) || v < 1 || v > 64) goto bad;
+            c.threads = (int)v;
+        } else if (!strcmp(a, "--val") && has) {
+            if (!parse_frac(argv[++i], &c.frac_val, a)) goto bad;
+        } else if (!strcmp(a, "--test") && has) {
+            if (!parse_frac(argv[++i], &c.frac_test, a)) goto bad;
+        } else if (!strcmp(a, "--symprec") && has) {
+            c.symprec = atof(argv[++i]);
+            if (!(c.symprec > 0 && c.symprec < 1)) goto bad;
+        } else if (!strcmp(a, "--quiet")) {
+            c.quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "xrdsym dataset: unknown option %s (or it lacks its value)\n", a);
+            goto bad;
+        } else if (!synth) {
+            files[n_files++] = argv[i];
+        } else {
+            fprintf(stderr, "xrdsym dataset synth: unexpected argument '%s'\n", a);
+            goto bad;
+        }
+    }
+    if (!c.out) {
+        fprintf(stderr, "xrdsym dataset: --out FILE.h5 is required\n");
+        goto bad;
+    }
+    if (c.frac_val + c.frac_test > 1) {
+        fprintf(stderr, "xrdsym dataset: --val plus --test exceed 1\n");
+        goto bad;
+    }
+    /* the generator attribute records the command line */
+    char cmdline[2048];
+    size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "xrdsym %s", xs_version());
+    for (int i = 0; i < argc && len < sizeof cmdline; i++)
+        len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", argv[i]);
+    int rc;
+    if (synth) {
+        if (!per_group == !count) {
+            fprintf(stderr, "xrdsym dataset synth: give exactly one of --per-group N and --count N\n");
+            goto bad;
+        }
+        if (!c.has_seed) {
+            fprintf(stderr, "xrdsym dataset synth: --seed S is required (every random choice takes it)\n");
+            goto bad;
+        }
+        rc = run_synth(&c, per_group, count, groups, cmdline);
+    } else {
+        if (!n_files) {
+            fprintf(stderr, "xrdsym dataset structures: no structure file given\n");
+            goto bad;
+        }
+        rc = run_structures(&c, files, n_files, cmdline);
+    }
+    free(files);
+    return rc;
+bad:
+    usage(stderr);
+    free(files);
+    return 2;
+}

@@ -1,0 +1,119 @@
+/* `xrdsym dataset synth` and `xrdsym dataset structures` end to end: the file does not depend on the number
+ * of threads, holds the crystals asked for with their groups, and a run that cannot finish leaves no file.
+ * Runs the xrdsym program of the build folder ($XS_BUILD_DIR); skipped when it is absent. */
+#include "xrdsym.h"
+#include "xs_test.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char g_bin[1024], g_dir[1024];
+
+static int run(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>'%s/stderr.txt'", g_bin, args, g_dir);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int same_datasets(const xs_dataset *a, const xs_dataset *b)
+{
+    if (xs_dataset_count(a) != xs_dataset_count(b)) return 0;
+    for (size_t i = 0; i < xs_dataset_count(a); i++) {
+        const float *ta, *ia, *tb, *ib;
+        size_t na = xs_dataset_peaks(a, i, &ta, &ia), nb = xs_dataset_peaks(b, i, &tb, &ib);
+        if (na != nb || memcmp(ta, tb, na * sizeof *ta) || memcmp(ia, ib, na * sizeof *ia)) return 0;
+        if (xs_dataset_space_group(a, i) != xs_dataset_space_group(b, i) ||
+            xs_dataset_split(a, i) != xs_dataset_split(b, i) || strcmp(xs_dataset_formula(a, i), xs_dataset_formula(b, i)) ||
+            memcmp(xs_dataset_lattice(a, i), xs_dataset_lattice(b, i), 6 * sizeof(double)))
+            return 0;
+    }
+    return 1;
+}
+
+int main(void)
+{
+    const char *build = getenv("XS_BUILD_DIR");
+    snprintf(g_bin, sizeof g_bin, "%s/xrdsym", build ? build : "build");
+    if (access(g_bin, X_OK) != 0) {
+        printf("SKIPPED: %s is absent (this test runs the built program)\n", g_bin);
+        return 77;
+    }
+    snprintf(g_dir, sizeof g_dir, "/tmp/xs_test_dataset_synth_XXXXXX");
+    if (!mkdtemp(g_dir)) {
+        printf("SKIPPED: no temporary folder\n");
+        return 77;
+    }
+    char args[4096], f1[1200], f2[1200];
+    snprintf(f1, sizeof f1, "%s/one.h5", g_dir);
+    snprintf(f2, sizeof f2, "%s/two.h5", g_dir);
+    /* groups of every crystal system, including the ones that need their general position */
+    const char *groups = "1-3,14,62,139,148,166,191,194,209,221,225,227-230";
+    snprintf(args, sizeof args, "dataset synth --per-group 2 --groups %s --seed 11 --no-prior --threads 1 --quiet --out '%s'",
+             groups, f1);
+    CHECK(run(args) == 0, "synth, 1 thread");
+    snprintf(args, sizeof args, "dataset synth --per-group 2 --groups %s --seed 11 --no-prior --threads 2 --out '%s'",
+             groups, f2);
+    CHECK(run(args) == 0, "synth, 2 threads");
+    xs_dataset *a = NULL, *b = NULL;
+    xs_error err = {0};
+    CHECK(xs_dataset_open(f1, &a, &err) == XS_OK, "open %s: %s", f1, err.message);
+    CHECK(xs_dataset_open(f2, &b, &err) == XS_OK, "open %s: %s", f2, err.message);
+    if (a && b) {
+        CHECK(xs_dataset_count(a) == 2 * 17, "%zu crystals", xs_dataset_count(a));
+        CHECK(same_datasets(a, b), "the same file with 1 and 2 threads");
+        int per[231] = {0};
+        for (size_t i = 0; i < xs_dataset_count(a); i++) per[xs_dataset_space_group(a, i)]++;
+        CHECK(per[1] == 2 && per[230] == 2 && per[209] == 2 && per[4] == 0, "groups as asked");
+        CHECK(xs_dataset_crystal_system(a, 0) == 0 && xs_dataset_two_theta_min(a) == 5.0 &&
+                  xs_dataset_two_theta_max(a) == 90.0,
+              "system, range");
+        CHECK(!strncmp(xs_dataset_source(a, 0), "synth:seed=11,index=0", 21), "source %s", xs_dataset_source(a, 0));
+    }
+    xs_dataset_free(a);
+    xs_dataset_free(b);
+
+    /* --count with another seed: another file */
+    snprintf(args, sizeof args, "dataset synth --count 10 --groups 195-230 --seed 12 --no-prior --quiet --out '%s'", f2);
+    CHECK(run(args) == 0, "synth --count");
+    if (xs_dataset_open(f2, &b, &err) == XS_OK) {
+        CHECK(xs_dataset_count(b) == 10, "--count 10: %zu", xs_dataset_count(b));
+        for (size_t i = 0; i < xs_dataset_count(b); i++) CHECK(xs_dataset_space_group(b, i) >= 195, "cubic only");
+        xs_dataset_free(b);
+    }
+
+    /* usage errors write nothing */
+    char f3[1200];
+    snprintf(f3, sizeof f3, "%s/none.h5", g_dir);
+    snprintf(args, sizeof args, "dataset synth --per-group 1 --count 2 --seed 1 --out '%s'", f3);
+    CHECK(run(args) == 2, "both --per-group and --count");
+    snprintf(args, sizeof args, "dataset synth --per-group 1 --groups 0-5 --seed 1 --out '%s'", f3);
+    CHECK(run(args) == 2, "group 0");
+    snprintf(args, sizeof args, "dataset synth --per-group 1 --out '%s'", f3);
+    CHECK(run(args) == 2, "no seed");
+    CHECK(access(f3, F_OK) != 0, "no file after usage errors");
+
+    /* structures: a POSCAR of rock salt */
+    char poscar[1200];
+    snprintf(poscar, sizeof poscar, "%s/POSCAR-NaCl", g_dir);
+    FILE *f = fopen(poscar, "w");
+    if (f) {
+        fputs("NaCl\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\nNa Cl\n4 4\nDirect\n0 0 0\n0 .5 .5\n.5 0 .5\n.5 .5 0\n"
+              ".5 .5 .5\n.5 0 0\n0 .5 0\n0 0 .5\n",
+              f);
+        fclose(f);
+    }
+    snprintf(args, sizeof args, "dataset structures '%s' --quiet --out '%s'", poscar, f3);
+    CHECK(run(args) == 0, "structures");
+    if (xs_dataset_open(f3, &a, &err) == XS_OK) {
+        CHECK(xs_dataset_count(a) == 1 && xs_dataset_space_group(a, 0) == 225 && !strcmp(xs_dataset_formula(a, 0), "ClNa") /* Hill order */,
+              "rock salt: %zu entries, group %d, %s", xs_dataset_count(a), xs_dataset_space_group(a, 0),
+              xs_dataset_formula(a, 0));
+        xs_dataset_free(a);
+    }
+    char cmd[2200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+    return xs_test_finish();
+}
