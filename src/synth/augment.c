@@ -497,15 +497,6 @@ static void noise_seed(noise_lanes *nl, xs_rng *r)
         s3 = (s3 << 45) | (s3 >> 19);      \
     } while (0)
 
-static inline float unit_from_bits(uint32_t h)
-{
-    union {
-        uint32_t i;
-        float f;
-    } v;
-    v.i = (h >> 9) | 0x3F800000u;
-    return v.f - 1.0f;
-}
 
 #if defined(__GNUC__) && !defined(XS_AUG_PORTABLE)
 typedef uint64_t v4u64 __attribute__((vector_size(32)));
@@ -541,6 +532,16 @@ static inline void noise_block(noise_lanes *restrict nl, float *restrict u)
     }
 }
 #else
+static inline float unit_from_bits(uint32_t h)
+{
+    union {
+        uint32_t i;
+        float f;
+    } v;
+    v.i = (h >> 9) | 0x3F800000u;
+    return v.f - 1.0f;
+}
+
 static inline void noise_block(noise_lanes *restrict nl, float *restrict u)
 {
     for (int l = 0; l < NOISE_LANES; l++) {
