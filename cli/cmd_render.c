@@ -1,6 +1,7 @@
 /* xrdsym render: one crystal of a peaks dataset, rendered and augmented exactly as for training; as a table
  * or as an SVG plot. */
 #include "cli.h"
+#include "svg.h"
 
 #include <errno.h>
 #include <math.h>
@@ -57,26 +58,7 @@ static int parse_u64(const char *text, uint64_t *v, const char *opt)
     return 1;
 }
 
-/* ---- SVG ---- */
-
-typedef struct {
-    double x0, y0, w, h;       /* plot area in pixels (y0 = top) */
-    double tmin, tmax, ymin, ymax;
-} frame;
-
-static double px(const frame *f, double t) { return f->x0 + (t - f->tmin) / (f->tmax - f->tmin) * f->w; }
-static double py(const frame *f, double y) { return f->y0 + f->h - (y - f->ymin) / (f->ymax - f->ymin) * f->h; }
-
-static void xml_text(FILE *o, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '&') fputs("&amp;", o);
-        else if (*s == '<') fputs("&lt;", o);
-        else if (*s == '>') fputs("&gt;", o);
-        else if (*s == '"') fputs("&quot;", o);
-        else fputc(*s, o);
-    }
-}
+/* ---- SVG (helpers in svg.c) ---- */
 
 /* A chemical formula with its counts as subscripts ("Na4Cl4" -> Na<sub>4</sub>Cl<sub>4</sub>). */
 static void svg_formula(FILE *o, const char *s)
@@ -88,58 +70,9 @@ static void svg_formula(FILE *o, const char *s)
             fputs("</tspan>", o);
         } else {
             char c[2] = {*s++, 0};
-            xml_text(o, c);
+            xs_svg_text(o, c);
         }
     }
-}
-
-/* An H-M symbol as spglib writes it ("P2_1/c", "Fm-3m"): screw axes as subscripts, -n as n with an
- * overline. */
-static void svg_symbol(FILE *o, const char *s)
-{
-    while (*s) {
-        if (s[0] == '_' && s[1]) {
-            fprintf(o, "<tspan baseline-shift=\"sub\" font-size=\"75%%\">%c</tspan>", s[1]);
-            s += 2;
-        } else if (s[0] == '-' && s[1] >= '1' && s[1] <= '6') {
-            fprintf(o, "<tspan text-decoration=\"overline\">%c</tspan>", s[1]);
-            s += 2;
-        } else {
-            char c[2] = {*s++, 0};
-            xml_text(o, c);
-        }
-    }
-}
-
-/* A curve as a polyline, reduced to the minimum and maximum of each pixel column (in the order they
- * occur), which keeps every peak's top while the file stays small. */
-static void svg_curve(FILE *o, const frame *f, const xs_grid *g, const float *y, const char *style)
-{
-    fprintf(o, "<polyline fill=\"none\" %s points=\"", style);
-    size_t n = g->count, j = 0;
-    int first = 1;
-    while (j < n) {
-        double col = floor(px(f, g->start + g->step * (double)j));
-        size_t k = j, jmin = j, jmax = j;
-        while (k < n && floor(px(f, g->start + g->step * (double)k)) == col) {
-            if (y[k] < y[jmin]) jmin = k;
-            if (y[k] > y[jmax]) jmax = k;
-            k++;
-        }
-        size_t a = jmin < jmax ? jmin : jmax, b = jmin < jmax ? jmax : jmin;
-        fprintf(o, "%s%.1f,%.1f", first ? "" : " ", px(f, g->start + g->step * (double)a), py(f, y[a]));
-        if (b != a) fprintf(o, " %.1f,%.1f", px(f, g->start + g->step * (double)b), py(f, y[b]));
-        first = 0;
-        j = k;
-    }
-    fputs("\"/>\n", o);
-}
-
-/* A "nice" tick step for a range: 1, 2 or 5 times a power of ten, giving about n ticks. */
-static double nice_step(double range, int n)
-{
-    double raw = range / n, p = pow(10, floor(log10(raw))), m = raw / p;
-    return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
 
 typedef struct {
@@ -183,25 +116,20 @@ static void write_svg(FILE *o, const render_view *v)
         ymin = fmin(ymin, fmin(v->augmented[j], v->background[j]));
         ymax = fmax(ymax, v->augmented[j]);
     }
-    double ystep = nice_step(ymax - ymin, 6);
+    double ystep = xs_svg_nice_step(ymax - ymin, 6);
     ymin = floor(ymin / (ystep / 4)) * (ystep / 4); /* a negative background gets a little room, not a whole step */
     ymax = ceil(ymax / ystep - 1e-9) * ystep;
-    const double ytick0 = ceil(ymin / ystep - 1e-9) * ystep;
-    frame f = {80, 84, W - 80 - 30, 430, g->start, g->start + g->step * (double)(n - 1), ymin, ymax};
+    xs_svg_frame f = {80, 84, W - 80 - 30, 430, g->start, g->start + g->step * (double)(n - 1), ymin, ymax};
     /* peak strip under the plot */
     const double strip_top = f.y0 + f.h + 52, strip_h = 40;
 
-    fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-               "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"13\">\n",
-            W, H, W, H);
-    fprintf(o, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    xs_svg_begin(o, W, H);
     /* title: formula, space group, crystal system; second line: what was drawn */
     fprintf(o, "<text x=\"%.0f\" y=\"28\" font-size=\"18\" font-weight=\"bold\">", f.x0);
     svg_formula(o, v->formula[0] ? v->formula : "(no formula)");
     fputs(" \xe2\x80\x94 ", o);
     if (v->space_group >= 1 && v->space_group <= 230) {
-        svg_symbol(o, xs_sym_symbol(v->space_group));
+        xs_svg_symbol(o, xs_sym_symbol(v->space_group));
         fprintf(o, " (No. %d, %s)", v->space_group, xs_crystal_system_name((xs_crystal_system)v->crystal_system));
     } else {
         fputs("space group unknown", o);
@@ -211,7 +139,7 @@ static void write_svg(FILE *o, const render_view *v)
     describe_backgrounds(&v->drawn->bg, bgtext, sizeof bgtext);
     const char *base = strrchr(v->path, '/') ? strrchr(v->path, '/') + 1 : v->path;
     fprintf(o, "<text x=\"%.0f\" y=\"50\" fill=\"#444\">", f.x0);
-    xml_text(o, base);
+    xs_svg_text(o, base);
     fprintf(o, ", crystal %zu, seed %llu: %zu peaks, FWHM %.3f\xc2\xb0", v->index, (unsigned long long)v->seed,
             v->peaks->n, v->drawn->fwhm);
     if (v->drawn->zero_shift != 0) fprintf(o, ", zero shift %+.3f\xc2\xb0", v->drawn->zero_shift);
@@ -219,48 +147,21 @@ static void write_svg(FILE *o, const render_view *v)
     if (v->opt->kalpha2_ratio > 0) fprintf(o, ", K\xce\xb1" "2 ratio %.2f", v->opt->kalpha2_ratio);
     fprintf(o, ", noise U(%.3g, %.3g)</text>\n", v->opt->noise_min, v->opt->noise_max);
     fprintf(o, "<text x=\"%.0f\" y=\"68\" fill=\"#444\">backgrounds: ", f.x0);
-    xml_text(o, bgtext);
+    xs_svg_text(o, bgtext);
     fputs("</text>\n", o);
 
-    /* grid lines and ticks */
-    double tstep = nice_step(f.tmax - f.tmin, 9);
-    fprintf(o, "<g stroke=\"#e3e3e3\" stroke-width=\"1\">\n");
-    for (double t = ceil(f.tmin / tstep) * tstep; t <= f.tmax + 1e-9; t += tstep)
-        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", px(&f, t), f.y0, px(&f, t), f.y0 + f.h);
-    for (double y = ytick0; y <= ymax + 1e-9; y += ystep)
-        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", f.x0, py(&f, y), f.x0 + f.w, py(&f, y));
-    fprintf(o, "</g>\n");
-    fprintf(o, "<g font-size=\"12\" fill=\"#222\">\n");
-    for (double t = ceil(f.tmin / tstep) * tstep; t <= f.tmax + 1e-9; t += tstep) {
-        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>", px(&f, t), f.y0 + f.h,
-                px(&f, t), f.y0 + f.h + 5);
-        fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", px(&f, t), f.y0 + f.h + 19, t);
-    }
-    for (double y = ytick0; y <= ymax + 1e-9; y += ystep) {
-        double yy = fabs(y) < 1e-12 ? 0 : y;
-        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>", f.x0 - 5, py(&f, y), f.x0,
-                py(&f, y));
-        fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", f.x0 - 8, py(&f, y) + 4, yy);
-    }
-    fprintf(o, "</g>\n");
-    fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#222\"/>\n", f.x0, f.y0,
-            f.w, f.h);
+    /* grid lines, ticks, frame, axis titles */
+    xs_svg_axes(o, &f, xs_svg_nice_step(f.xmax - f.xmin, 9), ystep, "2\xce\xb8 (degrees)",
+                "intensity (strongest peak = 1)");
     if (ymin < 0)
-        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n", f.x0, py(&f, 0),
-                f.x0 + f.w, py(&f, 0));
-    fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">2\xce\xb8 (degrees)</text>\n", f.x0 + f.w / 2,
-            f.y0 + f.h + 38);
-    fprintf(o, "<text transform=\"translate(26 %.1f) rotate(-90)\" text-anchor=\"middle\">intensity (strongest peak "
-               "= 1)</text>\n",
-            f.y0 + f.h / 2);
-
+        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n", f.x0, xs_svg_py(&f, 0),
+                f.x0 + f.w, xs_svg_py(&f, 0));
     /* curves: augmented under clean, background dashed */
-    fprintf(o, "<clipPath id=\"plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath>\n", f.x0,
-            f.y0, f.w, f.h);
+    xs_svg_clip(o, &f, "plot");
     fprintf(o, "<g clip-path=\"url(#plot)\">\n");
-    svg_curve(o, &f, g, v->augmented, "stroke=\"#e07b00\" stroke-width=\"1\"");
-    svg_curve(o, &f, g, v->clean, "stroke=\"#1f4e9c\" stroke-width=\"1\"");
-    svg_curve(o, &f, g, v->background, "stroke=\"#2a8a3e\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"");
+    xs_svg_curve(o, &f, g, v->augmented, "stroke=\"#e07b00\" stroke-width=\"1\"");
+    xs_svg_curve(o, &f, g, v->clean, "stroke=\"#1f4e9c\" stroke-width=\"1\"");
+    xs_svg_curve(o, &f, g, v->background, "stroke=\"#2a8a3e\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"");
     fprintf(o, "</g>\n");
 
     /* peak positions: sticks of height proportional to intensity in a strip under the axis */
@@ -273,67 +174,26 @@ static void write_svg(FILE *o, const render_view *v)
     fprintf(o, "<g stroke=\"#b0182b\" stroke-width=\"1\">\n");
     for (size_t i = 0; i < v->peaks->n; i++) {
         double t = v->peaks->two_theta[i] + v->drawn->zero_shift;
-        if (t < f.tmin || t > f.tmax || imax <= 0) continue;
+        if (t < f.xmin || t > f.xmax || imax <= 0) continue;
         double hgt = fmax(1.5, strip_h * v->peaks->intensity[i] / imax);
-        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", px(&f, t), strip_top + strip_h, px(&f, t),
-                strip_top + strip_h - hgt);
+        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", xs_svg_px(&f, t), strip_top + strip_h,
+                xs_svg_px(&f, t), strip_top + strip_h - hgt);
     }
     fprintf(o, "</g>\n");
 
     /* legend */
-    double lx = f.x0 + f.w - 262, ly = f.y0 + 12;
-    fprintf(o, "<g font-size=\"12\"><rect x=\"%.1f\" y=\"%.1f\" width=\"252\" height=\"74\" fill=\"white\" "
-               "fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n",
-            lx, ly);
     const char *names[4] = {"augmented (as the network sees it)", "clean (peaks only)", "background", "peak positions"};
     const char *styles[4] = {"stroke=\"#e07b00\" stroke-width=\"2\"", "stroke=\"#1f4e9c\" stroke-width=\"2\"",
                              "stroke=\"#2a8a3e\" stroke-width=\"2\" stroke-dasharray=\"6 4\"",
                              "stroke=\"#b0182b\" stroke-width=\"2\""};
-    for (int i = 0; i < 4; i++) {
-        double yy = ly + 16 + 16 * i;
-        fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" %s/>", lx + 10, yy - 4, lx + 38, yy - 4,
-                styles[i]);
-        fprintf(o, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", lx + 46, yy, names[i]);
-    }
-    fprintf(o, "</g>\n</svg>\n");
+    xs_svg_legend(o, f.x0 + f.w - 262, f.y0 + 12, 252, 4, names, styles);
+    xs_svg_end(o);
 }
 
-/* Write the SVG to a temporary file in the same folder, then rename it over path. */
-static int write_svg_atomic(const char *path, const render_view *v)
+static int write_svg_file(FILE *o, void *view)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp) return 0;
-    snprintf(tmp, len + 16, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "xrdsym render: cannot create a temporary file next to %s: %s\n", path, strerror(errno));
-        free(tmp);
-        return 0;
-    }
-    /* mkstemp creates the file 0600; a plot gets the permissions of any new file (0666 less the umask) */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)!fchmod(fd, 0666 & ~mask);
-    FILE *o = fdopen(fd, "w");
-    if (!o) {
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return 0;
-    }
-    write_svg(o, v);
-    int ok = !ferror(o);
-    ok = (fflush(o) == 0) && ok;
-    ok = (fsync(fileno(o)) == 0) && ok;
-    ok = (fclose(o) == 0) && ok;
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) {
-        fprintf(stderr, "xrdsym render: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok;
+    write_svg(o, view);
+    return 1;
 }
 
 static void write_tsv(FILE *o, const render_view *v)
@@ -453,7 +313,7 @@ int xs_cmd_render(int argc, char **argv)
                             xs_dataset_space_group(ds, (size_t)index),
                             xs_dataset_crystal_system(ds, (size_t)index),
                             &grid, clean, bg, aug, &peaks, &drawn, &opt};
-        if (plot && !write_svg_atomic(plot, &view)) rc = 1;
+        if (plot && !xs_cli_write_atomic(plot, write_svg_file, &view, "render")) rc = 1;
         if (format || !plot) write_tsv(stdout, &view);
         else if (!rc)
             printf("%s: crystal %llu (%s, No. %d), seed %llu, FWHM %.3f deg, %d background function(s)\n", plot,

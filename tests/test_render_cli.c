@@ -7,28 +7,7 @@
 
 static char dir[256], exe[1024];
 
-static int run(const char *args, const char *out_path)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' render %s > '%s' 2> '%s.err'", exe, args, out_path, out_path);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    if (len) *len = got;
-    return s;
-}
+static int run(const char *args, const char *out_path) { return xs_test_run_cli(exe, "render", args, out_path); }
 
 static int add_crystal(xs_dataset_writer *w, xs_structure *s, int sg, const char *formula, const double lp[6])
 {
@@ -53,12 +32,7 @@ static int add_crystal(xs_dataset_writer *w, xs_structure *s, int sg, const char
 
 int main(void)
 {
-    const char *build = getenv("XS_BUILD_DIR");
-    snprintf(exe, sizeof exe, "%s/xrdsym", build ? build : ".");
-    if (access(exe, X_OK) != 0) {
-        printf("SKIPPED: %s is not built\n", exe);
-        return 77;
-    }
+    xs_test_cli_exe(exe, sizeof exe);
     snprintf(dir, sizeof dir, "/tmp/xs_test_render.XXXXXX");
     if (!mkdtemp(dir)) return 1;
     char h5[512], out[512], svg[512];
@@ -83,7 +57,7 @@ int main(void)
     snprintf(args, sizeof args, "'%s' --index 0 --seed 7 --format tsv", h5);
     CHECK(run(args, out) == 0, "render --format tsv exits 0");
     size_t len;
-    char *text = slurp(out, &len);
+    char *text = xs_test_slurp(out, &len);
     CHECK(text && strstr(text, "Na4Cl4") && strstr(text, "Fm-3m") && strstr(text, "No. 225"),
           "header names formula and space group");
     size_t rows = 0, bad = 0;
@@ -112,14 +86,14 @@ int main(void)
     char out2[600];
     snprintf(out2, sizeof out2, "%s.again", out);
     CHECK(run(args, out2) == 0, "second run");
-    char *t1 = slurp(out, NULL), *t2 = slurp(out2, NULL);
+    char *t1 = xs_test_slurp(out, NULL), *t2 = xs_test_slurp(out2, NULL);
     CHECK(t1 && t2 && !strcmp(t1, t2), "same seed, same table");
     free(t1), free(t2);
 
     /* The plot: a complete SVG with title, axes labels, both curves, written atomically. */
     snprintf(args, sizeof args, "'%s' --index 1 --seed 3 --plot '%s'", h5, svg);
     CHECK(run(args, out) == 0, "render --plot exits 0");
-    char *s = slurp(svg, &len);
+    char *s = xs_test_slurp(svg, &len);
     CHECK(s && !strncmp(s, "<?xml", 5) && strstr(s, "</svg>"), "SVG complete");
     CHECK(s && strstr(s, "Cs") && strstr(s, "No. 221, cubic") && strstr(s, "2\xce\xb8 (degrees)") &&
               strstr(s, "intensity"),
@@ -133,7 +107,7 @@ int main(void)
     (void)!system(cmd);
     char cnt_path[600];
     snprintf(cnt_path, sizeof cnt_path, "%s/count", dir);
-    char *cnt = slurp(cnt_path, NULL);
+    char *cnt = xs_test_slurp(cnt_path, NULL);
     CHECK(cnt && atoi(cnt) == 0, "no temporary file left");
     free(cnt);
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int xs_test_passed, xs_test_failed;
 
@@ -65,5 +67,48 @@ static inline const char *xs_test_unpack(const char *rel, char *dir, size_t size
         exit(1);
     }
     return dir;
+}
+
+/* A whole file as a NUL-terminated string (malloc'd; NULL when it cannot be read); *len (may be NULL) gets
+ * its size. */
+static inline char *xs_test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)(n > 0 ? n : 0) + 1);
+    size_t got = s ? fread(s, 1, (size_t)(n > 0 ? n : 0), f) : 0;
+    if (s) s[got] = 0;
+    fclose(f);
+    if (len) *len = got;
+    return s;
+}
+
+/* Run `exe command args` (args already quoted for the shell) with stdout to out and stderr to out.err;
+ * the exit status, -1 when it did not exit. */
+static inline int xs_test_run_cli(const char *exe, const char *command, const char *args, const char *out)
+{
+    size_t size = strlen(exe) + strlen(command) + strlen(args) + 2 * strlen(out) + 32;
+    char *cmd = malloc(size);
+    if (!cmd) return -1;
+    snprintf(cmd, size, "'%s' %s %s > '%s' 2> '%s.err'", exe, command, args, out, out);
+    int rc = system(cmd);
+    free(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* The xrdsym program of this build ($XS_BUILD_DIR/xrdsym) into exe, or exit 77 (skipped) when it is not
+ * built. */
+static inline const char *xs_test_cli_exe(char *exe, size_t size)
+{
+    const char *build = getenv("XS_BUILD_DIR");
+    snprintf(exe, size, "%s/xrdsym", build ? build : ".");
+    if (access(exe, X_OK) != 0) {
+        printf("SKIPPED: %s is not built\n", exe);
+        exit(77);
+    }
+    return exe;
 }
 #endif

@@ -1,0 +1,678 @@
+/* xrdsym evaluate: the figures of the seed paper's Section V for a model on labelled patterns (measured
+ * files, or a dataset split rendered as training renders it), as JSON, a summary and SVG plots. The
+ * metrics are computed by the library (xs_eval.h); this file reads, runs the model and formats. */
+#include "cli.h"
+#include "eval_plots.h"
+#include "svg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: xrdsym evaluate [--model MODEL.h5] (--patterns FILE... | --data FILE.h5 [--split S])\n"
+            "                       [--threshold T] [--seed S] --json OUT.json [--plots DIR]\n"
+            "  Accuracy (space group, crystal system also summed over each system's groups, centrosymmetric\n"
+            "  groups), top-1..10, certainty of right and wrong answers, the refusal curve, confusion matrices,\n"
+            "  accuracy per space group against its abundance in training and the distances on the\n"
+            "  maximal-subgroup graph between true and predicted groups (see include/xrdsym/xs_eval.h).\n"
+            "  --model FILE        model or ensemble (default: the shipped models/default.h5)\n"
+            "  --patterns FILE...  labelled pattern files (the one-pattern-a-line table with space groups, e.g.\n"
+            "                      ../shared/data/experimental/rruff-dev.tsv.gz); unlabelled patterns are skipped\n"
+            "  --data FILE.h5      a peaks dataset: its crystals rendered and augmented as training does\n"
+            "  --split S           test (default), val, train or all\n"
+            "  --limit N           at most the first N crystals of the split\n"
+            "  --seed S            augmentation seed for --data (default 0); augmentation options as the model\n"
+            "                      records them (meta 'augmentation'), else the defaults\n"
+            "  --threshold T       refusal threshold reported on its own (default: the model's, else 0.5)\n"
+            "  --abundance FILE.h5 dataset whose training split gives the abundance per group (default: the\n"
+            "                      --data file, else the model's training data where it still exists)\n"
+            "  --wavelength W      for pattern files that do not state theirs (default: Cu K-alpha, said)\n"
+            "  --min-coverage F    least fraction of the grid a pattern must cover (default 0.5)\n"
+            "  --json OUT.json     all figures (written atomically); keys: n, accuracy.*, top_n.*, certainty.*,\n"
+            "                      refusal.*, confusion.*, per_space_group, subgroup_distance.*\n"
+            "  --plots DIR         SVG figures (pattern, refusal, certainty, top-n, confusion, per group, distances)\n");
+}
+
+/* ---- the model's classes ---- */
+typedef struct {
+    xs_nn_ensemble *ens;
+    xs_nn *net;
+    char path[PATH_MAX + 64];
+    xs_nn_grid mg;
+    xs_grid grid;
+    int nc, sg_model;
+    int *class_label;        /* group (space-group model) or crystal system of each class */
+    const char **class_name;
+} model_info;
+
+static int model_open(model_info *m, const char *path)
+{
+    xs_error err = {0};
+    if (xs_cli_load_model(path, &m->ens, m->path, sizeof m->path, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        return 0;
+    }
+    m->net = xs_nn_ensemble_member(m->ens, 0);
+    if (!xs_nn_get_grid(m->net, &m->mg)) {
+        fprintf(stderr, "xrdsym evaluate: %s has no input grid\n", m->path);
+        return 0;
+    }
+    m->grid = (xs_grid){m->mg.two_theta_start, m->mg.two_theta_step, (size_t)m->mg.count};
+    m->nc = xs_nn_n_classes(m->net);
+    const char *kind = xs_nn_label_kind(m->net);
+    m->sg_model = !strcmp(kind, "space_group");
+    if (!m->sg_model && strcmp(kind, "crystal_system")) {
+        fprintf(stderr, "xrdsym evaluate: %s classifies '%s', neither space groups nor crystal systems\n", m->path,
+                kind[0] ? kind : "(unlabelled classes)");
+        return 0;
+    }
+    m->class_label = malloc((size_t)m->nc * sizeof *m->class_label);
+    m->class_name = malloc((size_t)m->nc * sizeof *m->class_name);
+    if (!m->class_label || !m->class_name) return 0;
+    for (int c = 0; c < m->nc; c++) {
+        const char *name = xs_nn_label(m->net, c);
+        m->class_name[c] = name ? name : "?";
+        if (m->sg_model) {
+            m->class_label[c] = xs_cli_class_space_group(m->net, c);
+        } else {
+            m->class_label[c] = -1;
+            for (int k = 0; k < XS_CRYSTAL_SYSTEM_COUNT; k++)
+                if (name && !strcmp(name, xs_crystal_system_name((xs_crystal_system)k))) m->class_label[c] = k;
+        }
+    }
+    return 1;
+}
+
+static void model_close(model_info *m)
+{
+    xs_nn_ensemble_free(m->ens);
+    free(m->class_label);
+    free(m->class_name);
+}
+
+/* The augmentation the model was trained with (meta "augmentation", as xs_train_run writes it). */
+static void model_augmentation(const xs_nn *net, xs_aug_options *aug)
+{
+    xs_aug_options_default(aug);
+    const char *meta = xs_nn_get_meta(net, "augmentation");
+    if (!meta) return;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", meta);
+    for (char *p = strstr(buf, ".."); p; p = strstr(p, "..")) p[0] = p[1] = ' ';
+    xs_aug_options a = *aug;
+    if (sscanf(buf, "fwhm %lf %lf noise %lf %lf background p %lf total %lf zero_shift %lf kalpha2 %lf growth %lf",
+               &a.fwhm_min, &a.fwhm_max, &a.noise_min, &a.noise_max, &a.background_prob, &a.background_total,
+               &a.zero_shift_max, &a.kalpha2_ratio, &a.width_growth_max) == 9 &&
+        xs_aug_options_check(&a, NULL) == XS_OK)
+        *aug = a;
+}
+
+/* ---- what is evaluated ---- */
+typedef struct {
+    xs_eval *ev;
+    size_t unlabelled, failed, assumed_cu;
+    /* the first sample, for the plot */
+    char first_name[PATH_MAX + 256];
+    int first_group;
+    float *first_x, *first_p;
+} run_state;
+
+static void keep_first(run_state *rs, const model_info *m, const char *name, int group, const float *x, const float *p)
+{
+    if (rs->first_x) return;
+    rs->first_x = malloc(m->grid.count * sizeof *rs->first_x);
+    rs->first_p = malloc((size_t)m->nc * sizeof *rs->first_p);
+    if (!rs->first_x || !rs->first_p) return;
+    memcpy(rs->first_x, x, m->grid.count * sizeof *x);
+    memcpy(rs->first_p, p, (size_t)m->nc * sizeof *p);
+    snprintf(rs->first_name, sizeof rs->first_name, "%s", name);
+    rs->first_group = group;
+}
+
+/* Read a pattern file; FILE.gz is unpacked with gzip into a temporary folder first (the shared RRUFF table
+ * is rruff-dev.tsv.gz). */
+static xs_status read_patterns(const char *path, xs_pattern ***pats, size_t *np, xs_error *err)
+{
+    size_t len = strlen(path);
+    if (len < 4 || strcmp(path + len - 3, ".gz")) return xs_pattern_read(path, pats, np, err);
+    char dir[64] = "/tmp/xrdsym-evaluate.XXXXXX", file[PATH_MAX + 128];
+    if (!mkdtemp(dir)) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot make a folder to unpack into");
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    snprintf(file, sizeof file, "%s/%.*s", dir, (int)(strlen(base) - 3), base);
+    xs_status st = XS_ERR_IO;
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc = -1;
+    if (fd >= 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            dup2(fd, 1);
+            execlp("gzip", "gzip", "-dc", "--", path, (char *)NULL);
+            _exit(127);
+        }
+        close(fd);
+        if (pid > 0 && waitpid(pid, &rc, 0) == pid && WIFEXITED(rc) && WEXITSTATUS(rc) == 0)
+            st = xs_pattern_read(file, pats, np, err);
+        else
+            xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot unpack with gzip -dc");
+    } else {
+        xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot unpack into %s", file);
+    }
+    unlink(file);
+    rmdir(dir);
+    return st;
+}
+
+static int run_patterns(run_state *rs, model_info *m, const char **files, int n_files, double user_wl,
+                        double min_coverage)
+{
+    float *x = malloc(m->grid.count * sizeof *x), *p = malloc((size_t)m->nc * sizeof *p);
+    if (!x || !p) return free(x), free(p), 0;
+    xs_error err = {0};
+    for (int f = 0; f < n_files; f++) {
+        xs_pattern **pats = NULL;
+        size_t np = 0;
+        if (read_patterns(files[f], &pats, &np, &err) != XS_OK) {
+            xs_cli_print_error(&err);
+            rs->failed++;
+            continue;
+        }
+        for (size_t q = 0; q < np; q++) {
+            int label = xs_pattern_label(pats[q]);
+            if (label < 1 || label > 230) {
+                rs->unlabelled++;
+                continue;
+            }
+            double wl = xs_pattern_wavelength(pats[q]);
+            if (wl <= 0) wl = user_wl;
+            if (wl <= 0) {
+                wl = 1.54184;
+                rs->assumed_cu++;
+            }
+            if (xs_pattern_to_grid(pats[q], wl, &m->grid, m->mg.wavelength, min_coverage, x, NULL, &err) != XS_OK ||
+                xs_nn_ensemble_forward(m->ens, x, 1, p, &err) != XS_OK || xs_eval_add(rs->ev, label, p, &err) != XS_OK) {
+                xs_cli_print_error(&err);
+                rs->failed++;
+                continue;
+            }
+            if (!rs->first_x) { /* a pattern of an unpacked .gz is named after the .gz */
+                const char *nm = xs_pattern_name(pats[q]), *hash = strrchr(nm, '#');
+                size_t fl = strlen(files[f]);
+                char name[PATH_MAX + 256];
+                if (fl > 3 && !strcmp(files[f] + fl - 3, ".gz")) snprintf(name, sizeof name, "%s%s", files[f], hash ? hash : "");
+                else snprintf(name, sizeof name, "%s", nm);
+                keep_first(rs, m, name, label, x, p);
+            }
+        }
+        xs_pattern_list_free(pats, np);
+    }
+    free(x);
+    free(p);
+    return 1;
+}
+
+static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const char *ds_path, int split,
+                       size_t limit, uint64_t seed)
+{
+    size_t n_all = xs_dataset_count(ds), n = 0;
+    size_t *idx = malloc((n_all ? n_all : 1) * sizeof *idx);
+    if (!idx) return 0;
+    for (size_t i = 0; i < n_all && (!limit || n < limit); i++)
+        if (split < 0 || xs_dataset_split(ds, i) == split) idx[n++] = i;
+    if (!n) {
+        fprintf(stderr, "xrdsym evaluate: %s has no crystals in that split\n", ds_path);
+        free(idx);
+        return 0;
+    }
+    if (fabs(xs_dataset_wavelength(ds) - m->mg.wavelength) > 1e-4)
+        fprintf(stderr, "xrdsym evaluate: warning: %s was computed for %.5f A, the model's grid is for %.5f A\n",
+                ds_path, xs_dataset_wavelength(ds), m->mg.wavelength);
+    xs_aug_options aug;
+    model_augmentation(m->net, &aug);
+    enum { BATCH = 256 };
+    float *x = malloc((size_t)BATCH * m->grid.count * sizeof *x), *p = malloc((size_t)BATCH * m->nc * sizeof *p);
+    uint64_t items[BATCH];
+    int ok = x && p, tty = isatty(2);
+    xs_error err = {0};
+    for (size_t b0 = 0; ok && b0 < n; b0 += BATCH) {
+        size_t b = n - b0 < BATCH ? n - b0 : BATCH;
+        for (size_t k = 0; k < b; k++) items[k] = idx[b0 + k]; /* crystal i always gets augmentation item i */
+        if (xs_train_render(ds, idx + b0, b, &m->grid, &aug, seed, items, 2, x, &err) != XS_OK ||
+            xs_nn_ensemble_forward(m->ens, x, (int)b, p, &err) != XS_OK) {
+            xs_cli_print_error(&err);
+            ok = 0;
+            break;
+        }
+        for (size_t k = 0; k < b; k++) {
+            int g = xs_dataset_space_group(ds, idx[b0 + k]);
+            if (xs_eval_add(rs->ev, g, p + k * (size_t)m->nc, &err) != XS_OK) {
+                xs_cli_print_error(&err);
+                rs->failed++;
+                continue;
+            }
+            char name[600];
+            snprintf(name, sizeof name, "%s crystal %zu (%s)", ds_path, idx[b0 + k], xs_dataset_formula(ds, idx[b0 + k]));
+            keep_first(rs, m, name, g, x + k * m->grid.count, p + k * (size_t)m->nc);
+        }
+        if (tty) fprintf(stderr, "\rxrdsym evaluate: %zu / %zu", b0 + b, n);
+    }
+    if (tty) fputc('\n', stderr);
+    free(x);
+    free(p);
+    free(idx);
+    return ok;
+}
+
+/* ---- JSON ---- */
+typedef struct {
+    const char *model, *label_kind, *source_kind, *split;
+    const char **files;
+    int n_files;
+    uint64_t seed;
+    int members;
+    const run_state *rs;
+    const xs_eval_results *res;
+    const size_t *abundance;
+    const char *abundance_source;
+    double spearman;
+} json_view;
+
+static void jstr(FILE *o, const char *s)
+{
+    fputc('"', o);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(o, "\\%c", c);
+        else if (c < 0x20) fprintf(o, "\\u%04x", c);
+        else fputc(c, o);
+    }
+    fputc('"', o);
+}
+
+static void jnum(FILE *o, double v)
+{
+    if (isfinite(v)) fprintf(o, "%.10g", v);
+    else fputs("null", o);
+}
+
+/* A separator and key ("..., \"key\": "), then a number. */
+static void jkv(FILE *o, const char *sep_key, double v)
+{
+    fputs(sep_key, o);
+    jnum(o, v);
+}
+
+static void jnums(FILE *o, const double *v, int n)
+{
+    fputc('[', o);
+    for (int i = 0; i < n; i++) jkv(o, i ? ", " : "", v[i]);
+    fputc(']', o);
+}
+
+static void jcounts(FILE *o, const size_t *v, int n)
+{
+    fputc('[', o);
+    for (int i = 0; i < n; i++) fprintf(o, "%s%zu", i ? ", " : "", v[i]);
+    fputc(']', o);
+}
+
+static int write_json(FILE *o, void *ctx)
+{
+    const json_view *v = ctx;
+    const xs_eval_results *r = v->res;
+    int sgm = r->task == XS_EVAL_SPACE_GROUP;
+    fputs("{\n  \"model\": ", o);
+    jstr(o, v->model);
+    fprintf(o, ", \"model_members\": %d, \"label_kind\": ", v->members);
+    jstr(o, v->label_kind);
+    fputs(",\n  \"source\": {\"kind\": ", o);
+    jstr(o, v->source_kind);
+    if (v->split) {
+        fputs(", \"data\": ", o);
+        jstr(o, v->files[0]);
+        fputs(", \"split\": ", o);
+        jstr(o, v->split);
+        fprintf(o, ", \"augmentation_seed\": %llu", (unsigned long long)v->seed);
+    } else {
+        fputs(", \"files\": [", o);
+        for (int i = 0; i < v->n_files; i++) {
+            if (i) fputs(", ", o);
+            jstr(o, v->files[i]);
+        }
+        fputc(']', o);
+    }
+    fprintf(o, ", \"skipped_unlabelled\": %zu, \"failed\": %zu, \"assumed_cu_kalpha\": %zu},\n", v->rs->unlabelled,
+            v->rs->failed, v->rs->assumed_cu);
+    fprintf(o, "  \"n\": %zu,\n", r->n);
+    jkv(o, "  \"accuracy\": {\"space_group\": ", r->acc_space_group);
+    jkv(o, ", \"crystal_system\": ", r->acc_crystal_system);
+    jkv(o, ", \"crystal_system_of_top_space_group\": ", sgm ? r->acc_crystal_system_of_top : NAN);
+    jkv(o, ", \"centrosymmetric_space_group\": ", r->acc_centrosymmetric);
+    fprintf(o, ", \"n_centrosymmetric\": %zu,\n    \"note\": ", r->n_centrosymmetric);
+    jstr(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; centrosymmetric_space_group: "
+                  "samples with a centrosymmetric true group, output renormalised over the 92 centrosymmetric groups"
+                : "crystal-system model: no space-group figures");
+    fputs("},\n  \"top_n\": {\"space_group\": ", o);
+    if (sgm) jnums(o, r->top_n_space_group, XS_EVAL_TOP_N);
+    else fputs("null", o);
+    fputs(", \"crystal_system\": ", o);
+    jnums(o, r->top_n_crystal_system, XS_CRYSTAL_SYSTEM_COUNT);
+    fputs("},\n", o);
+
+    double edges[XS_EVAL_CERTAINTY_BINS + 1];
+    for (int b = 0; b <= XS_EVAL_CERTAINTY_BINS; b++) edges[b] = (double)b / XS_EVAL_CERTAINTY_BINS;
+    fputs("  \"certainty\": {\"bin_edges\": ", o);
+    jnums(o, edges, XS_EVAL_CERTAINTY_BINS + 1);
+    fputs(", \"right\": ", o);
+    jcounts(o, r->certainty_right, XS_EVAL_CERTAINTY_BINS);
+    fputs(", \"wrong\": ", o);
+    jcounts(o, r->certainty_wrong, XS_EVAL_CERTAINTY_BINS);
+    jkv(o, ", \"mean_right\": ", r->mean_certainty_right);
+    jkv(o, ", \"mean_wrong\": ", r->mean_certainty_wrong);
+    fputs("},\n", o);
+
+    jkv(o, "  \"refusal\": {\"accuracy_at_half\": ", r->accuracy_at_half);
+    jkv(o, ", \"threshold_at_half\": ", r->threshold_at_half);
+    fprintf(o, ", \"accepted_at_half\": %zu, \"threshold\": ", r->accepted_at_half);
+    jnum(o, r->threshold);
+    jkv(o, ", \"accuracy_at_threshold\": ", r->accuracy_at_threshold);
+    jkv(o, ", \"unclassified_at_threshold\": ", r->unclassified_at_threshold);
+    fputs(",\n    \"curve\": {\"threshold\": ", o);
+    jnums(o, r->refusal_threshold, XS_EVAL_THRESHOLDS);
+    fputs(",\n      \"accuracy\": ", o);
+    jnums(o, r->refusal_accuracy, XS_EVAL_THRESHOLDS);
+    fputs(",\n      \"unclassified\": ", o);
+    jnums(o, r->refusal_unclassified, XS_EVAL_THRESHOLDS);
+    fputs("}},\n", o);
+
+    fputs("  \"confusion\": {\"crystal_system\": {\"labels\": [", o);
+    for (int k = 0; k < XS_CRYSTAL_SYSTEM_COUNT; k++) {
+        if (k) fputs(", ", o);
+        jstr(o, xs_crystal_system_name((xs_crystal_system)k));
+    }
+    fputs("], \"rows_true_columns_predicted\": [", o);
+    for (int t = 0; t < XS_CRYSTAL_SYSTEM_COUNT; t++) {
+        if (t) fputs(", ", o);
+        jcounts(o, r->confusion_crystal_system[t], XS_CRYSTAL_SYSTEM_COUNT);
+    }
+    fputs("]},\n    \"space_group\": ", o);
+    if (sgm) {
+        fputs("{\"format\": \"[true, predicted, count] for every nonzero cell; predicted 0: a class of no group\", "
+              "\"entries\": [",
+              o);
+        int first = 1;
+        for (int t = 1; t <= 230; t++)
+            for (int q = 0; q <= 230; q++)
+                if (r->confusion_space_group[t][q]) {
+                    fprintf(o, "%s[%d, %d, %u]", first ? "" : ", ", t, q, r->confusion_space_group[t][q]);
+                    first = 0;
+                }
+        fputs("]}", o);
+    } else {
+        fputs("null", o);
+    }
+    fputs("},\n", o);
+
+    fputs("  \"per_space_group\": {\"abundance_source\": ", o);
+    if (v->abundance) jstr(o, v->abundance_source);
+    else fputs("null", o);
+    jkv(o, ", \"spearman_accuracy_vs_abundance\": ", v->spearman);
+    fputs(", \"groups\": [", o);
+    int first = 1;
+    for (int g = 1; g <= 230; g++) {
+        if (!r->group_count[g]) continue;
+        fprintf(o, "%s\n    {\"space_group\": %d, \"symbol\": ", first ? "" : ",", g);
+        jstr(o, xs_sym_symbol(g));
+        fprintf(o, ", \"n\": %zu, \"correct\": %zu, \"accuracy\": ", r->group_count[g], r->group_correct[g]);
+        jnum(o, (double)r->group_correct[g] / (double)r->group_count[g]);
+        fputs(", \"train_abundance\": ", o);
+        if (v->abundance) fprintf(o, "%zu}", v->abundance[g]);
+        else fputs("null}", o);
+        first = 0;
+    }
+    fputs("]},\n", o);
+
+    fputs("  \"subgroup_distance\": {\"histogram\": ", o);
+    if (sgm) jcounts(o, r->distance_histogram, xs_eval_subgroup_diameter() + 1);
+    else fputs("null", o);
+    jkv(o, ", \"mean\": ", r->mean_distance);
+    jkv(o, ", \"mean_wrong\": ", r->mean_distance_wrong);
+    fprintf(o, ", \"diameter\": %d, \"graph\": ", xs_eval_subgroup_diameter());
+    jstr(o, "maximal non-isomorphic subgroups (1,294 edges, ../shared/data/symmetry/maximal_subgroup_edges.tsv), "
+            "shortest path with edges undirected; histogram[d]: samples whose predicted group is d steps from the true");
+    fputs("}\n}\n", o);
+    return 1;
+}
+
+/* ---- summary ---- */
+static void pct(const char *what, double v)
+{
+    if (isfinite(v)) printf("  %-30s %5.1f%%\n", what, 100 * v);
+}
+
+static void print_summary(const model_info *m, const json_view *v, const char *json_path)
+{
+    const xs_eval_results *r = v->res;
+    int sgm = m->sg_model;
+    printf("%s: %s model, %d classes, %d member(s)\n", m->path, sgm ? "space-group" : "crystal-system", m->nc,
+           v->members);
+    printf("%zu samples from %s%s%s", r->n, v->split ? v->files[0] : (v->n_files == 1 ? v->files[0] : "the files"),
+           v->split ? ", split " : "", v->split ? v->split : "");
+    if (v->rs->unlabelled) printf(" (%zu unlabelled skipped)", v->rs->unlabelled);
+    if (v->rs->failed) printf(" (%zu failed)", v->rs->failed);
+    printf("\n");
+    if (sgm) {
+        pct("space group", r->acc_space_group);
+        pct("crystal system (summed)", r->acc_crystal_system);
+        pct("crystal system of top group", r->acc_crystal_system_of_top);
+        if (r->n_centrosymmetric) {
+            char what[64];
+            snprintf(what, sizeof what, "centrosymmetric (n = %zu)", r->n_centrosymmetric);
+            pct(what, r->acc_centrosymmetric);
+        }
+        printf("  top-n space group             ");
+        for (int k = 0; k < XS_EVAL_TOP_N; k++) printf(" %.0f", 100 * r->top_n_space_group[k]);
+        printf(" %%\n");
+    } else {
+        pct("crystal system", r->acc_crystal_system);
+        printf("  top-n crystal system          ");
+        for (int k = 0; k < XS_CRYSTAL_SYSTEM_COUNT; k++) printf(" %.0f", 100 * r->top_n_crystal_system[k]);
+        printf(" %%\n");
+    }
+    printf("  half refused: %.1f%% right on the %zu most certain (certainty >= %.3f)\n", 100 * r->accuracy_at_half,
+           r->accepted_at_half, r->threshold_at_half);
+    if (isfinite(r->accuracy_at_threshold))
+        printf("  threshold %.2f: %.1f%% unclassified, %.1f%% right on the rest\n", r->threshold,
+               100 * r->unclassified_at_threshold, 100 * r->accuracy_at_threshold);
+    else
+        printf("  threshold %.2f: all unclassified\n", r->threshold);
+    if (sgm && isfinite(r->mean_distance_wrong)) {
+        size_t wrong = r->n - r->distance_histogram[0];
+        printf("  wrong groups: mean subgroup-graph distance %.2f; %.0f%% are a maximal sub- or supergroup\n",
+               r->mean_distance_wrong, wrong ? 100.0 * (double)r->distance_histogram[1] / (double)wrong : 0.0);
+    }
+    if (isfinite(v->spearman))
+        printf("  per-group accuracy vs training abundance: Spearman %.2f (%s)\n", v->spearman, v->abundance_source);
+    printf("  written: %s\n", json_path);
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (end == s || *end || errno || s[0] == '-') return 0;
+    *v = (uint64_t)x;
+    return 1;
+}
+
+static int parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return end != s && !*end && !errno && isfinite(*v);
+}
+
+int xs_cmd_evaluate(int argc, char **argv)
+{
+    const char *model_path = NULL, *data_path = NULL, *split_name = "test", *json_path = NULL, *plots = NULL;
+    const char *wl_arg = NULL, *abundance_path = NULL;
+    double threshold = -1, min_coverage = 0.5;
+    uint64_t seed = 0, limit = 0;
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    int n_files = 0, bad = !files;
+    for (int i = 1; i < argc && !bad; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            free(files);
+            return 0;
+        } else if (!strcmp(a, "--model") && more) model_path = argv[++i];
+        else if (!strcmp(a, "--patterns") && more) {
+            while (i + 1 < argc && (argv[i + 1][0] != '-' || !argv[i + 1][1])) files[n_files++] = argv[++i];
+        } else if (!strcmp(a, "--data") && more) data_path = argv[++i];
+        else if (!strcmp(a, "--split") && more) split_name = argv[++i];
+        else if (!strcmp(a, "--threshold") && more) bad = !parse_double(argv[++i], &threshold) || threshold < 0 || threshold > 1;
+        else if (!strcmp(a, "--seed") && more) bad = !parse_u64(argv[++i], &seed);
+        else if (!strcmp(a, "--limit") && more) bad = !parse_u64(argv[++i], &limit);
+        else if (!strcmp(a, "--json") && more) json_path = argv[++i];
+        else if (!strcmp(a, "--plots") && more) plots = argv[++i];
+        else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
+        else if (!strcmp(a, "--abundance") && more) abundance_path = argv[++i];
+        else if (!strcmp(a, "--min-coverage") && more)
+            bad = !parse_double(argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
+        else {
+            fprintf(stderr, "xrdsym evaluate: unknown or incomplete option %s\n", a);
+            bad = 1;
+        }
+    }
+    int split = !strcmp(split_name, "train") ? XS_SPLIT_TRAIN : !strcmp(split_name, "val") ? XS_SPLIT_VAL
+              : !strcmp(split_name, "test") ? XS_SPLIT_TEST : !strcmp(split_name, "all") ? -1 : -2;
+    if (!bad && split == -2) {
+        fprintf(stderr, "xrdsym evaluate: --split is test, val, train or all, not '%s'\n", split_name);
+        bad = 1;
+    }
+    if (!bad && (!json_path || (!n_files) == (!data_path))) {
+        fprintf(stderr, "xrdsym evaluate: give --json and either --patterns FILE... or --data FILE.h5\n");
+        bad = 1;
+    }
+    xs_error err = {0};
+    double user_wl = 0;
+    if (!bad && wl_arg && xs_xrd_wavelength(wl_arg, &user_wl, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        bad = 1;
+    }
+    if (bad) {
+        usage(stderr);
+        free(files);
+        return 2;
+    }
+
+    model_info m;
+    memset(&m, 0, sizeof m);
+    run_state rs;
+    memset(&rs, 0, sizeof rs);
+    xs_dataset *ds = NULL, *ab_ds = NULL;
+    xs_eval_results *res = NULL;
+    size_t *abundance = NULL;
+    char abundance_source[PATH_MAX + 64] = "";
+    int status = 1;
+    if (!model_open(&m, model_path)) goto done;
+    if (threshold < 0) {
+        const char *t = xs_nn_get_meta(m.net, "refusal_threshold");
+        threshold = t ? atof(t) : 0.5;
+        if (!(threshold >= 0 && threshold <= 1)) threshold = 0.5;
+    }
+    if (xs_eval_create(m.sg_model ? XS_EVAL_SPACE_GROUP : XS_EVAL_CRYSTAL_SYSTEM, m.nc, m.class_label, &rs.ev, &err) !=
+        XS_OK) {
+        xs_cli_print_error(&err);
+        goto done;
+    }
+    if (data_path) {
+        if (xs_dataset_open(data_path, &ds, &err) != XS_OK) {
+            if (!err.file[0]) snprintf(err.file, sizeof err.file, "%s", data_path);
+            xs_cli_print_error(&err);
+            goto done;
+        }
+        files[n_files++] = data_path;
+        if (!run_dataset(&rs, &m, ds, data_path, split, (size_t)limit, seed)) goto done;
+    } else if (!run_patterns(&rs, &m, files, n_files, user_wl, min_coverage)) {
+        goto done;
+    }
+    if (rs.assumed_cu)
+        fprintf(stderr, "xrdsym evaluate: %zu pattern(s) do not state a wavelength: Cu K-alpha 1.54184 A assumed "
+                        "(use --wavelength)\n", rs.assumed_cu);
+    if (!xs_eval_count(rs.ev)) {
+        fprintf(stderr, "xrdsym evaluate: no labelled pattern could be evaluated (%zu unlabelled, %zu failed)\n",
+                rs.unlabelled, rs.failed);
+        goto done;
+    }
+
+    /* abundance in training: --abundance, else the --data file, else the model's training data */
+    const char *model_data = xs_nn_get_meta(m.net, "data");
+    const xs_dataset *ab_from = NULL;
+    if (abundance_path || (!ds && model_data && model_data[0] && access(model_data, R_OK) == 0)) {
+        const char *p = abundance_path ? abundance_path : model_data;
+        if (xs_dataset_open(p, &ab_ds, &err) == XS_OK) {
+            ab_from = ab_ds;
+            snprintf(abundance_source, sizeof abundance_source, "training split of %s", p);
+        } else {
+            fprintf(stderr, "xrdsym evaluate: no abundance per group: ");
+            xs_cli_print_error(&err);
+        }
+    } else if (ds) {
+        ab_from = ds;
+        snprintf(abundance_source, sizeof abundance_source, "training split of %s", data_path);
+    }
+    res = malloc(sizeof *res);
+    if (!res || xs_eval_compute(rs.ev, threshold, res, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        goto done;
+    }
+    double spearman = NAN;
+    if (ab_from) {
+        abundance = malloc(231 * sizeof *abundance);
+        if (abundance) {
+            xs_eval_dataset_counts(ab_from, XS_SPLIT_TRAIN, abundance);
+            spearman = xs_eval_abundance_correlation(res, abundance);
+        }
+    }
+    json_view v = {m.path, xs_nn_label_kind(m.net), data_path ? "dataset" : "patterns", data_path ? split_name : NULL,
+                   files, n_files, seed, xs_nn_ensemble_size(m.ens), &rs, res, abundance, abundance_source, spearman};
+    if (!xs_cli_write_atomic(json_path, write_json, &v, "evaluate")) goto done;
+    print_summary(&m, &v, json_path);
+    status = rs.failed ? 1 : 0;
+    if (plots) {
+        char title[2 * PATH_MAX + 256];
+        const char *mbase = strrchr(m.path, '/') ? strrchr(m.path, '/') + 1 : m.path;
+        const char *sbase = strrchr(files[0], '/') ? strrchr(files[0], '/') + 1 : files[0];
+        snprintf(title, sizeof title, "%s on %s%s%s (%zu %s)", mbase, sbase, data_path ? ", " : "",
+                 data_path ? split_name : "", res->n, data_path ? "crystals" : "patterns");
+        xs_cli_eval_plot_input pin = {title, res, abundance, abundance_source, spearman, rs.first_name, rs.first_group,
+                                      &m.grid, rs.first_x, rs.first_p, m.nc, m.sg_model ? m.class_label : NULL,
+                                      m.class_name};
+        int written = xs_cli_eval_plots(plots, &pin);
+        if (written < 0) status = 1;
+        else printf("  plots: %d SVG files in %s\n", written, plots);
+    }
+done:
+    free(res);
+    free(abundance);
+    free(rs.first_x);
+    free(rs.first_p);
+    xs_eval_free(rs.ev);
+    xs_dataset_free(ds);
+    xs_dataset_free(ab_ds);
+    model_close(&m);
+    free(files);
+    return status;
+}

@@ -1,0 +1,187 @@
+/* xrdsym evaluate end to end: a tiny model trained here on the tiny three-group dataset, evaluated on the
+ * dataset's validation split and on a one-pattern-a-line table rendered from it; the JSON keys checked with
+ * Debian's python3 (json module), the plots checked as complete SVG files, usage errors. */
+#include "xrdsym.h"
+#include "xs_test.h"
+#include "xs_fixtures.h"
+
+#include <unistd.h>
+
+static char dir[256], exe[1024];
+
+static int run(const char *args, const char *out) { return xs_test_run_cli(exe, "evaluate", args, out); }
+
+static xs_nn_ensemble *train(const xs_dataset *d, const char *path, xs_train_task task)
+{
+    xs_train_options opt;
+    xs_train_options_default(&opt);
+    opt.arch = "input 8500; avgpool 10; dense 32 relu; dense classes softmax";
+    opt.task = task;
+    opt.epochs = 4;
+    opt.batch = 16;
+    opt.seed = 3;
+    opt.learning_rate = 0.003;
+    xs_nn_ensemble *e = NULL;
+    xs_error err = {0};
+    CHECK(xs_train_run(d, path, &opt, &e, &err) == XS_OK, "train: %s", err.message);
+    return e;
+}
+
+/* Run python3 on the JSON file with a check program; 0 when it prints OK. */
+static int py_check(const char *json, const char *program)
+{
+    char script[512], cmd[2048];
+    snprintf(script, sizeof script, "%s/check.py", dir);
+    FILE *f = fopen(script, "w");
+    if (!f) return 0;
+    fprintf(f, "import json, sys\nd = json.load(open(sys.argv[1]))\n%s\nprint('OK')\n", program);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s'", script, json);
+    int rc = system(cmd);
+    return WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
+}
+
+/* Every required key, nested as objects. */
+static const char *KEYS =
+    "for k in ['n', 'accuracy.space_group', 'accuracy.crystal_system', 'accuracy.centrosymmetric_space_group',\n"
+    "          'top_n.space_group', 'refusal.accuracy_at_half', 'refusal.threshold_at_half',\n"
+    "          'subgroup_distance.histogram', 'certainty.right', 'certainty.wrong', 'refusal.curve.accuracy',\n"
+    "          'confusion.crystal_system.rows_true_columns_predicted', 'confusion.space_group',\n"
+    "          'per_space_group.groups']:\n"
+    "    v = d\n"
+    "    for part in k.split('.'):\n"
+    "        assert part in v, 'missing ' + k\n"
+    "        v = v[part]\n";
+
+int main(void)
+{
+    xs_test_cli_exe(exe, sizeof exe);
+    int have_py = access("/usr/bin/python3", X_OK) == 0;
+    if (!have_py) printf("note: /usr/bin/python3 is absent; the JSON is checked by text search only\n");
+    snprintf(dir, sizeof dir, "/tmp/xs_test_evaluate.XXXXXX");
+    if (!mkdtemp(dir)) return 1;
+    char data[512], model[512], cs_model[512], json[512], out[512], plots[512], table[512], args[4096];
+    snprintf(data, sizeof data, "%s/tiny.h5", dir);
+    snprintf(model, sizeof model, "%s/sg.h5", dir);
+    snprintf(cs_model, sizeof cs_model, "%s/cs.h5", dir);
+    snprintf(json, sizeof json, "%s/eval.json", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(plots, sizeof plots, "%s/plots", dir);
+    snprintf(table, sizeof table, "%s/table.tsv", dir);
+    xs_fixture_tiny_dataset(data);
+    xs_dataset *d = NULL;
+    xs_error err = {0};
+    CHECK(xs_dataset_open(data, &d, &err) == XS_OK, "open: %s", err.message);
+    if (!d) return xs_test_finish();
+    size_t n_val = xs_dataset_count_split(d, XS_SPLIT_VAL);
+
+    xs_nn_ensemble *sg = train(d, data, XS_TASK_SPACE_GROUP), *cs = train(d, data, XS_TASK_CRYSTAL_SYSTEM);
+    CHECK(sg && xs_nn_ensemble_save(sg, model, 0, &err) == XS_OK, "save: %s", err.message);
+    CHECK(cs && xs_nn_ensemble_save(cs, cs_model, 0, &err) == XS_OK, "save: %s", err.message);
+
+    /* the validation split, with plots */
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --split val --seed 5 --json '%s' --plots '%s'", model, data,
+             json, plots);
+    CHECK(run(args, out) == 0, "evaluate --data exits 0");
+    char *txt = xs_test_slurp(out, NULL), *js = xs_test_slurp(json, NULL);
+    CHECK(txt && strstr(txt, "space group") && strstr(txt, "half refused"), "summary printed: %s", txt ? txt : "");
+    CHECK(js && strstr(js, "\"accuracy_at_half\"") && strstr(js, "\"subgroup_distance\""), "JSON written");
+    free(txt);
+    free(js);
+    if (have_py) {
+        char prog[4096];
+        /* three well separated groups after 4 epochs: far above chance (1/3), as in test_train */
+        snprintf(prog, sizeof prog,
+                 "%s"
+                 "assert d['n'] == %zu, d['n']\n"
+                 "assert len(d['top_n']['space_group']) == 10\n"
+                 "assert d['accuracy']['space_group'] > 0.9, d['accuracy']\n"
+                 "assert d['accuracy']['crystal_system'] >= d['accuracy']['space_group'] - 1e-12\n"
+                 "assert all(a <= b + 1e-12 for a, b in zip(d['top_n']['space_group'], d['top_n']['space_group'][1:]))\n"
+                 "assert sum(d['subgroup_distance']['histogram']) == d['n']\n"
+                 "assert sum(d['certainty']['right']) + sum(d['certainty']['wrong']) == d['n']\n"
+                 "assert abs(d['accuracy']['space_group'] * d['n'] - sum(d['certainty']['right'])) < 1e-6\n"
+                 "assert 0 < d['refusal']['threshold_at_half'] <= 1\n"
+                 "assert d['refusal']['accuracy_at_half'] >= d['accuracy']['space_group'] - 0.05\n"
+                 "g = {x['space_group']: x for x in d['per_space_group']['groups']}\n"
+                 "assert set(g) == {225, 14, 2}, set(g)\n"
+                 "assert all(x['train_abundance'] > 0 for x in g.values())\n"
+                 "assert d['source']['split'] == 'val' and d['source']['augmentation_seed'] == 5\n",
+                 KEYS, n_val);
+        CHECK(py_check(json, prog), "JSON keys and consistency (python3 says why above)");
+    }
+    const char *figs[] = {"pattern", "refusal", "certainty", "top_n", "confusion_crystal_system",
+                          "confusion_space_group", "per_group_accuracy", "subgroup_distance"};
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/%s.svg", plots, figs[i]);
+        char *s = xs_test_slurp(p, NULL);
+        CHECK(s && !strncmp(s, "<?xml", 5) && strstr(s, "</svg>"), "%s is a complete SVG", p);
+        free(s);
+    }
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "test $(ls '%s' | wc -l) -eq 8 && test $(ls '%s' | grep -c 'eval.json') -eq 1", plots, dir);
+    CHECK(system(cmd) == 0, "eight plots, no temporary files left");
+
+    /* the same crystals as a one-pattern-a-line table (integers, max 1000, as the RRUFF table) */
+    size_t idx[3] = {0, 1, 2};
+    uint64_t items[3] = {0, 1, 2};
+    xs_grid grid = xs_grid_paper();
+    float *x = malloc(3 * grid.count * sizeof *x);
+    xs_aug_options aug;
+    xs_aug_options_default(&aug);
+    CHECK(xs_train_render(d, idx, 3, &grid, &aug, 9, items, 1, x, &err) == XS_OK, "render: %s", err.message);
+    FILE *t = fopen(table, "w");
+    fprintf(t, "# test patterns (Cu K-alpha), 2theta 5.00..89.99 step 0.01 deg, max scaled to 1000\n"
+               "# columns: id, space_group (1..230), 8500 intensities\n");
+    for (int i = 0; i < 3; i++) {
+        fprintf(t, "p-%d\t%d\t", i, xs_dataset_space_group(d, idx[i]));
+        for (size_t j = 0; j < grid.count; j++) fprintf(t, "%s%d", j ? " " : "", (int)lround(1000 * x[i * grid.count + j]));
+        fputc('\n', t);
+    }
+    fprintf(t, "p-unlabelled\t0\t");
+    for (size_t j = 0; j < grid.count; j++) fprintf(t, "%s%d", j ? " " : "", (int)(j % 7));
+    fputc('\n', t);
+    fclose(t);
+    free(x);
+    snprintf(cmd, sizeof cmd, "gzip -c '%s' > '%s.gz'", table, table);
+    CHECK(system(cmd) == 0, "gzip");
+    snprintf(args, sizeof args, "--model '%s' --patterns '%s.gz' --json '%s'", model, table, json);
+    int rc = run(args, out);
+    CHECK(rc == 0, "evaluate --patterns table.tsv.gz exits 0 (%d)", rc);
+    if (have_py)
+        CHECK(py_check(json, "assert d['n'] == 3, d['n']\n"
+                             "assert d['source']['skipped_unlabelled'] == 1\n"
+                             "assert d['per_space_group']['abundance_source'] is not None  # the model's data\n"),
+              "patterns JSON");
+
+    /* a crystal-system model: no space-group figures, crystal system there */
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --split all --limit 50 --json '%s'", cs_model, data, json);
+    CHECK(run(args, out) == 0, "evaluate a crystal-system model exits 0");
+    if (have_py)
+        CHECK(py_check(json, "assert d['n'] == 50\n"
+                             "assert d['accuracy']['space_group'] is None and d['top_n']['space_group'] is None\n"
+                             "assert d['subgroup_distance']['histogram'] is None\n"
+                             "assert d['accuracy']['crystal_system'] > 0.9  # as the space-group model\n"
+                             "assert len(d['top_n']['crystal_system']) == 7\n"),
+              "crystal-system JSON");
+
+    /* usage errors and failures */
+    snprintf(args, sizeof args, "--model '%s' --data '%s'", model, data);
+    CHECK(run(args, out) == 2, "no --json: usage error");
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --patterns '%s' --json '%s'", model, data, table, json);
+    CHECK(run(args, out) == 2, "--data and --patterns together: usage error");
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --split nope --json '%s'", model, data, json);
+    CHECK(run(args, out) == 2, "bad split: usage error");
+    snprintf(args, sizeof args, "--model '%s/none.h5' --data '%s' --json '%s'", dir, data, json);
+    CHECK(run(args, out) == 1, "missing model: 1");
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --split test --json '%s'", model, data, json);
+    CHECK(run(args, out) == 1, "empty test split: 1");
+
+    xs_nn_ensemble_free(sg);
+    xs_nn_ensemble_free(cs);
+    xs_dataset_free(d);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (!xs_test_failed) (void)!system(cmd);
+    return xs_test_finish();
+}
