@@ -162,6 +162,18 @@ int main(void)
               err.message, err.line);
         unlink(tmp);
     }
+    char tmp2[] = "/tmp/xs_test_prior_XXXXXX";
+    fd = mkstemp(tmp2);
+    if (fd >= 0) {
+        const char *text = "spg,n_atoms,wps,count\n2,3,0-8,1\n2,4,0-8,1\n"; /* 2 + 1 atoms, not 4 */
+        CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text), "write");
+        close(fd);
+        xs_synth_wyckoff_prior *p = NULL;
+        xs_error err = {0};
+        CHECK(xs_synth_wyckoff_prior_load(tmp2, &p, &err) == XS_ERR_PARSE && err.line == 3, "n_atoms: %s line %d",
+              err.message, err.line);
+        unlink(tmp2);
+    }
 
     /* the Materials Project prior */
     char path[1024];

@@ -73,15 +73,18 @@ void xs_synth_wyckoff_format(const xs_synth_wyckoff_position *pos, int k, char *
 typedef struct xs_synth_wyckoff_prior xs_synth_wyckoff_prior;
 
 /* Read a table `spg,n_atoms,wps,count` (header line first; wps = '-'-joined position indices where 0 is
- * the general position, i.e. index i is the (count-1-i)-th letter). Rows naming a position the group lacks
- * are an XS_ERR_PARSE with the line. The caller owns *out. */
+ * the general position, i.e. index i is the (count-1-i)-th letter). Rows naming a position the group lacks,
+ * or whose positions' multiplicities do not add up to n_atoms, are an XS_ERR_PARSE with the line. (The
+ * indices follow ITA's letters; ours can differ from ITA's only between positions of equal multiplicity,
+ * and all 12,593 rows of the Materials Project table add up.) The caller owns *out. */
 xs_status xs_synth_wyckoff_prior_load(const char *path, xs_synth_wyckoff_prior **out, xs_error *err);
 void xs_synth_wyckoff_prior_free(xs_synth_wyckoff_prior *p);
 /* Number of rows (distinct multisets) kept for a space group. */
 size_t xs_synth_wyckoff_prior_rows(const xs_synth_wyckoff_prior *p, int space_group);
 
 typedef struct {
-    const xs_synth_wyckoff_prior *prior; /* NULL: the built-in distribution (see xs_synth.c) */
+    const xs_synth_wyckoff_prior *prior; /* NULL: the built-in distribution (src/synth/crystal.c: 1..6
+                                          * positions, each uniform among those that fit) */
     int max_atoms;          /* atoms in the conventional cell at most (default 64); after 200 failed
                              * attempts raised to the general position's multiplicity, which a few groups
                              * need (F432, Fd-3, F-43c: 96; Fm-3c, Fd-3c: 192) */

@@ -88,6 +88,11 @@ xs_status xs_synth_wyckoff_prior_load(const char *path, xs_synth_wyckoff_prior *
             else break;
         }
         if (st) break;
+        if (atoms != n_atoms) { /* the multiplicities of the positions named must add up to the column */
+            st = xs_error_set(err, XS_ERR_PARSE, path, lineno, 0,
+                              "n_atoms %ld, but the positions named hold %d atoms in space group %ld", n_atoms, atoms, sg);
+            break;
+        }
         double count = 0;
         if (*s == ',') count = strtod(s + 1, &end);
         if (*s != ',' || end == s + 1 || !(count > 0)) {
@@ -111,12 +116,11 @@ xs_status xs_synth_wyckoff_prior_load(const char *path, xs_synth_wyckoff_prior *
         }
         memcpy(p->pool + p->pool_len, idx, (size_t)n_sites);
         xs_synth_prior_row *r = &p->rows[sg][p->n[sg]++];
-        r->n_atoms = atoms; /* from the multiplicities; the file's column says the same */
+        r->n_atoms = atoms;
         r->n_sites = n_sites;
         r->pos = (const unsigned char *)(uintptr_t)p->pool_len; /* offset for now */
         r->count = count;
         p->pool_len += (size_t)n_sites;
-        (void)n_atoms;
     }
     fclose(f);
     if (st) {
