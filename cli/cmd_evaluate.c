@@ -170,10 +170,40 @@ static xs_status read_patterns(const char *path, xs_pattern ***pats, size_t *np,
     return st;
 }
 
+enum { PATTERN_BATCH = 64 };
+
+/* Run the model on the nb patterns on the grid in x (their labels, and their indices in pats) and add them. */
+static void flush_patterns(run_state *rs, model_info *m, const char *file, xs_pattern **pats, const size_t *which,
+                           const int *labels, int nb, float *x, float *p)
+{
+    xs_error err = {0};
+    if (!nb) return;
+    if (xs_nn_ensemble_forward(m->ens, x, nb, p, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        rs->failed += (size_t)nb;
+        return;
+    }
+    for (int k = 0; k < nb; k++) {
+        if (xs_eval_add(rs->ev, labels[k], p + (size_t)k * m->nc, &err) != XS_OK) {
+            xs_cli_print_error(&err);
+            rs->failed++;
+            continue;
+        }
+        if (!rs->first_x) { /* a pattern of an unpacked .gz is named after the .gz */
+            const char *nm = xs_pattern_name(pats[which[k]]), *hash = strrchr(nm, '#');
+            size_t fl = strlen(file);
+            char name[PATH_MAX + 256];
+            if (fl > 3 && !strcmp(file + fl - 3, ".gz")) snprintf(name, sizeof name, "%s%s", file, hash ? hash : "");
+            else snprintf(name, sizeof name, "%s", nm);
+            keep_first(rs, m, name, labels[k], x + (size_t)k * m->grid.count, p + (size_t)k * m->nc);
+        }
+    }
+}
+
 static int run_patterns(run_state *rs, model_info *m, const char **files, int n_files, double user_wl,
                         double min_coverage)
 {
-    float *x = malloc(m->grid.count * sizeof *x), *p = malloc((size_t)m->nc * sizeof *p);
+    float *x = malloc(PATTERN_BATCH * m->grid.count * sizeof *x), *p = malloc((size_t)PATTERN_BATCH * m->nc * sizeof *p);
     if (!x || !p) return free(x), free(p), 0;
     xs_error err = {0};
     for (int f = 0; f < n_files; f++) {
@@ -184,6 +214,8 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
             rs->failed++;
             continue;
         }
+        size_t which[PATTERN_BATCH];
+        int labels[PATTERN_BATCH], nb = 0;
         for (size_t q = 0; q < np; q++) {
             int label = xs_pattern_label(pats[q]);
             if (label < 1 || label > 230) {
@@ -196,21 +228,20 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
                 wl = 1.54184;
                 rs->assumed_cu++;
             }
-            if (xs_pattern_to_grid(pats[q], wl, &m->grid, m->mg.wavelength, min_coverage, x, NULL, &err) != XS_OK ||
-                xs_nn_ensemble_forward(m->ens, x, 1, p, &err) != XS_OK || xs_eval_add(rs->ev, label, p, &err) != XS_OK) {
+            if (xs_pattern_to_grid(pats[q], wl, &m->grid, m->mg.wavelength, min_coverage,
+                                   x + (size_t)nb * m->grid.count, NULL, &err) != XS_OK) {
                 xs_cli_print_error(&err);
                 rs->failed++;
                 continue;
             }
-            if (!rs->first_x) { /* a pattern of an unpacked .gz is named after the .gz */
-                const char *nm = xs_pattern_name(pats[q]), *hash = strrchr(nm, '#');
-                size_t fl = strlen(files[f]);
-                char name[PATH_MAX + 256];
-                if (fl > 3 && !strcmp(files[f] + fl - 3, ".gz")) snprintf(name, sizeof name, "%s%s", files[f], hash ? hash : "");
-                else snprintf(name, sizeof name, "%s", nm);
-                keep_first(rs, m, name, label, x, p);
+            which[nb] = q;
+            labels[nb++] = label;
+            if (nb == PATTERN_BATCH) {
+                flush_patterns(rs, m, files[f], pats, which, labels, nb, x, p);
+                nb = 0;
             }
         }
+        flush_patterns(rs, m, files[f], pats, which, labels, nb, x, p);
         xs_pattern_list_free(pats, np);
     }
     free(x);
