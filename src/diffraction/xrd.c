@@ -292,25 +292,51 @@ static inline void store4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
 
 /* Partial structure factors of one row of reflections (h, k, l = lo .. lo + 4 nv - 1) for every scatterer
  * type: acc[t] holds the real parts, acc[t] + wz the imaginary parts of sum_atoms exp(2 pi i (hx + ky + lz)).
- * The l direction is the vector lane, so no horizontal sums are needed. */
-static void row_sums(const scatterers *sc, const phase_tables *pt, int h, int k, int lo, int nv, double *acc)
+ * The l direction is the vector lane, so no horizontal sums are needed; eight l at a time stay in registers
+ * while the atoms of a type stream past. exy: scratch for 2 n_atoms doubles. */
+static void row_sums(const scatterers *sc, const phase_tables *pt, int h, int k, int lo, int nv, double *acc, double *exy)
 {
     const size_t w0 = 2 * (size_t)pt->nmax[0] + 1, w1 = 2 * (size_t)pt->nmax[1] + 1, wz = pt->wz;
     const size_t off = (size_t)(lo + pt->nmax[2]);
+    for (size_t a = 0; a < sc->n_atoms; a++) {
+        double complex e = pt->table[0][a * w0 + (size_t)(pt->nmax[0] + h)] * pt->table[1][a * w1 + (size_t)(pt->nmax[1] + k)];
+        exy[2 * a] = creal(e);
+        exy[2 * a + 1] = cimag(e);
+    }
     for (size_t t = 0; t < sc->n_types; t++) {
         double *ar = acc + t * 2 * wz, *ai = ar + wz;
-        memset(ar, 0, (size_t)nv * XS_LANES * sizeof *ar);
-        memset(ai, 0, (size_t)nv * XS_LANES * sizeof *ai);
         const scatterer_type *ty = &sc->types[t];
-        for (size_t a = ty->first; a < ty->first + ty->count; a++) {
-            double complex e = pt->table[0][a * w0 + (size_t)(pt->nmax[0] + h)] * pt->table[1][a * w1 + (size_t)(pt->nmax[1] + k)];
-            const v4d xr = {creal(e), creal(e), creal(e), creal(e)}, xi = {cimag(e), cimag(e), cimag(e), cimag(e)};
-            const double *zr = pt->z_re + a * wz + off, *zi = pt->z_im + a * wz + off;
-            for (int j = 0; j < nv * XS_LANES; j += XS_LANES) {
-                v4d r = load4(zr + j), i = load4(zi + j);
-                store4(ar + j, load4(ar + j) + xr * r - xi * i);
-                store4(ai + j, load4(ai + j) + xr * i + xi * r);
+        const size_t a0 = ty->first, a1 = ty->first + ty->count;
+        int j = 0;
+        for (; j + 2 * XS_LANES <= nv * XS_LANES; j += 2 * XS_LANES) {
+            v4d r0 = {0, 0, 0, 0}, i0 = r0, r1 = r0, i1 = r0;
+            for (size_t a = a0; a < a1; a++) {
+                const double *zr = pt->z_re + a * wz + off + j, *zi = pt->z_im + a * wz + off + j;
+                const double er = exy[2 * a], ei = exy[2 * a + 1];
+                const v4d xr = {er, er, er, er}, xi = {ei, ei, ei, ei};
+                v4d zr0 = load4(zr), zi0 = load4(zi), zr1 = load4(zr + XS_LANES), zi1 = load4(zi + XS_LANES);
+                r0 = r0 + xr * zr0 - xi * zi0;
+                i0 = i0 + xr * zi0 + xi * zr0;
+                r1 = r1 + xr * zr1 - xi * zi1;
+                i1 = i1 + xr * zi1 + xi * zr1;
             }
+            store4(ar + j, r0);
+            store4(ai + j, i0);
+            store4(ar + j + XS_LANES, r1);
+            store4(ai + j + XS_LANES, i1);
+        }
+        if (j < nv * XS_LANES) {
+            v4d r0 = {0, 0, 0, 0}, i0 = r0;
+            for (size_t a = a0; a < a1; a++) {
+                const double *zr = pt->z_re + a * wz + off + j, *zi = pt->z_im + a * wz + off + j;
+                const double er = exy[2 * a], ei = exy[2 * a + 1];
+                const v4d xr = {er, er, er, er}, xi = {ei, ei, ei, ei};
+                v4d zr0 = load4(zr), zi0 = load4(zi);
+                r0 = r0 + xr * zr0 - xi * zi0;
+                i0 = i0 + xr * zi0 + xi * zr0;
+            }
+            store4(ar + j, r0);
+            store4(ai + j, i0);
         }
     }
 }
@@ -475,14 +501,15 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
     reflection *refl = NULL;
     xs_peaks *res = NULL;
     int (*peak_hkl)[4] = NULL;
-    double *peak_key = NULL, *peak_sum = NULL, *acc = NULL, *sums = NULL, *f_type = NULL;
+    double *peak_key = NULL, *peak_sum = NULL, *acc = NULL, *exy = NULL, *sums = NULL, *f_type = NULL;
     size_t *peak_first = NULL, *hkl_next = NULL;
     double *peak_d = NULL;
     size_t *peak_last = NULL, *peak_count = NULL;
     xs_status st = build_scatterers(s, &opt, &sc, err);
     if (st) goto done;
     acc = malloc(sc.n_types * 2 * (2 * (size_t)nmax[2] + XS_LANES) * sizeof *acc);
-    if (!acc || !build_phases(&sc, nmax, &pt)) {
+    exy = malloc(2 * sc.n_atoms * sizeof *exy);
+    if (!acc || !exy || !build_phases(&sc, nmax, &pt)) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
@@ -493,7 +520,7 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
         for (int j = 0; j < 3; j++) G[i][j] = rec[i][0] * rec[j][0] + rec[i][1] * rec[j][1] + rec[i][2] * rec[j][2];
     size_t cap = 1024, nref = 0;
     refl = malloc(cap * sizeof *refl);
-    sums = malloc(cap / 2 * 2 * sc.n_types * sizeof *sums);
+    sums = malloc(cap * 2 * sc.n_types * sizeof *sums);
     f_type = malloc(sc.n_types * sizeof *f_type);
     if (!refl || !sums || !f_type) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -525,13 +552,13 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
                 double g = sqrt(cart[0] * cart[0] + cart[1] * cart[1] + cart[2] * cart[2]);
                 if (g > max_r + 1e-8 || g < min_r) continue; /* pymatgen's sphere search tolerance is 1e-8 */
                 if (!sums_done) {
-                    row_sums(&sc, &pt, h, k, lo, nv, acc);
+                    row_sums(&sc, &pt, h, k, lo, nv, acc, exy);
                     sums_done = 1;
                 }
-                if (nref + 2 > cap) {
+                if (nref == cap) {
                     cap *= 2;
                     reflection *grown = realloc(refl, cap * sizeof *refl);
-                    double *grown_sums = realloc(sums, cap / 2 * 2 * sc.n_types * sizeof *sums);
+                    double *grown_sums = realloc(sums, cap * 2 * sc.n_types * sizeof *sums);
                     if (grown) refl = grown;
                     if (grown_sums) sums = grown_sums;
                     if (!grown || !grown_sums) {
@@ -539,13 +566,13 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
                         goto done;
                     }
                 }
-                size_t idx = nref / 2, j = (size_t)(l - lo);
+                size_t j = (size_t)(l - lo);
                 for (size_t t = 0; t < sc.n_types; t++) {
-                    sums[idx * 2 * sc.n_types + 2 * t] = acc[t * 2 * wz + j];
-                    sums[idx * 2 * sc.n_types + 2 * t + 1] = acc[t * 2 * wz + wz + j];
+                    sums[nref * 2 * sc.n_types + 2 * t] = acc[t * 2 * wz + j];
+                    sums[nref * 2 * sc.n_types + 2 * t + 1] = acc[t * 2 * wz + wz + j];
                 }
-                refl[nref++] = (reflection){g, pack_hkl(h, k, l), idx};
-                refl[nref++] = (reflection){g, pack_hkl(-h, -k, -l), idx};
+                refl[nref] = (reflection){g, pack_hkl(h, k, l), nref};
+                nref++;
             }
         }
     if (nref == 0) {
@@ -553,10 +580,27 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
                           "no reflection falls in 2theta %g..%g deg at %g A", opt.two_theta_min, opt.two_theta_max, lambda);
         goto done;
     }
-    if (!sort_reflections(refl, nref, min_r, max_r + 1e-8)) {
+    /* Only the half with h > 0 (...) was listed. Sorted, each run of equal g lists, in pymatgen's order
+     * (g, -h, -k, -l), first all its members from that half (their h, k, l are the larger ones), then their
+     * Friedel mates in the reverse order: the whole list follows without sorting the mates. */
+    reflection *grown = NULL;
+    if (!sort_reflections(refl, nref, min_r, max_r + 1e-8) || !(grown = realloc(refl, 2 * nref * sizeof *refl))) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
+    refl = grown;
+    /* In place from the back: the run [a, b) of the half moves to [2a, a + b) and its mates fill [a + b, 2b). */
+    for (size_t b = nref, a; b > 0; b = a) {
+        for (a = b - 1; a > 0 && refl[a - 1].g == refl[b - 1].g; a--) {
+        }
+        for (size_t i = b; i-- > a;) {
+            int hkl[3];
+            unpack_hkl(refl[i].tie, hkl);
+            refl[a + b + (b - 1 - i)] = (reflection){refl[i].g, pack_hkl(-hkl[0], -hkl[1], -hkl[2]), refl[i].sum};
+        }
+        memmove(&refl[2 * a], &refl[a], (b - a) * sizeof *refl);
+    }
+    nref *= 2;
 
     peak_key = malloc(nref * sizeof *peak_key);
     peak_sum = malloc(nref * sizeof *peak_sum);
@@ -671,6 +715,7 @@ done:
     free(peak_last);
     free(peak_count);
     free(acc);
+    free(exy);
     free(sums);
     free(f_type);
     free(peak_hkl);
