@@ -263,7 +263,7 @@ static int plot_confusion_sg(FILE *o, void *ctx)
 {
     const xs_cli_eval_plot_input *in = ctx;
     const xs_eval_results *r = in->res;
-    const double cell = 2.6, x0 = 120, y0 = 90, side = 230 * cell;
+    const double cell = 2.6, x0 = 140, y0 = 90, side = 230 * cell;
     xs_svg_begin(o, x0 + side + 120, y0 + side + 90);
     char sub[256], a[32];
     pct_text(a, sizeof a, r->acc_space_group);
