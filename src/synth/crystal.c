@@ -47,25 +47,24 @@ void xs_synth_options_default(xs_synth_options *o)
     o->symprec = 1e-3;
 }
 
-/* Cumulative element weights, built once (constant data, so no lock needed beyond the first write race
- * being harmless: every thread writes the same values). */
-static double element_cdf(int z)
+/* Cumulative element weights, built once. */
+static double g_element_cdf[XS_MAX_Z + 1];
+static pthread_once_t g_element_once = PTHREAD_ONCE_INIT;
+
+static void init_element_cdf(void)
 {
-    static double cdf[XS_MAX_Z + 1];
-    static volatile int ready;
-    if (!ready) {
-        double s = 0;
-        for (int i = 0; i <= XS_MAX_Z; i++) {
-            s += xs_synth_element_weight[i];
-            cdf[i] = s;
-        }
-        ready = 1;
+    double s = 0;
+    for (int i = 0; i <= XS_MAX_Z; i++) {
+        s += xs_synth_element_weight[i];
+        g_element_cdf[i] = s;
     }
-    return cdf[z];
 }
+
+static double element_cdf(int z) { return g_element_cdf[z]; }
 
 static int draw_element(xs_rng *r, const int *exclude, int n_exclude)
 {
+    pthread_once(&g_element_once, init_element_cdf);
     for (;;) {
         double u = xs_rng_uniform(r) * element_cdf(XS_MAX_Z);
         int z = 1;
