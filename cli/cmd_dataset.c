@@ -104,9 +104,16 @@ typedef struct {
     char error[300];
 } item;
 
+/* Crystals in flight at most: workers run ahead of the writer by this many, so memory does not grow with
+ * the size of the dataset (beyond what the writer itself keeps). */
+#define WINDOW 4096
+
 typedef struct {
-    item *items;
-    size_t n;
+    item *slots; /* crystal i lives in slots[i % WINDOW] until the writer has taken it */
+    size_t n, written;
+    const int *groups;
+    int n_groups;
+    size_t per_group;
     atomic_size_t next;
     const xs_synth_options *opt;
     const xs_xrd_options *xrd;
@@ -115,9 +122,20 @@ typedef struct {
     pthread_cond_t cond;
 } job;
 
+/* Group of crystal i: by blocks for --per-group, else from its own stream (so that it depends on nothing
+ * else). */
+static int group_of(const job *j, size_t i)
+{
+    if (j->per_group) return j->groups[i / j->per_group];
+    xs_rng r;
+    xs_rng_seed(&r, j->seed ^ 0x6772707321ull, i);
+    return j->groups[xs_rng_below(&r, (uint64_t)j->n_groups)];
+}
+
 static void make_item(job *j, size_t i)
 {
-    item *it = &j->items[i];
+    item *it = &j->slots[i % WINDOW]; /* zeroed by the writer when it took crystal i - WINDOW */
+    it->sg = group_of(j, i);
     xs_structure *s;
     xs_error err = {0};
     xs_peaks *pk = NULL;
@@ -160,6 +178,10 @@ static void *worker(void *arg)
         if (g_interrupted) break;
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->n) break;
+        pthread_mutex_lock(&j->lock);
+        while (i >= j->written + WINDOW && !g_interrupted) pthread_cond_wait(&j->cond, &j->lock);
+        pthread_mutex_unlock(&j->lock);
+        if (g_interrupted) break;
         make_item(j, i);
     }
     return NULL;
@@ -212,18 +234,10 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
     for (int g = 1; g <= 230; g++)
         if (want[g]) list[n_groups++] = g;
     size_t n = per_group ? per_group * (size_t)n_groups : count;
-    item *items = calloc(n ? n : 1, sizeof *items);
+    item *items = calloc(WINDOW, sizeof *items);
     if (!items) {
         fprintf(stderr, "xrdsym dataset: out of memory\n");
         return 1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (per_group) items[i].sg = list[i / per_group];
-        else { /* the group of crystal i from its own stream, so that it does not depend on anything else */
-            xs_rng r;
-            xs_rng_seed(&r, c->seed ^ 0x6772707321ull, i);
-            items[i].sg = list[xs_rng_below(&r, (uint64_t)n_groups)];
-        }
     }
     xs_synth_wyckoff_prior *prior = NULL;
     char ppath[1024];
@@ -261,7 +275,8 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
         const xs_synth_wyckoff_set *ws;
         xs_synth_wyckoff(list[g], &ws, NULL);
     }
-    job j = {.items = items, .n = n, .opt = &c->synth, .xrd = &xrd, .seed = c->seed};
+    job j = {.slots = items, .n = n, .groups = list, .n_groups = n_groups, .per_group = per_group,
+             .opt = &c->synth, .xrd = &xrd, .seed = c->seed};
     atomic_init(&j.next, 0);
     pthread_mutex_init(&j.lock, NULL);
     pthread_cond_init(&j.cond, NULL);
@@ -275,15 +290,19 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
     int started = 0;
     for (int t = 0; t < T; t++)
         if (pthread_create(&tid[t], NULL, worker, &j) == 0) started++;
-    if (!started) worker(&j);
+    if (!started) {
+        fprintf(stderr, "xrdsym dataset: cannot start a worker thread\n");
+        g_interrupted = 1;
+    }
     /* entries go to the writer in index order, whatever thread made them, so the file is the same for any
      * number of threads */
     double t0 = now_s(), last = 0;
     size_t failed = 0;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
+        item *it = &items[i % WINDOW];
         pthread_mutex_lock(&j.lock);
-        while (!items[i].status && !g_interrupted) {
+        while (!it->status && !g_interrupted) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += 200000000L;
@@ -292,7 +311,6 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
         }
         pthread_mutex_unlock(&j.lock);
         if (g_interrupted) break;
-        item *it = &items[i];
         if (it->status == 1) {
             char source[96];
             snprintf(source, sizeof source, "synth:seed=%llu,index=%zu", (unsigned long long)c->seed, i);
@@ -309,13 +327,20 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
         }
         free(it->tt);
         free(it->in);
-        it->tt = it->in = NULL;
+        pthread_mutex_lock(&j.lock);
+        memset(it, 0, sizeof *it); /* the slot is free for crystal i + WINDOW */
+        j.written = i + 1;
+        pthread_cond_broadcast(&j.cond);
+        pthread_mutex_unlock(&j.lock);
         double t = now_s();
         if (!c->quiet && (t - last > 0.25 || i + 1 == n)) {
             progress(i + 1, n, t0, 0);
             last = t;
         }
     }
+    pthread_mutex_lock(&j.lock); /* wake workers waiting for room when interrupted */
+    pthread_cond_broadcast(&j.cond);
+    pthread_mutex_unlock(&j.lock);
     for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
     if (!c->quiet) progress(n, n, t0, 1);
     if (g_interrupted) {
@@ -328,7 +353,7 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    for (size_t i = 0; i < n; i++) free(items[i].tt), free(items[i].in);
+    for (size_t i = 0; i < WINDOW; i++) free(items[i].tt), free(items[i].in);
     free(items);
     pthread_mutex_destroy(&j.lock);
     pthread_cond_destroy(&j.cond);
