@@ -8,7 +8,9 @@
  *
  * Usage: bench_nn [--arch dense|cnn] [--mode train|infer|sgemm] [--batch 128] [--threads 2] [--inputs 8500]
  *                 [--classes 230] [--seconds 20] [--warmup 2] [--reference] [--profile (time per layer)]
- * Prints a few informative lines and, last, samples_per_s=N (see bench/run_nn.sh). */
+ * Prints a few informative lines and, last, samples_per_s=N (see bench/run_nn.sh). samples_per_cpu_s counts
+ * per second of CPU time of the process (all its threads): what the rate would be on otherwise idle cores,
+ * the fairer number when other processes load the machine. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,14 @@
 #include "common/rng.h"
 #include "nn/nn_internal.h"
 #include "xrdsym.h"
+
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
+}
 
 static double now(void)
 {
@@ -62,13 +72,15 @@ int main(int argc, char **argv)
         for (long i = 0; i < (long)n * n; i++) a[i] = b[i] = 1e-3f * (float)(i % 7);
         openblas_set_num_threads(threads);
         long reps = 0;
-        double t0 = 0;
+        double t0 = 0, c0 = 0;
         for (long it = 0;; it++) {
-            if (it == 1) t0 = now();
+            if (it == 1) t0 = now(), c0 = cpu_now();
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
             if (it >= 1 && ++reps >= 3 && now() - t0 >= seconds) break;
         }
-        printf("sgemm n=%d threads=%d reps=%ld\ngflops=%.1f\n", n, threads, reps, 2.0 * n * n * n * reps / (now() - t0) / 1e9);
+        double flops = 2.0 * n * n * n * reps, dt = now() - t0, cpu = cpu_now() - c0;
+        printf("sgemm n=%d threads=%d reps=%ld cpu_seconds=%.2f\ngflops_per_cpu_s=%.1f\ngflops=%.1f\n", n, threads,
+               reps, cpu, flops / cpu / 1e9, flops / dt / 1e9);
         free(a), free(b), free(c);
         return 0;
     }
@@ -89,9 +101,9 @@ int main(int argc, char **argv)
     printf("arch=%s mode=%s batch=%d threads=%d inputs=%d classes=%d params=%zu\n", arch, mode, batch, threads, n_in,
            n_cls, xs_nn_n_params(net));
     long done = 0;
-    double t0 = 0, loss = 0;
+    double t0 = 0, c0 = 0, loss = 0;
     for (long it = 0;; it++) {
-        if (it == warmup) t0 = now();
+        if (it == warmup) t0 = now(), c0 = cpu_now();
         xs_status st = train ? xs_nn_train_step(net, x, y, batch, XS_NN_LOSS_CCE, &loss, NULL, &err)
                              : xs_nn_forward(net, x, batch, p, &err);
         if (st != XS_OK) {
@@ -101,10 +113,12 @@ int main(int argc, char **argv)
         if (it >= warmup) done++;
         if (it >= warmup && now() - t0 >= seconds && done >= 3) break;
     }
-    double dt = now() - t0, rate = (double)done * batch / dt;
+    double dt = now() - t0, cpu = cpu_now() - c0, rate = (double)done * batch / dt, cpu_rate = (double)done * batch / cpu;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("steps=%ld seconds=%.2f last_loss=%.4f peak_rss_mib=%.0f\n", done, dt, loss, ru.ru_maxrss / 1024.0);
+    printf("steps=%ld seconds=%.2f cpu_seconds=%.2f last_loss=%.4f peak_rss_mib=%.0f\n", done, dt, cpu, loss,
+           ru.ru_maxrss / 1024.0);
+    printf("samples_per_cpu_s=%.1f\n", cpu_rate);
     if (train && !strcmp(arch, "dense")) {
         double macs = 0, first = 0;
         for (int t = 0; t < xs_nn_n_tensors(net); t++) {
@@ -112,7 +126,8 @@ int main(int argc, char **argv)
             xs_nn_tensor(net, t, &ti, NULL);
             if (ti.ndim == 2) macs += (double)ti.count, first = first ? first : (double)ti.count;
         }
-        printf("gflops=%.1f\n", rate * 2.0 * (3 * macs - first) / 1e9);
+        printf("gflops=%.1f\ngflops_per_cpu_s=%.1f\n", rate * 2.0 * (3 * macs - first) / 1e9,
+               cpu_rate * 2.0 * (3 * macs - first) / 1e9);
     }
     if (profile) {
         char *spec = strdup(xs_nn_spec(net)), *save = NULL, *stmt = strtok_r(spec, ";", &save);

@@ -1,6 +1,7 @@
 """PyTorch peer of bench/bench_nn.c: the same architectures (xs_nn.h's built-ins "dense" and "cnn"), Adam with
 the same defaults, cross entropy, random patterns; training samples/s (forward with dropout, backward, Adam
-step) or inference patterns/s (eval mode, no autograd). Prints samples_per_s=N as its last line.
+step) or inference patterns/s (eval mode, no autograd). Prints samples_per_cpu_s (per second of process CPU
+time, all threads) and, as its last line, samples_per_s=N.
 
 Usage: /usr/bin/python3 bench/torch_peer.py --arch dense|cnn --mode train|infer [--batch 128] [--threads 2]
        [--inputs 8500] [--classes 230] [--seconds 20] [--warmup 2]
@@ -60,10 +61,10 @@ def main():
         model.train()
     else:
         model.eval()
-    done, it, t0, loss = 0, 0, 0.0, float("nan")
+    done, it, t0, c0, loss = 0, 0, 0.0, 0.0, float("nan")
     while True:
         if it == a.warmup:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
         if a.mode == "train":
             opt.zero_grad(set_to_none=True)
             out = model(x)
@@ -79,9 +80,10 @@ def main():
             if time.perf_counter() - t0 >= a.seconds and done >= 3:
                 break
         it += 1
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"steps={done} seconds={dt:.2f} last_loss={loss:.4f} peak_rss_mib={rss:.0f}")
+    print(f"steps={done} seconds={dt:.2f} cpu_seconds={cpu:.2f} last_loss={loss:.4f} peak_rss_mib={rss:.0f}")
+    print(f"samples_per_cpu_s={done * a.batch / cpu:.1f}")
     print(f"samples_per_s={done * a.batch / dt:.1f}")
 
 
