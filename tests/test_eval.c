@@ -2,6 +2,7 @@
  * whose answers are worked out by hand in the comments. */
 #include "xrdsym.h"
 #include "xs_test.h"
+#include "common/rng.h"
 
 /* Counts and fractions computed from a handful of samples are exact ratios of small integers; 1e-12 only
  * allows the last bit of a double division. */
@@ -217,11 +218,70 @@ static void test_crystal_system_model(void)
     xs_eval_free(ev);
 }
 
+/* Random outputs (quantised to eighths so that ties and zeros are common, sometimes all zero) for three
+ * kinds of models; the figures must hold together whatever the input. */
+static void test_random_invariants(void)
+{
+    xs_rng rng;
+    xs_rng_seed(&rng, 11, 0);
+    int odd_labels[300], cs_labels[9];
+    for (int c = 0; c < 300; c++) odd_labels[c] = (int)(xs_rng_next(&rng) % 240); /* 0 and 231..239: no group */
+    for (int c = 0; c < 9; c++) cs_labels[c] = c - 1;                             /* -1 and 7: no system */
+    struct {
+        xs_eval_task task;
+        int nc;
+        const int *labels;
+    } kinds[3] = {{XS_EVAL_SPACE_GROUP, 230, NULL}, {XS_EVAL_SPACE_GROUP, 300, odd_labels},
+                  {XS_EVAL_CRYSTAL_SYSTEM, 9, cs_labels}};
+    xs_eval_results *r = malloc(sizeof *r);
+    float p[300];
+    for (int k = 0; k < 3; k++) {
+        xs_eval *ev = NULL;
+        xs_error err = {0};
+        CHECK(xs_eval_create(kinds[k].task, kinds[k].nc, kinds[k].labels, &ev, &err) == XS_OK, "create %d", k);
+        if (!ev) continue;
+        size_t n = 1001;
+        for (size_t i = 0; i < n; i++) {
+            int zero = xs_rng_next(&rng) % 50 == 0;
+            for (int c = 0; c < kinds[k].nc; c++) p[c] = zero ? 0.0f : (float)(xs_rng_next(&rng) % 9) / 8.0f;
+            CHECK(xs_eval_add(ev, 1 + (int)(xs_rng_next(&rng) % 230), p, &err) == XS_OK, "add");
+        }
+        CHECK(xs_eval_compute(ev, 0.3, r, &err) == XS_OK, "compute");
+        double acc = kinds[k].task == XS_EVAL_SPACE_GROUP ? r->acc_space_group : r->acc_crystal_system;
+        const double *top = kinds[k].task == XS_EVAL_SPACE_GROUP ? r->top_n_space_group : r->top_n_crystal_system;
+        int ntop = kinds[k].task == XS_EVAL_SPACE_GROUP ? XS_EVAL_TOP_N : XS_CRYSTAL_SYSTEM_COUNT;
+        if (kinds[k].labels == NULL) CHECK_NEAR(top[0], acc, EXACT, "top-1 is the accuracy");
+        int mono = 1;
+        for (int j = 1; j < ntop; j++) mono &= top[j] >= top[j - 1];
+        for (int j = 1; j < XS_EVAL_THRESHOLDS; j++) mono &= r->refusal_unclassified[j] >= r->refusal_unclassified[j - 1];
+        CHECK(mono, "top-n and the unclassified fraction never decrease (kind %d)", k);
+        CHECK_NEAR(r->refusal_accuracy[0], acc, EXACT, "threshold 0 accepts everything");
+        CHECK(r->refusal_unclassified[0] == 0 && r->accepted_at_half == n - n / 2, "half");
+        size_t hist = 0, groups = 0, right = 0;
+        for (int b = 0; b < XS_EVAL_CERTAINTY_BINS; b++) hist += r->certainty_right[b] + r->certainty_wrong[b];
+        for (int b = 0; b < XS_EVAL_CERTAINTY_BINS; b++) right += r->certainty_right[b];
+        for (int g = 1; g <= 230; g++) groups += r->group_count[g];
+        CHECK(hist == n && groups == n, "every sample counted once (kind %d)", k);
+        CHECK_NEAR((double)right / (double)n, acc, EXACT, "right answers in the histogram");
+        if (kinds[k].labels == NULL && kinds[k].task == XS_EVAL_SPACE_GROUP) {
+            size_t d = 0, cs = 0;
+            for (int j = 0; j <= XS_EVAL_MAX_DISTANCE; j++) d += r->distance_histogram[j];
+            for (int a = 0; a < XS_CRYSTAL_SYSTEM_COUNT; a++)
+                for (int b = 0; b < XS_CRYSTAL_SYSTEM_COUNT; b++) cs += r->confusion_crystal_system[a][b];
+            CHECK(d == n && cs == n, "distances %zu and system confusion %zu of %zu samples", d, cs, n);
+            CHECK_NEAR((double)r->distance_histogram[0] / (double)n, acc, EXACT, "distance 0 is right");
+        }
+        xs_eval_free(ev);
+    }
+    free(r);
+}
+
 int main(void)
 {
     test_distances();
     test_space_group_metrics();
     test_labelled_classes();
     test_crystal_system_model();
+    test_random_invariants();
     return xs_test_finish();
 }
