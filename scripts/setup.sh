@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build_pkgs=(build-essential cmake pkg-config libcif-dev libsymspg-dev libopenblas-dev libhdf5-dev)
+build_pkgs=(build-essential cmake pkg-config libcif-dev libsymspg-dev libopenblas-dev libhdf5-dev zlib1g-dev)
 test_pkgs=(python3 python3-numpy python3-pymatgen python3-torch python3-h5py)
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 struct xs_pattern {
     char name[512];
     size_t n;
@@ -96,19 +98,27 @@ xs_status xs_pattern_create(const char *name, size_t n, const double *two_theta,
 
 /* ---- whole files into memory ---- */
 
+/* The whole file; gzip-compressed files (.gz) are decompressed on the way (zlib reads plain files as they
+ * are). */
 static char *slurp(const char *path, size_t *size, xs_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    gzFile f = gzopen(path, "rb");
     if (!f) {
         xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open the file");
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
+    int bad = 0;
     while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (n + 1 < cap) break;
+        int got = gzread(f, buf + n, (unsigned)(cap - n - 1));
+        if (got < 0) {
+            bad = 1;
+            break;
+        }
+        n += (size_t)got;
+        if (got == 0) break;
+        if (n + 1 < cap) continue;
         char *nb = realloc(buf, cap * 2);
         if (!nb) {
             free(buf);
@@ -118,11 +128,10 @@ static char *slurp(const char *path, size_t *size, xs_error *err)
         buf = nb;
         cap *= 2;
     }
-    int bad = ferror(f);
-    fclose(f);
+    gzclose(f);
     if (!buf || bad) {
         free(buf);
-        xs_error_set(err, bad ? XS_ERR_IO : XS_ERR_NOMEM, path, 0, 0, bad ? "read error" : "out of memory");
+        xs_error_set(err, bad ? XS_ERR_IO : XS_ERR_NOMEM, path, 0, 0, bad ? "read error (damaged compressed file?)" : "out of memory");
         return NULL;
     }
     buf[n] = 0;
@@ -494,10 +503,12 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
     return st;
 }
 
+/* Extension test that looks through a trailing ".gz" ("p.xy.gz" has ".xy"). */
 static int has_extension(const char *path, const char *ext)
 {
     size_t lp = strlen(path), le = strlen(ext);
-    return lp > le && !strcasecmp(path + lp - le, ext);
+    if (lp > 3 && !strcasecmp(path + lp - 3, ".gz")) lp -= 3;
+    return lp > le && !strncasecmp(path + lp - le, ext, le);
 }
 
 xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err)
@@ -524,6 +535,9 @@ xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, x
         st = read_xrdml(path, text, patterns, n, err);
     } else if (has_extension(path, ".cif") || !strncasecmp(first, "data_", 5)) {
         free(text);
+        size_t lp = strlen(path);
+        if (lp > 3 && !strcasecmp(path + lp - 3, ".gz"))
+            return xs_error_set(err, XS_ERR_UNSUPPORTED, path, 0, 0, "compressed CIF: decompress it first (gzip -d)");
         return xs_cif_read_powder(path, patterns, n, err);
     } else {
         /* A table has lines with two tabs and thousands of numbers; look at the first data line. */
