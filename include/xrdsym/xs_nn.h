@@ -86,7 +86,10 @@ const char *xs_nn_spec(const xs_nn *net);
 long xs_nn_step(const xs_nn *net);
 
 /* Threads used by this network's kernels and by OpenBLAS (default 2; 1..64). OpenBLAS's count is global to
- * the process. */
+ * the process: each call sets it to this number (large products split among the network's own threads run
+ * single-threaded OpenBLAS inside each part and set it back afterwards). Results are deterministic for a
+ * given thread count; another count may change the last bits of summed weight gradients (the dropout masks
+ * never change). */
 xs_status xs_nn_set_threads(xs_nn *net, int threads, xs_error *err);
 /* 1: use the readable reference kernels; 0 (default): the fast ones. */
 void xs_nn_use_reference(xs_nn *net, int reference);
