@@ -95,7 +95,7 @@ def _symbol(token):
 
 def read_poscar(path):
     """(lattice rows, species, fractional coordinates) of a VASP 4/5 POSCAR, or None when the file names
-    no species (no VASP 5 species line and no '# X1' comments on the position lines)."""
+    no species (no VASP 5 species line, no "# X1" comments on the position lines, no formula as the title)."""
     with open(path) as f:
         lines = [l.rstrip("\n") for l in f]
     scale = float(lines[1].split()[0])
@@ -122,6 +122,17 @@ def read_poscar(path):
         body, _, comment = text.partition("#")
         coords.append([float(x) for x in body.split()[:3]])
         species.append(_symbol(comment.split()[0]) if comment.split() else None)
+    if not names and any(s is None for s in species):
+        # A title that names one element per count group, e.g. "Li4Mn2O6 (C2/m)" or "(Li24,Li48)La24Ta16O96"
+        # (repeated elements count once): the convention of VASP 4 files without comments.
+        text = re.sub(r"\s*\([^)]*\)\s*$", "", lines[0].strip())  # a trailing "(C2/m)"
+        if re.fullmatch(r"(?:[A-Z][a-z]?|[\d\s()\[\],+.])+", text):
+            title = []
+            for sym in re.findall(r"[A-Z][a-z]?", text):
+                if sym not in title:
+                    title.append(sym)
+            if len(title) == len(counts) and all(Element.is_valid_symbol(t) for t in title):
+                names = title
     if names:
         species = [s for s, c in zip(names, counts) for _ in range(c)]
     if any(s is None for s in species):
