@@ -67,7 +67,7 @@ typedef struct {
     xs_grid grid;            /* network input grid; default the paper's */
     xs_aug_options aug;      /* augmentation; default xs_aug_options_default */
     size_t max_train;        /* 0: all training crystals; else at most this many (the first ones) */
-    size_t max_val;          /* validation crystals used, default 2000 (0: all) */
+    size_t max_val;          /* validation crystals used, spread evenly over the split; default 2000 (0: all) */
     const char *checkpoint;  /* path prefix of checkpoint files (<prefix>.member<k>.h5) or NULL */
     xs_train_progress_fn progress;
     void *progress_ctx;

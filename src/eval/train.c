@@ -194,10 +194,19 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
         if (split == XS_SPLIT_TRAIN && (!opt.max_train || n_train < opt.max_train)) {
             train_label[n_train] = label;
             train[n_train++] = i;
-        } else if (split == XS_SPLIT_VAL && (!opt.max_val || n_val < opt.max_val)) {
+        } else if (split == XS_SPLIT_VAL) {
             val_label[n_val] = label;
             val[n_val++] = i;
         }
+    }
+    /* A dataset is ordered by group: the validation subset is spread evenly over it, not its first part. */
+    if (opt.max_val && n_val > opt.max_val) {
+        for (size_t k = 0; k < opt.max_val; k++) {
+            size_t from = k * n_val / opt.max_val;
+            val[k] = val[from];
+            val_label[k] = val_label[from];
+        }
+        n_val = opt.max_val;
     }
     if (n_train == 0) {
         st = xs_error_set(err, XS_ERR_INVALID, data_path, 0, 0, "the dataset has no training crystals");
