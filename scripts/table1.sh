@@ -19,7 +19,8 @@ if [ ! -f "$t/spglib.h5" ]; then
   tar -xzf "$shared/structures/spglib-test-structures.tar.gz" -C "$t/spglib"
   find "$t/spglib" -name 'POSCAR-*' ! -path '*virtual*' ! -path '*distorted*' | sort > "$t/spglib.list"
   # files without species cannot be simulated; dataset structures reports and skips them
-  $x dataset structures $(cat "$t/spglib.list") --out "$t/spglib.h5" --val 0 --test 1 --quiet || true
+  $x dataset structures $(cat "$t/spglib.list") --out "$t/spglib.h5" --val 0 --test 1 --quiet 2> "$t/spglib.log" || true
+  echo "spglib structures: $(grep -c "names no species" "$t/spglib.log") files without species skipped (see $t/spglib.log)" >&2
 fi
 if [ ! -f "$t/aflow.h5" ]; then
   /usr/bin/python3 tools/aflow_to_poscar.py "$shared/structures/aflow-prototypes.json.gz" "$t/aflow" >/dev/null

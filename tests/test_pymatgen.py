@@ -34,6 +34,9 @@ except ImportError as e:
     sys.exit(77)
 
 SOURCE = os.environ.get("XS_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(SOURCE, "tools"))
+from aflow_to_poscar import aflow_structures as tools_aflow_structures, write_poscar  # noqa: E402
+
 SHARED = os.environ.get("XS_SHARED_DATA", os.path.join(SOURCE, "..", "shared", "data"))
 BUILD = os.environ.get("XS_BUILD_DIR", os.path.join(SOURCE, "build"))
 XRDSYM = os.path.join(BUILD, "xrdsym")
@@ -51,38 +54,7 @@ TWO_THETA_RANGE = (5, 90)
 # ---- structures ----
 def aflow_structures():
     """(name, lattice rows, species symbols, fractional coordinates) of every AFLOW prototype."""
-    with gzip.open(AFLOW, "rt") as f:
-        entries = json.load(f)
-    out = []
-    for i, e in enumerate(entries):
-        snl = e["snl"]
-        species, frac = [], []
-        for site in snl["sites"]:
-            if len(site["species"]) != 1 or abs(site["species"][0].get("occu", 1.0) - 1.0) > 1e-12:
-                raise ValueError(f"AFLOW entry {i}: mixed or partial site; this reader expects ordered sites")
-            species.append(site["species"][0]["element"])
-            frac.append([float(x) for x in site["abc"]])
-        name = f"aflow/{i:03d}_{e['tags']['aflow']}"
-        out.append((name, [[float(x) for x in row] for row in snl["lattice"]["matrix"]], species, frac))
-    return out
-
-
-def write_poscar(path, lattice, species, frac):
-    """VASP 5 POSCAR (species line), sites grouped by species in order of first appearance."""
-    order = []
-    for s in species:
-        if s not in order:
-            order.append(s)
-    with open(path, "w") as f:
-        f.write("written by test_pymatgen.py\n1.0\n")
-        for row in lattice:
-            f.write(" ".join(repr(x) for x in row) + "\n")
-        f.write(" ".join(order) + "\n")
-        f.write(" ".join(str(species.count(s)) for s in order) + "\nDirect\n")
-        for s in order:
-            for sp, x in zip(species, frac):
-                if sp == s:
-                    f.write(" ".join(repr(v) for v in x) + "\n")
+    return [("aflow/" + name, lat, species, frac) for name, lat, species, frac in tools_aflow_structures(AFLOW)]
 
 
 def _symbol(token):
