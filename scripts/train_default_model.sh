@@ -24,7 +24,7 @@ build/xrdsym train --data "$run/synth.h5" --arch "$SPEC" --task space-group --lo
 cp "$run/default.h5" models/default.h5.tmp && mv models/default.h5.tmp models/default.h5
 
 # The same network for the 7 crystal systems (the paper trains separate networks for the two tasks).
-build/xrdsym train --data "$run/synth.h5" --arch "$SPEC" --task crystal-system --loss cce --epochs 12 \
+build/xrdsym train --data "$run/synth.h5" --arch "$SPEC" --task crystal-system --loss cce --epochs 6 \
   --batch 128 --seed 1 --zero-shift 0.05 --out "$run/crystal-system.h5"
 cp "$run/crystal-system.h5" models/crystal-system.h5.tmp && mv models/crystal-system.h5.tmp models/crystal-system.h5
 echo "models/default.h5 and models/crystal-system.h5 rebuilt"
