@@ -37,6 +37,8 @@ static void usage(FILE *out)
             "                      --data file, else the model's training data where it still exists)\n"
             "  --wavelength W      for pattern files that do not state theirs (default: Cu K-alpha, said)\n"
             "  --min-coverage F    least fraction of the grid a pattern must cover (default 0.5)\n"
+            "  --prior uniform|mp  the network's own outputs (default), or reweighted to the space-group\n"
+            "                      frequencies of the Materials Project's structures (real materials)\n"
             "  --json OUT.json     all figures (written atomically); keys: n, accuracy.*, top_n.*, certainty.*,\n"
             "                      refusal.*, confusion.*, per_space_group, subgroup_distance.*\n"
             "  --plots DIR         SVG figures (pattern, refusal, certainty, top-n, confusion, per group, distances)\n");
@@ -170,6 +172,9 @@ static xs_status read_patterns(const char *path, xs_pattern ***pats, size_t *np,
     return st;
 }
 
+/* --prior mp: outputs reweighted to the space-group frequencies of real materials (xs_eval_apply_prior). */
+static int use_mp_prior;
+
 enum { PATTERN_BATCH = 64 };
 
 /* Run the model on the nb patterns on the grid in x (their labels, and their indices in pats) and add them. */
@@ -178,7 +183,8 @@ static void flush_patterns(run_state *rs, model_info *m, const char *file, xs_pa
 {
     xs_error err = {0};
     if (!nb) return;
-    if (xs_nn_ensemble_forward(m->ens, x, nb, p, &err) != XS_OK) {
+    if (xs_nn_ensemble_forward(m->ens, x, nb, p, &err) != XS_OK ||
+        (use_mp_prior && xs_eval_apply_prior(m->net, p, nb, &err) != XS_OK)) {
         xs_cli_print_error(&err);
         rs->failed += (size_t)nb;
         return;
@@ -276,7 +282,8 @@ static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const
         size_t b = n - b0 < BATCH ? n - b0 : BATCH;
         for (size_t k = 0; k < b; k++) items[k] = idx[b0 + k]; /* crystal i always gets augmentation item i */
         if (xs_train_render(ds, idx + b0, b, &m->grid, &aug, seed, items, 2, x, &err) != XS_OK ||
-            xs_nn_ensemble_forward(m->ens, x, (int)b, p, &err) != XS_OK) {
+            xs_nn_ensemble_forward(m->ens, x, (int)b, p, &err) != XS_OK ||
+            (use_mp_prior && xs_eval_apply_prior(m->net, p, (int)b, &err) != XS_OK)) {
             xs_cli_print_error(&err);
             ok = 0;
             break;
@@ -361,7 +368,8 @@ static int write_json(FILE *o, void *ctx)
     int sgm = r->task == XS_EVAL_SPACE_GROUP;
     fputs("{\n  \"model\": ", o);
     jstr(o, v->model);
-    fprintf(o, ", \"model_members\": %d, \"label_kind\": ", v->members);
+    fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"label_kind\": ", v->members,
+            use_mp_prior ? "materials-project" : "uniform (as trained)");
     jstr(o, v->label_kind);
     fputs(",\n  \"source\": {\"kind\": ", o);
     jstr(o, v->source_kind);
@@ -579,6 +587,11 @@ int xs_cmd_evaluate(int argc, char **argv)
         else if (!strcmp(a, "--plots") && more) plots = argv[++i];
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (!strcmp(a, "--abundance") && more) abundance_path = argv[++i];
+        else if (!strcmp(a, "--prior") && more) {
+            const char *pr = argv[++i];
+            use_mp_prior = !strcmp(pr, "mp");
+            bad = !use_mp_prior && strcmp(pr, "uniform");
+        }
         else if (!strcmp(a, "--min-coverage") && more)
             bad = !parse_double(argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
         else {

@@ -17,6 +17,9 @@ static void usage(FILE *out)
             "                    model's own, else 0.5)\n"
             "  --wavelength W    angstrom or a name (CuKa, MoKa, CoKa, ...) for files that do not state it\n"
             "  --min-coverage F  least fraction of the model's grid the pattern must cover (default 0.5)\n"
+            "  --prior mp|uniform  outputs reweighted to the space-group frequencies of real materials (the\n"
+            "                    Materials Project's structures; default), or the network's own (uniform over\n"
+            "                    the groups, as trained)\n"
             "  --format text|json|tsv\n");
 }
 
@@ -45,7 +48,7 @@ static void json_string(FILE *f, const char *s)
 int xs_cmd_predict(int argc, char **argv)
 {
     const char *model_path = NULL, *format = "text", *wl_arg = NULL;
-    int top = 5;
+    int top = 5, use_prior = 1;
     double threshold = -1, min_coverage = 0.5;
     const char **files = calloc((size_t)argc, sizeof *files);
     int n_files = 0;
@@ -62,6 +65,15 @@ int xs_cmd_predict(int argc, char **argv)
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (!strcmp(a, "--min-coverage") && more) min_coverage = atof(argv[++i]);
         else if (!strcmp(a, "--format") && more) format = argv[++i];
+        else if (!strcmp(a, "--prior") && more) {
+            const char *pr = argv[++i];
+            if (strcmp(pr, "mp") && strcmp(pr, "uniform")) {
+                fprintf(stderr, "xrdsym predict: --prior is mp or uniform\n");
+                free(files);
+                return 2;
+            }
+            use_prior = !strcmp(pr, "mp");
+        }
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "xrdsym predict: unknown or incomplete option %s\n", a);
             usage(stderr);
@@ -137,7 +149,8 @@ int xs_cmd_predict(int argc, char **argv)
             }
             double coverage = 0;
             if (xs_pattern_to_grid(pat, wl, &grid, mg.wavelength, min_coverage, x, &coverage, &err) != XS_OK ||
-                xs_nn_ensemble_forward(ens, x, 1, probs, &err) != XS_OK) {
+                xs_nn_ensemble_forward(ens, x, 1, probs, &err) != XS_OK ||
+                (use_prior && xs_eval_apply_prior(net, probs, 1, &err) != XS_OK)) {
                 xs_cli_print_error(&err);
                 status = 1;
                 continue;

@@ -38,12 +38,21 @@ import json, sys, os
 t = sys.argv[1]
 rows = [("synthetic test split", "synthetic"), ("spglib structures, simulated", "spglib"),
         ("AFLOW prototypes, simulated", "aflow"), ("RRUFF, measured", "rruff")]
-print("| test set | n | crystal system | space group | space group top-5 | space group, half refused (threshold) |")
-print("|---|---:|---:|---:|---:|---:|")
+pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"
+first = json.load(open(os.path.join(t, "eval-synthetic.json")))
+kind = first.get("label_kind", "space_group")
+if kind == "space_group":
+    print("| test set | n | crystal system (summed) | space group | space group top-5 | space group, half refused (threshold) |")
+else:
+    print("| test set | n | crystal system | crystal system top-2 | crystal system, half refused (threshold) |")
+print("|---|---:|---:|---:|---:|" + ("---:|" if kind == "space_group" else ""))
 for label, key in rows:
     r = json.load(open(os.path.join(t, f"eval-{key}.json")))
-    a = r["accuracy"]
-    print(f"| {label} | {r['n']} | {100*a['crystal_system']:.1f}% | {100*a['space_group']:.1f}% | "
-          f"{100*r['top_n']['space_group'][4]:.1f}% | {100*r['refusal']['accuracy_at_half']:.1f}% "
-          f"({r['refusal']['threshold_at_half']:.2f}) |")
+    a, top, ref = r["accuracy"], r["top_n"], r["refusal"]
+    half = f"{pct(ref['accuracy_at_half'])} ({ref['threshold_at_half']:.2f})"
+    if kind == "space_group":
+        print(f"| {label} | {r['n']} | {pct(a['crystal_system'])} | {pct(a['space_group'])} | "
+              f"{pct(top['space_group'][4])} | {half} |")
+    else:
+        print(f"| {label} | {r['n']} | {pct(a['crystal_system'])} | {pct(top['crystal_system'][1])} | {half} |")
 PY

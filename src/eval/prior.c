@@ -1,0 +1,56 @@
+/* Class prior of real materials (Materials Project space-group frequencies) applied to network outputs. */
+#include "xrdsym/xs_eval.h"
+#include "xrdsym/xs_nn.h"
+#include "eval/sg_prior.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+double xs_eval_prior_mp(int space_group)
+{
+    if (space_group < 1 || space_group > 230) return 0;
+    static double total = 0;
+    if (total == 0) {
+        double t = 0;
+        for (int g = 1; g <= 230; g++) t += xs_sg_prior_mp_counts[g] + 1.0;
+        total = t; /* same value from every thread */
+    }
+    return (xs_sg_prior_mp_counts[space_group] + 1.0) / total;
+}
+
+xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_error *err)
+{
+    int nc = xs_nn_n_classes(net);
+    const char *kind = xs_nn_label_kind(net);
+    int sg_model = !strcmp(kind, "space_group"), cs_model = !strcmp(kind, "crystal_system");
+    if (!sg_model && !cs_model)
+        return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "the model's classes are neither space groups nor crystal systems");
+    double *w = malloc((size_t)nc * sizeof *w);
+    if (!w) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    double cs_prior[XS_CRYSTAL_SYSTEM_COUNT] = {0}, cs_groups[XS_CRYSTAL_SYSTEM_COUNT] = {0};
+    for (int g = 1; g <= 230; g++) {
+        cs_prior[xs_sym_crystal_system(g)] += xs_eval_prior_mp(g);
+        cs_groups[xs_sym_crystal_system(g)] += 1;
+    }
+    for (int c = 0; c < nc; c++) {
+        const char *name = xs_nn_label(net, c);
+        w[c] = 0;
+        if (sg_model) {
+            int g = name ? atoi(name) : 0;
+            if (g >= 1 && g <= 230) w[c] = xs_eval_prior_mp(g) * 230.0;
+        } else {
+            for (int s = 0; s < XS_CRYSTAL_SYSTEM_COUNT; s++)
+                if (name && !strcmp(name, xs_crystal_system_name((xs_crystal_system)s)))
+                    w[c] = cs_prior[s] / (cs_groups[s] / 230.0);
+        }
+    }
+    for (int b = 0; b < batch; b++) {
+        float *p = probs + (size_t)b * (size_t)nc;
+        double sum = 0;
+        for (int c = 0; c < nc; c++) sum += p[c] * w[c];
+        if (sum > 0)
+            for (int c = 0; c < nc; c++) p[c] = (float)(p[c] * w[c] / sum);
+    }
+    free(w);
+    return XS_OK;
+}

@@ -1,0 +1,5 @@
+/* Private: the compiled-in space-group frequencies of Materials Project structures (sg_prior_table.c). */
+#ifndef XS_SG_PRIOR_H
+#define XS_SG_PRIOR_H
+extern const unsigned xs_sg_prior_mp_counts[231];
+#endif

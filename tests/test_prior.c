@@ -1,0 +1,72 @@
+/* The class prior of real materials: frequencies from the compiled-in Materials Project counts, and the
+ * reweighting of a space-group and a crystal-system network's outputs. */
+#include "xrdsym.h"
+#include "xs_test.h"
+
+static xs_nn *small_net(int n_classes, const char *kind, const char *const *names)
+{
+    xs_nn *net = NULL;
+    xs_error err = {0};
+    CHECK(xs_nn_create("input 10; dense classes softmax", 10, n_classes, 1, &net, &err) == XS_OK, "create: %s", err.message);
+    if (net) CHECK(xs_nn_set_labels(net, kind, names, n_classes, &err) == XS_OK, "labels: %s", err.message);
+    return net;
+}
+
+int main(void)
+{
+    double total = 0;
+    int most = 1;
+    for (int g = 1; g <= 230; g++) {
+        total += xs_eval_prior_mp(g);
+        CHECK(xs_eval_prior_mp(g) > 0, "add-one smoothing leaves no group at zero (%d)", g);
+        if (xs_eval_prior_mp(g) > xs_eval_prior_mp(most)) most = g;
+    }
+    /* 1e-12: a sum of 230 doubles */
+    CHECK_NEAR(total, 1.0, 1e-12, "prior sums to 1");
+    /* Among the Materials Project's structures Fm-3m is the most frequent group (8.8%), P-1 next (7.5%) */
+    CHECK(most == 225, "Fm-3m is the most frequent group, got %d", most);
+    CHECK(xs_eval_prior_mp(2) > 0.07 && xs_eval_prior_mp(14) > 10.0 / 230, "P-1 and P2_1/c are common");
+    CHECK(xs_eval_prior_mp(0) == 0 && xs_eval_prior_mp(231) == 0, "outside 1..230");
+
+    /* space-group network: uniform outputs become the prior itself */
+    char names[230][8];
+    const char *ptr[230];
+    for (int c = 0; c < 230; c++) {
+        snprintf(names[c], sizeof names[c], "%d", c + 1);
+        ptr[c] = names[c];
+    }
+    xs_nn *sg = small_net(230, "space_group", ptr);
+    float p[2 * 230];
+    for (int i = 0; i < 2 * 230; i++) p[i] = 1.0f / 230;
+    p[230 + 224] = 0.9f; /* second row: confident in Fm-3m */
+    xs_error err = {0};
+    CHECK(sg && xs_eval_apply_prior(sg, p, 2, &err) == XS_OK, "apply: %s", err.message);
+    double s0 = 0;
+    for (int c = 0; c < 230; c++) s0 += p[c];
+    /* 1e-5: float sums of 230 terms */
+    CHECK_NEAR(s0, 1.0, 1e-5, "row 0 still sums to 1");
+    CHECK_NEAR(p[13], xs_eval_prior_mp(14), 1e-6, "uniform output -> prior of P2_1/c");
+    int best1 = 0;
+    for (int c = 1; c < 230; c++)
+        if (p[230 + c] > p[230 + best1]) best1 = c;
+    CHECK(best1 == 224, "a confident answer survives the prior, got class %d", best1);
+    xs_nn_free(sg);
+
+    /* crystal-system network: uniform outputs become the systems' share of real materials relative to
+     * their share of groups */
+    const char *cs_names[7];
+    for (int s = 0; s < 7; s++) cs_names[s] = xs_crystal_system_name((xs_crystal_system)s);
+    xs_nn *cs = small_net(7, "crystal_system", cs_names);
+    float q[7];
+    for (int s = 0; s < 7; s++) q[s] = 1.0f / 7;
+    CHECK(cs && xs_eval_apply_prior(cs, q, 1, &err) == XS_OK, "apply cs: %s", err.message);
+    CHECK(q[XS_MONOCLINIC] > q[XS_TRIGONAL] && q[XS_TRIGONAL] > 0, "monoclinic gains over trigonal: %g vs %g",
+          q[XS_MONOCLINIC], q[XS_TRIGONAL]);
+    xs_nn_free(cs);
+
+    xs_nn *other = small_net(3, "colours", (const char *const[]){"red", "green", "blue"});
+    float r[3] = {0.2f, 0.3f, 0.5f};
+    CHECK(other && xs_eval_apply_prior(other, r, 1, &err) == XS_ERR_INVALID, "other labels refused");
+    xs_nn_free(other);
+    return xs_test_finish();
+}
