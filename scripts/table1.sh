@@ -3,7 +3,8 @@
 # (1) the synthetic test split, (2) simulated patterns of the real spglib test structures (not virtual or
 # distorted), (3) the 288 AFLOW prototypes, (4) the 332 MEASURED RRUFF patterns. Prints a markdown table;
 # the JSON reports stay in RUN_DIR/eval-*.json.
-#   scripts/table1.sh [MODEL.h5] [RUN_DIR]     (defaults: models/default.h5, runs/)
+#   [PRIOR=mp] scripts/table1.sh [MODEL.h5] [RUN_DIR]     (defaults: models/default.h5, runs/; PRIOR=mp
+#   reweights the outputs to the space-group frequencies of real materials, see xs_eval_apply_prior)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-models/default.h5}"
@@ -28,10 +29,10 @@ if [ ! -f "$t/aflow.h5" ]; then
 fi
 [ -f "$t/rruff.tsv" ] || gzip -dc "$shared/experimental/rruff-dev.tsv.gz" > "$t/rruff.tsv"
 
-$x evaluate --model "$model" --data "$run/synth.h5" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
-$x evaluate --model "$model" --data "$t/spglib.h5" --split test --json "$t/eval-spglib.json" > "$t/eval-spglib.txt"
-$x evaluate --model "$model" --data "$t/aflow.h5" --split test --json "$t/eval-aflow.json" > "$t/eval-aflow.txt"
-$x evaluate --model "$model" --patterns "$t/rruff.tsv" --json "$t/eval-rruff.json" --plots "$t/plots-rruff" > "$t/eval-rruff.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$run/synth.h5" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$t/spglib.h5" --split test --json "$t/eval-spglib.json" > "$t/eval-spglib.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$t/aflow.h5" --split test --json "$t/eval-aflow.json" > "$t/eval-aflow.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --patterns "$t/rruff.tsv" --json "$t/eval-rruff.json" --plots "$t/plots-rruff" > "$t/eval-rruff.txt"
 
 /usr/bin/python3 - "$t" <<'PY'
 import json, sys, os
