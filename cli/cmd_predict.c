@@ -191,7 +191,9 @@ int xs_cmd_predict(int argc, char **argv)
                     printf("  crystal system %s (p = %.3f, summed over its groups)\n",
                            xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best]);
                 printf("  certainty      %.3f: %s (threshold %.2f)\n", certainty,
-                       refused ? "REFUSED, too uncertain to name a group" : "accepted", threshold);
+                       refused ? "REFUSED, too uncertain to answer" : "accepted", threshold);
+                printf("  prior          %s\n", use_prior ? "space-group frequencies of real materials (Materials Project; --prior uniform for the network's own)"
+                                                          : "uniform over the classes, as trained");
             } else if (!strcmp(format, "tsv")) {
                 int sg = sg_model ? xs_cli_class_space_group(net, rk[0].cls) : 0;
                 printf("%s\t%d\t%s\t%.4f\t%s\t%.4f\t%.4f\t%d\t", name, sg, sg ? xs_sym_symbol(sg) : "", rk[0].p,
@@ -218,9 +220,9 @@ int xs_cmd_predict(int argc, char **argv)
                     printf(", \"probability\": %.6f}", rk[k].p);
                 }
                 printf("], \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
-                       "\"threshold\": %.4f, \"refused\": %s}",
+                       "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"}",
                        xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,
-                       refused ? "true" : "false");
+                       refused ? "true" : "false", use_prior ? "materials-project" : "uniform");
             }
         }
         xs_pattern_list_free(pats, np);
