@@ -6,13 +6,11 @@
 #include "svg.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -140,45 +138,13 @@ static void keep_first(run_state *rs, const model_info *m, const char *name, int
     rs->first_group = group;
 }
 
-/* Read a pattern file; FILE.gz is unpacked with gzip into a temporary folder first (the shared RRUFF table
- * is rruff-dev.tsv.gz). */
-static xs_status read_patterns(const char *path, xs_pattern ***pats, size_t *np, xs_error *err)
-{
-    size_t len = strlen(path);
-    if (len < 4 || strcmp(path + len - 3, ".gz")) return xs_pattern_read(path, pats, np, err);
-    char dir[64] = "/tmp/xrdsym-evaluate.XXXXXX", file[PATH_MAX + 128];
-    if (!mkdtemp(dir)) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot make a folder to unpack into");
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    snprintf(file, sizeof file, "%s/%.*s", dir, (int)(strlen(base) - 3), base);
-    xs_status st = XS_ERR_IO;
-    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc = -1;
-    if (fd >= 0) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            dup2(fd, 1);
-            execlp("gzip", "gzip", "-dc", "--", path, (char *)NULL);
-            _exit(127);
-        }
-        close(fd);
-        if (pid > 0 && waitpid(pid, &rc, 0) == pid && WIFEXITED(rc) && WEXITSTATUS(rc) == 0)
-            st = xs_pattern_read(file, pats, np, err);
-        else
-            xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot unpack with gzip -dc");
-    } else {
-        xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot unpack into %s", file);
-    }
-    unlink(file);
-    rmdir(dir);
-    return st;
-}
-
 /* --prior mp: outputs reweighted to the space-group frequencies of real materials (xs_eval_apply_prior). */
 static int use_mp_prior;
 
 enum { PATTERN_BATCH = 64 };
 
 /* Run the model on the nb patterns on the grid in x (their labels, and their indices in pats) and add them. */
-static void flush_patterns(run_state *rs, model_info *m, const char *file, xs_pattern **pats, const size_t *which,
+static void flush_patterns(run_state *rs, model_info *m, xs_pattern **pats, const size_t *which,
                            const int *labels, int nb, float *x, float *p)
 {
     xs_error err = {0};
@@ -195,14 +161,9 @@ static void flush_patterns(run_state *rs, model_info *m, const char *file, xs_pa
             rs->failed++;
             continue;
         }
-        if (!rs->first_x) { /* a pattern of an unpacked .gz is named after the .gz */
-            const char *nm = xs_pattern_name(pats[which[k]]), *hash = strrchr(nm, '#');
-            size_t fl = strlen(file);
-            char name[PATH_MAX + 256];
-            if (fl > 3 && !strcmp(file + fl - 3, ".gz")) snprintf(name, sizeof name, "%s%s", file, hash ? hash : "");
-            else snprintf(name, sizeof name, "%s", nm);
-            keep_first(rs, m, name, labels[k], x + (size_t)k * m->grid.count, p + (size_t)k * m->nc);
-        }
+        if (!rs->first_x)
+            keep_first(rs, m, xs_pattern_name(pats[which[k]]), labels[k], x + (size_t)k * m->grid.count,
+                       p + (size_t)k * m->nc);
     }
 }
 
@@ -215,7 +176,7 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
     for (int f = 0; f < n_files; f++) {
         xs_pattern **pats = NULL;
         size_t np = 0;
-        if (read_patterns(files[f], &pats, &np, &err) != XS_OK) {
+        if (xs_pattern_read(files[f], &pats, &np, &err) != XS_OK) { /* reads .gz too */
             xs_cli_print_error(&err);
             rs->failed++;
             continue;
@@ -243,11 +204,11 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
             which[nb] = q;
             labels[nb++] = label;
             if (nb == PATTERN_BATCH) {
-                flush_patterns(rs, m, files[f], pats, which, labels, nb, x, p);
+                flush_patterns(rs, m, pats, which, labels, nb, x, p);
                 nb = 0;
             }
         }
-        flush_patterns(rs, m, files[f], pats, which, labels, nb, x, p);
+        flush_patterns(rs, m, pats, which, labels, nb, x, p);
         xs_pattern_list_free(pats, np);
     }
     free(x);

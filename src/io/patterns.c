@@ -175,6 +175,15 @@ static int push_list(xs_pattern ***list, size_t *n, size_t *cap, xs_pattern *p)
     return 1;
 }
 
+/* A file's one pattern becomes the returned list of one; frees it when that fails. */
+static xs_status list_of_one(const char *path, xs_pattern *p, xs_pattern ***list, size_t *n, xs_error *err)
+{
+    size_t cap = 0;
+    if (push_list(list, n, &cap, p)) return XS_OK;
+    xs_pattern_free(p);
+    return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+}
+
 /* A wavelength named in a header line: "wavelength", "lambda", "wave length" followed by a number in
  * 0.1..3 (angstrom), or an anode name (Cu, Mo, Co...) near "K-alpha"/"Ka". 0 when none. */
 static double header_wavelength(const char *line, size_t len)
@@ -285,11 +294,7 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
             if (b.n == 0) xs_error_set(err, st, path, 0, 0, "no data lines (two numbers: 2theta, intensity)");
             else xs_error_set(err, st, path, e.line, 0, "%s", e.message);
         } else {
-            size_t cap = 0;
-            if (!push_list(list, n, &cap, p)) {
-                xs_pattern_free(p);
-                st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
-            }
+            st = list_of_one(path, p, list, n, err);
         }
     }
     free(b.x);
@@ -491,11 +496,7 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
         if (st == XS_OK) {
             pat->kalpha2 = ka2;
             pat->kalpha2_ratio = ratio;
-            size_t cap = 0;
-            if (!push_list(list, n, &cap, pat)) {
-                xs_pattern_free(pat);
-                st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
-            }
+            st = list_of_one(path, pat, list, n, err);
         }
     }
     free(b.x);
