@@ -27,7 +27,7 @@ static void usage(FILE *out)
             "                      ../shared/data/experimental/rruff-dev.tsv.gz); unlabelled patterns are skipped\n"
             "  --data FILE.h5      a peaks dataset: its crystals rendered and augmented as training does\n"
             "  --split S           test (default), val, train or all\n"
-            "  --limit N           at most the first N crystals of the split\n"
+            "  --limit N           at most N crystals of the split, spread evenly over it\n"
             "  --seed S            augmentation seed for --data (default 0); augmentation options as the model\n"
             "                      records them (meta 'augmentation'), else the defaults\n"
             "  --threshold T       refusal threshold reported on its own (default: the model's, else 0.5)\n"
@@ -222,8 +222,12 @@ static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const
     size_t n_all = xs_dataset_count(ds), n = 0;
     size_t *idx = malloc((n_all ? n_all : 1) * sizeof *idx);
     if (!idx) return 0;
-    for (size_t i = 0; i < n_all && (!limit || n < limit); i++)
+    for (size_t i = 0; i < n_all; i++)
         if (split < 0 || xs_dataset_split(ds, i) == split) idx[n++] = i;
+    if (limit && n > limit) { /* spread evenly: datasets are ordered by space group */
+        for (size_t k = 0; k < limit; k++) idx[k] = idx[k * n / limit];
+        n = limit;
+    }
     if (!n) {
         fprintf(stderr, "xrdsym evaluate: %s has no crystals in that split\n", ds_path);
         free(idx);

@@ -15,10 +15,12 @@ static void usage(FILE *out)
             "  --epochs E                (default 10)     --batch B     (default 128)\n"
             "  --ensemble K              networks with seeds S..S+K-1 (default 1)\n"
             "  --seed S                  (default 1)      --lr RATE     Adam step (default 0.001)\n"
+            "  --lr-cosine               lower the step along a cosine, epoch by epoch, to --lr-final F\n"
+            "                            times RATE (default 0.02)\n"
             "  --loss alternate|quadratic|paper-ce|cce   (default alternate: quadratic on even epochs, the\n"
             "                            paper's cross entropy on odd ones)\n"
             "  --threads N               (default 2)\n"
-            "  --max-train N             use the first N training crystals only; --max-val N (default 2000)\n"
+            "  --max-train N             N training crystals only, spread evenly; --max-val N (default 2000)\n"
             "  --fwhm MIN MAX            Gaussian FWHM range in degrees (default 0.04 0.21)\n"
             "  --zero-shift D            random zero shift up to +-D degrees (default 0)\n"
             "  --kalpha2 R               K-alpha2 copies of the peaks with ratio R (default 0: none)\n"
@@ -111,6 +113,8 @@ int xs_cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--ensemble") && more) opt.ensemble = atoi(argv[++i]);
         else if (!strcmp(a, "--seed") && more) opt.seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--lr") && more) opt.learning_rate = atof(argv[++i]);
+        else if (!strcmp(a, "--lr-cosine")) opt.lr_cosine = 1;
+        else if (!strcmp(a, "--lr-final") && more) opt.lr_final_fraction = atof(argv[++i]);
         else if (!strcmp(a, "--threads") && more) opt.threads = atoi(argv[++i]);
         else if (!strcmp(a, "--max-train") && more) opt.max_train = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--max-val") && more) opt.max_val = strtoull(argv[++i], NULL, 10);

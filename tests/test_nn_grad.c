@@ -102,7 +102,7 @@ int main(void)
 {
     /* Between them these cover dense (relu, linear, fused softmax), conv with stride (relu, linear), max and
      * average pooling, dropout on channels and on flat values, relu and softmax as statements, and flatten of
-     * several channels. */
+     * several channels, and the logq, highpass, autocorr and sqrt feature layers. */
     const struct {
         const char *spec;
         int n_in;
@@ -112,6 +112,11 @@ int main(void)
          "dropout 0.2; dense 5; softmax",
          26},
         {"conv 4 4 3; avgpool 2 1; conv 3 2 2 relu; maxpool 3 3; flatten; dense 3 softmax", 30},
+        /* the fixed feature layers, behind a dense layer so that their input gradients are checked */
+        {"dense 12 linear; logq 8 10 3; highpass 3; autocorr 4; dense 5 relu; dense 4 softmax", 10},
+        {"dense 30 linear; logq 25 20 1.5; autocorr 11; dropout 0.2; dense 3 softmax", 6},
+        /* sqrt behind a softmax so that its inputs are positive and away from the kink at 0 */
+        {"dense 16 softmax; sqrt; logq 9 30 2; autocorr 5; dense 3 softmax", 5},
     };
     const xs_nn_loss losses[] = {XS_NN_LOSS_QUADRATIC, XS_NN_LOSS_PAPER_CE, XS_NN_LOSS_CCE};
     for (size_t n = 0; n < sizeof nets / sizeof nets[0]; n++)

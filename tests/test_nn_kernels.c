@@ -193,8 +193,83 @@ static void test_dropout(float rate)
     free(in), free(o1), free(m1), free(o2), free(m2);
 }
 
+/* Autocorrelation, fast against reference; the scale of a_t is sum |x_u x_{u+t}| / sum x_u^2. */
+static void test_autocorr(xs_rng *r, int B, int n, int lags, int threads)
+{
+    float *X = rnd(r, (size_t)B * n, -1, 1), *Xa = absv(X, (size_t)B * n);
+    size_t no = (size_t)B * (n + lags);
+    float *Yr = calloc(no, sizeof(float)), *Yf = calloc(no, sizeof(float)), *S = calloc(no, sizeof(float));
+    xs_nn_autocorr_forward_ref(X, Yr, B, n, lags);
+    xs_nn_autocorr_forward_fast(X, Yf, B, n, lags, threads);
+    xs_nn_autocorr_forward_ref(Xa, S, B, n, lags);
+    double w = worst(Yf, Yr, S, no);
+    CHECK(w <= REL_TOL, "autocorr B=%d n=%d lags=%d threads=%d: relative error %g", B, n, lags, threads, w);
+    for (int b = 0; b < B && lags > 0; b++) CHECK_NEAR(Yr[(size_t)b * (n + lags) + n], 1.0, 1e-6, "a_0 = 1");
+    free(X), free(Xa), free(Yr), free(Yf), free(S);
+}
+
+/* ln Q resampling on the paper's grid: a constant stays that constant (weights of every output sum to 1), a
+ * narrow peak lands in the output bin of its ln sin(theta), and two peaks whose sin(theta) differ by a factor s
+ * are ln(s)/h bins apart wherever they are (the point of the layer). */
+static void test_logq(void)
+{
+    const int n = 8500, P = 2048;
+    const double start = 5, step = 0.01;
+    xs_nn_logq_map m;
+    xs_error err = {0};
+    CHECK(xs_nn_logq_map_build(&m, n, start, step, P, &err) == XS_OK, "logq map: %s", err.message);
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * P);
+    for (int i = 0; i < n; i++) x[i] = 0.75f;
+    xs_nn_logq_forward(&m, x, y, 1, n);
+    double wc = 0;
+    for (int j = 0; j < P; j++) wc = fmax(wc, fabs(y[j] - 0.75));
+    CHECK(wc < 1e-5, "constant input: largest deviation %g", wc); /* float sums of <= 30 weights */
+    double u0 = log(sin(start * M_PI / 360)), u1 = log(sin((start + step * (n - 1)) * M_PI / 360));
+    double h = (u1 - u0) / (P - 1);
+    const double s = 1.7; /* sin(theta) ratio of the two peaks */
+    const double peaks[] = {8.0, 21.3, 33.3, 47.0};
+    for (size_t k = 0; k < sizeof peaks / sizeof peaks[0]; k++) {
+        double t1 = peaks[k], t2 = 360 / M_PI * asin(s * sin(t1 * M_PI / 360));
+        int at[2];
+        for (int q = 0; q < 2; q++) {
+            double tt = q ? t2 : t1;
+            for (int i = 0; i < n; i++) {
+                double z = (start + step * i - tt) / 0.03;
+                x[i] = (float)exp(-0.5 * z * z);
+            }
+            xs_nn_logq_forward(&m, x, y, 1, n);
+            int best = 0;
+            for (int j = 1; j < P; j++)
+                if (y[j] > y[best]) best = j;
+            at[q] = best;
+            double want = (log(sin(tt * M_PI / 360)) - u0) / h;
+            /* one bin: the peak (0.03 deg sigma) is narrower than a bin at high angle, wider at low angle */
+            CHECK(fabs(best - want) <= 1.0, "peak at %g deg: output bin %d, expected %.2f", tt, best, want);
+        }
+        CHECK(fabs((at[1] - at[0]) - log(s) / h) <= 1.5, "peaks at %g and %g deg are %d bins apart, ln(s)/h = %.2f",
+              t1, t2, at[1] - at[0], log(s) / h);
+    }
+    /* high-pass: a straight line is removed wherever the window fits, a constant everywhere */
+    const int hn = 200, win = 21;
+    double *pre = malloc(sizeof(double) * (hn + 1));
+    float *hy = malloc(sizeof(float) * hn);
+    for (int i = 0; i < hn; i++) x[i] = 0.3f + 0.002f * i;
+    xs_nn_highpass_forward(x, hy, 1, hn, win, pre);
+    double wl = 0;
+    for (int i = win / 2; i < hn - win / 2; i++) wl = fmax(wl, fabs(hy[i]));
+    CHECK(wl < 1e-6, "high-pass of a line: %g", wl); /* float rounding of values below 1 */
+    for (int i = 0; i < hn; i++) x[i] = 2.5f;
+    xs_nn_highpass_forward(x, hy, 1, hn, win, pre);
+    wl = 0;
+    for (int i = 0; i < hn; i++) wl = fmax(wl, fabs(hy[i]));
+    CHECK(wl < 1e-6, "high-pass of a constant: %g", wl);
+    free(pre), free(hy), free(x), free(y);
+    xs_nn_logq_map_free(&m);
+}
+
 int main(void)
 {
+    test_logq();
     test_dropout(0.3f);
     test_dropout(0.5f);
     test_dropout(0.6f);
@@ -241,5 +316,9 @@ int main(void)
         for (int threads = 1; threads <= 2; threads++)
             test_pool(&r, (size_t)pool_shapes[i][0], pool_shapes[i][1], pool_shapes[i][2], pool_shapes[i][3],
                       threads);
+    const int ac_shapes[][3] = {{1, 1, 1}, {2, 9, 3}, {3, 17, 17}, {5, 100, 40}, {16, 2048, 1024}, {4, 31, 40}};
+    for (size_t i = 0; i < sizeof ac_shapes / sizeof ac_shapes[0]; i++)
+        for (int threads = 1; threads <= 2; threads++)
+            test_autocorr(&r, ac_shapes[i][0], ac_shapes[i][1], ac_shapes[i][2], threads);
     return xs_test_finish();
 }

@@ -136,6 +136,42 @@ static void test_spec_errors(void)
         CHECK(xs_nn_set_adam(net, -1, 0.9, 0.999, 1e-8, &err) == XS_ERR_RANGE, "negative lr");
         xs_nn_free(net);
     }
+    /* feature statements: arguments, a flat input, and a first 'logq' that must read the model's grid */
+    CHECK(xs_nn_create("logq 1; dense 3 softmax", 20, 0, 1, &net, &err) == XS_ERR_PARSE, "logq of 1 point");
+    CHECK(xs_nn_create("logq 10 5; dense 3 softmax", 20, 0, 1, &net, &err) == XS_ERR_PARSE && err.line == 1,
+          "logq with a start but no step: %s", err.message);
+    CHECK(xs_nn_create("logq 10 5 -1; dense 3 softmax", 20, 0, 1, &net, &err) == XS_ERR_PARSE, "negative step");
+    CHECK(xs_nn_create("logq 10 170 1; dense 3 softmax", 20, 0, 1, &net, &err) == XS_ERR_RANGE,
+          "grid beyond 180 degrees: %s", err.message);
+    CHECK(xs_nn_create("conv 2 3 1; autocorr 4; flatten; dense 3", 20, 0, 1, &net, &err) == XS_ERR_INVALID,
+          "autocorr of 2 channels: %s", err.message);
+    CHECK(xs_nn_create("highpass 0; dense 3", 20, 0, 1, &net, &err) == XS_ERR_PARSE, "highpass window 0");
+    CHECK(xs_nn_create("sqrt 2; dense 3", 20, 0, 1, &net, &err) == XS_ERR_PARSE, "sqrt takes no argument");
+    CHECK(xs_nn_create("input 400; sqrt; logq 64 10 0.1; highpass 5; autocorr 16; dense 3 softmax", 0, 0, 1, &net,
+                       &err) == XS_OK,
+          "feature network: %s", err.message);
+    if (net) {
+        CHECK(xs_nn_n_params(net) == (size_t)3 * (64 + 16) + 3, "autocorr appends 16 values to 64: %zu params",
+              xs_nn_n_params(net));
+        CHECK(!strcmp(xs_nn_spec(net), "input 400; sqrt; logq 64 10 0.10000000000000001; highpass 5; autocorr 16; "
+                                      "dense 3 softmax"),
+              "canonical text: %s", xs_nn_spec(net));
+        xs_nn *again = NULL;
+        CHECK(xs_nn_create(xs_nn_spec(net), 0, 0, 1, &again, &err) == XS_OK && again &&
+                  !strcmp(xs_nn_spec(again), xs_nn_spec(net)),
+              "canonical text reads back: %s", err.message);
+        xs_nn_free(again);
+        xs_nn_free(net);
+    }
+    CHECK(xs_nn_create("input 400; logq 64 10 0.1; dense 3 softmax", 0, 0, 1, &net, &err) == XS_OK, "logq net");
+    if (net) {
+        xs_nn_grid g = {5.0, 0.01, 400, 1.5406};
+        CHECK(xs_nn_set_grid(net, &g, &err) == XS_ERR_INVALID, "logq reads 10 step 0.1, grid 5 step 0.01: %s",
+              err.message);
+        g.two_theta_start = 10, g.two_theta_step = 0.1;
+        CHECK(xs_nn_set_grid(net, &g, &err) == XS_OK, "matching grid: %s", err.message);
+        xs_nn_free(net);
+    }
     xs_nn_loss l;
     CHECK(xs_nn_loss_parse("paper-ce", &l, &err) == XS_OK && l == XS_NN_LOSS_PAPER_CE, "loss name");
     CHECK(xs_nn_loss_parse("hinge", &l, &err) == XS_ERR_NOT_FOUND, "unknown loss");

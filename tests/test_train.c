@@ -75,9 +75,33 @@ int main(void)
         CHECK(a == b, "resumed run equals the straight run bit for bit: %.9g vs %.9g", a, b);
         CHECK(xs_nn_step(xs_nn_ensemble_member(straight, 0)) == xs_nn_step(xs_nn_ensemble_member(resumed, 0)), "same steps");
     }
-    xs_nn_ensemble_free(straight);
     xs_nn_ensemble_free(resumed);
     unlink(ckpt_file);
+
+    /* cosine learning rate: set anew at every epoch, so a resumed run still equals a straight one */
+    opt.lr_cosine = 1;
+    opt.checkpoint = NULL;
+    xs_nn_ensemble *cos_straight = NULL, *cos_resumed = NULL;
+    CHECK(xs_train_run(d, data, &opt, &cos_straight, &err) == XS_OK, "cosine: %s", err.message);
+    opt.checkpoint = ckpt;
+    opt.progress = stop_after_first_epoch;
+    CHECK(xs_train_run(d, data, &opt, &cos_resumed, &err) == XS_ERR_CANCELLED, "cosine stopped");
+    opt.progress = NULL;
+    CHECK(xs_train_run(d, data, &opt, &cos_resumed, &err) == XS_OK, "cosine resume: %s", err.message);
+    if (cos_straight && cos_resumed && straight) {
+        xs_nn *net = xs_nn_ensemble_member(cos_straight, 0);
+        const char *va = xs_nn_get_meta(net, "val_accuracy"), *lr = xs_nn_get_meta(net, "learning_rate");
+        CHECK(va && atof(va) > 0.9, "cosine: validation accuracy %s", va ? va : "(none)");
+        CHECK(lr && strstr(lr, "cosine"), "schedule recorded: %s", lr ? lr : "(none)");
+        float a = first_weight_sum(cos_straight), b = first_weight_sum(cos_resumed), c = first_weight_sum(straight);
+        CHECK(a == b, "cosine: resumed run equals the straight run bit for bit: %.9g vs %.9g", a, b);
+        CHECK(a != c, "the schedule changes the training: %.9g vs constant %.9g", a, c);
+    }
+    xs_nn_ensemble_free(cos_straight);
+    xs_nn_ensemble_free(cos_resumed);
+    xs_nn_ensemble_free(straight);
+    unlink(ckpt_file);
+    opt.lr_cosine = 0;
 
     /* ensemble of two: different seeds, different weights */
     opt.checkpoint = NULL;

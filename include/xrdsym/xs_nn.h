@@ -11,6 +11,19 @@
  *   dropout RATE             inverted dropout: drops a fraction RATE (0 <= RATE < 1) while training
  *   relu | softmax | flatten
  *
+ * Fixed feature statements (no parameters; a flat input of one channel):
+ *   logq POINTS [START STEP] resample a pattern on the 2theta grid START, START+STEP, ... (degrees; default the
+ *                            paper's 5, 0.01) onto POINTS values evenly spaced in ln sin(theta) over the same
+ *                            range, each the mean of the pattern over its interval. Scaling a cell by s shifts
+ *                            every reflection by -ln s on this axis. As the first statement it must match the
+ *                            model grid (xs_nn_set_grid checks).
+ *   highpass WINDOW          subtract the running mean over WINDOW points (clipped at the ends): removes slowly
+ *                            varying background.
+ *   autocorr LAGS            append the normalised autocorrelation a_t = sum_u x_u x_{u+t} / sum_u x_u^2,
+ *                            t = 0..LAGS-1, to the input (output: n + LAGS values). After logq it depends on
+ *                            ratios of d-spacings only, not on the cell's size.
+ *   sqrt                     square root of the positive part (0 at and below 0): weak reflections count more.
+ *
  * The input is one channel of n_inputs values. Convolutions and pooling work on (channels, length);
  * "flatten" turns that into channels*length values in channel-major order (as torch.flatten does); a dense
  * layer needs a flat input (or a single channel). The network must end with a softmax (fused into the last

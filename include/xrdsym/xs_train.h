@@ -63,10 +63,13 @@ typedef struct {
     uint64_t seed;           /* default 1 */
     int loss;                /* XS_TRAIN_LOSS_ALTERNATE (default) or an xs_nn_loss */
     double learning_rate;    /* default 0.001 */
+    int lr_cosine;           /* 0 (default): constant; 1: epoch e uses learning_rate * (f + (1 - f) (1 + cos(pi e / epochs)) / 2)
+                                with f = lr_final_fraction, falling from learning_rate towards f * learning_rate */
+    double lr_final_fraction; /* default 0.02 */
     int threads;             /* default 2 */
     xs_grid grid;            /* network input grid; default the paper's */
     xs_aug_options aug;      /* augmentation; default xs_aug_options_default */
-    size_t max_train;        /* 0: all training crystals; else at most this many (the first ones) */
+    size_t max_train;        /* 0: all training crystals; else at most this many, spread evenly over the split */
     size_t max_val;          /* validation crystals used, spread evenly over the split; default 2000 (0: all) */
     const char *checkpoint;  /* path prefix of checkpoint files (<prefix>.member<k>.h5) or NULL */
     xs_train_progress_fn progress;

@@ -30,6 +30,7 @@ void xs_train_options_default(xs_train_options *opt)
     opt->seed = 1;
     opt->loss = XS_TRAIN_LOSS_ALTERNATE;
     opt->learning_rate = 0.001;
+    opt->lr_final_fraction = 0.02;
     opt->threads = 2;
     opt->grid = xs_grid_paper();
     xs_aug_options_default(&opt->aug);
@@ -134,7 +135,10 @@ static xs_status describe(xs_nn *net, const xs_train_options *opt, const xs_data
     xs_nn_set_meta(net, "epochs", buf, NULL);
     snprintf(buf, sizeof buf, "%d", opt->batch);
     xs_nn_set_meta(net, "batch", buf, NULL);
-    snprintf(buf, sizeof buf, "%g", opt->learning_rate);
+    if (opt->lr_cosine)
+        snprintf(buf, sizeof buf, "%g, cosine to %g", opt->learning_rate, opt->learning_rate * opt->lr_final_fraction);
+    else
+        snprintf(buf, sizeof buf, "%g", opt->learning_rate);
     xs_nn_set_meta(net, "learning_rate", buf, NULL);
     xs_nn_set_meta(net, "loss", opt->loss == XS_TRAIN_LOSS_ALTERNATE ? "alternate quadratic/paper-ce"
                                                                       : xs_nn_loss_name((xs_nn_loss)opt->loss), NULL);
@@ -166,14 +170,26 @@ static xs_train_progress progress_of(int member, const xs_train_options *opt, in
     return p;
 }
 
+/* Keep at most `keep` (0: all) of n crystals, spread evenly; returns how many are kept. */
+static size_t keep_spread(size_t *idx, int *label, size_t n, size_t keep)
+{
+    if (!keep || n <= keep) return n;
+    for (size_t k = 0; k < keep; k++) {
+        idx[k] = idx[k * n / keep];
+        label[k] = label[k * n / keep];
+    }
+    return keep;
+}
+
 xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_train_options *opt_in,
                        xs_nn_ensemble **out, xs_error *err)
 {
     *out = NULL;
     xs_train_options opt = *opt_in;
-    if (opt.epochs < 1 || opt.batch < 1 || opt.ensemble < 1 || opt.ensemble > 100 || !(opt.learning_rate > 0))
+    if (opt.epochs < 1 || opt.batch < 1 || opt.ensemble < 1 || opt.ensemble > 100 || !(opt.learning_rate > 0) ||
+        !(opt.lr_final_fraction > 0 && opt.lr_final_fraction <= 1))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "epochs, batch and ensemble must be >= 1 (ensemble <= 100), "
-                                                         "the learning rate > 0");
+                                                         "the learning rate > 0 and its final fraction in (0, 1]");
     if (!opt.progress_every) opt.progress_every = 4096;
     xs_status st = xs_aug_options_check(&opt.aug, err);
     if (st != XS_OK) return st;
@@ -191,7 +207,7 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
         int split = xs_dataset_split(data, i);
         int label = xs_train_class_of(opt.task, xs_dataset_space_group(data, i));
         if (label < 0) continue;
-        if (split == XS_SPLIT_TRAIN && (!opt.max_train || n_train < opt.max_train)) {
+        if (split == XS_SPLIT_TRAIN) {
             train_label[n_train] = label;
             train[n_train++] = i;
         } else if (split == XS_SPLIT_VAL) {
@@ -199,15 +215,9 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
             val[n_val++] = i;
         }
     }
-    /* A dataset is ordered by group: the validation subset is spread evenly over it, not its first part. */
-    if (opt.max_val && n_val > opt.max_val) {
-        for (size_t k = 0; k < opt.max_val; k++) {
-            size_t from = k * n_val / opt.max_val;
-            val[k] = val[from];
-            val_label[k] = val_label[from];
-        }
-        n_val = opt.max_val;
-    }
+    /* A dataset is ordered by group: subsets are spread evenly over it, not its first part. */
+    n_train = keep_spread(train, train_label, n_train, opt.max_train);
+    n_val = keep_spread(val, val_label, n_val, opt.max_val);
     if (n_train == 0) {
         st = xs_error_set(err, XS_ERR_INVALID, data_path, 0, 0, "the dataset has no training crystals");
         goto done_lists;
@@ -294,6 +304,11 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
         }
         for (int epoch = first_epoch; epoch < opt.epochs && st == XS_OK; epoch++) {
             xs_nn_loss loss = loss_of_epoch(opt.loss, epoch);
+            if (opt.lr_cosine) {
+                double f = opt.lr_final_fraction, c = 0.5 * (1 + cos(M_PI * epoch / opt.epochs));
+                if ((st = xs_nn_set_adam(net, opt.learning_rate * (f + (1 - f) * c), 0.9, 0.999, 1e-8, err)) != XS_OK)
+                    break;
+            }
             /* Fisher-Yates from (seed, epoch) */
             xs_rng rng;
             xs_rng_seed(&rng, seed, 0x73687566ULL + (uint64_t)epoch);

@@ -23,7 +23,11 @@ typedef enum {
     XS_NN_L_DROPOUT,
     XS_NN_L_RELU,
     XS_NN_L_SOFTMAX,
-    XS_NN_L_FLATTEN
+    XS_NN_L_FLATTEN,
+    XS_NN_L_LOGQ,
+    XS_NN_L_HIGHPASS,
+    XS_NN_L_AUTOCORR,
+    XS_NN_L_SQRT
 } xs_nn_layer_type;
 
 /* One statement of a specification. */
@@ -34,8 +38,17 @@ typedef struct {
     int stride;
     int act;
     float rate; /* dropout */
+    double start, step; /* logq: the input's 2theta grid (degrees) */
     int line, column; /* where it was written */
 } xs_nn_layer_desc;
+
+/* Sparse resampling map of a logq layer: output j = sum_r w[off[j] + r] * x[i0[j] + r], r < len[j]. */
+typedef struct {
+    int points;
+    int *i0, *len;
+    size_t *off;
+    float *w;
+} xs_nn_logq_map;
 
 typedef struct {
     xs_nn_layer_desc d;
@@ -46,6 +59,8 @@ typedef struct {
     float *mask;                  /* dropout: batch * out_n */
     int *argmax;                  /* max pooling: batch * out_n */
     int mask_valid;
+    xs_nn_logq_map logq;          /* logq layers */
+    double *prefix;               /* highpass: n + 1 doubles of work space */
     double t_fwd, t_bwd;          /* wall seconds spent in this layer's forward / backward so far (bench) */
 } xs_nn_layer;
 
@@ -157,6 +172,21 @@ void xs_nn_softmax_backward(const float *A, float *dA, int rows, int n);
  * out = in * mask in the same pass. */
 void xs_nn_dropout_forward(const float *in, float *out, float *mask, size_t n, float rate, uint64_t seed, long step,
                            int layer, int threads);
+
+/* ---- fixed feature layers (nn_features.c), flat input of one channel ----
+ * logq: resample X[B][n_in] on the 2theta grid (start, step) onto `points` values evenly spaced in ln sin(theta)
+ * over the same range, each the mean of the input over its interval. highpass: Y = X minus its running mean
+ * over `window` points (clipped at the ends); prefix is n + 1 doubles of work space. autocorr: Y[B][n + lags]
+ * = the input, then a_t = sum_u x_u x_{u+t} / sum_u x_u^2 for t < lags (0 where the input is all zero). */
+xs_status xs_nn_logq_map_build(xs_nn_logq_map *m, int n_in, double start, double step, int points, xs_error *err);
+void xs_nn_logq_map_free(xs_nn_logq_map *m);
+void xs_nn_logq_forward(const xs_nn_logq_map *m, const float *X, float *Y, int B, int n_in);
+void xs_nn_logq_backward(const xs_nn_logq_map *m, const float *dY, float *dX, int B, int n_in);
+void xs_nn_highpass_forward(const float *X, float *Y, int B, int n, int window, double *prefix);
+void xs_nn_highpass_backward(const float *dY, float *dX, int B, int n, int window, double *prefix);
+void xs_nn_autocorr_forward_ref(const float *X, float *Y, int B, int n, int lags);
+void xs_nn_autocorr_forward_fast(const float *X, float *Y, int B, int n, int lags, int threads);
+void xs_nn_autocorr_backward(const float *X, const float *Yout, const float *dY, float *dX, int B, int n, int lags);
 
 /* Loss of probabilities A[B][n] against labels and its gradient with respect to the softmax input
  * (dZ[B][n], may be NULL). Returns the mean loss. */

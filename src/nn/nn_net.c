@@ -63,6 +63,25 @@ static xs_status shape_layers(xs_nn *net, xs_error *err)
             l = c * l;
             c = 1;
             break;
+        case XS_NN_L_LOGQ:
+        case XS_NN_L_HIGHPASS:
+        case XS_NN_L_AUTOCORR:
+            if (c != 1)
+                return xs_error_set(err, XS_ERR_INVALID, "spec", d->line, d->column,
+                                    "logq, highpass and autocorr need a flat input of one channel (got %d)", c);
+            if (d->type == XS_NN_L_LOGQ) {
+                xs_status st = xs_nn_logq_map_build(&y->logq, l, d->start, d->step, d->units, err);
+                if (st != XS_OK) {
+                    if (err) err->line = d->line, err->column = d->column;
+                    return st;
+                }
+                l = d->units;
+            } else if (d->type == XS_NN_L_HIGHPASS) {
+                y->prefix = malloc(sizeof(double) * ((size_t)l + 1));
+                if (!y->prefix) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            } else
+                l += d->units;
+            break;
         default: break;
         }
         y->out_c = c;
@@ -210,7 +229,13 @@ static void free_activations(xs_nn *net)
 void xs_nn_free(xs_nn *net)
 {
     if (!net) return;
-    if (net->L) free_activations(net);
+    if (net->L) {
+        free_activations(net);
+        for (int i = 0; i < net->nl; i++) {
+            xs_nn_logq_map_free(&net->L[i].logq);
+            free(net->L[i].prefix);
+        }
+    }
     free(net->L);
     free(net->spec);
     free(net->param);
@@ -302,7 +327,7 @@ static xs_status ensure_batch(xs_nn *net, int B, xs_error *err)
 }
 
 /* ---- element-wise passes, split among threads in fixed blocks ---- */
-enum { EW_COPY, EW_RELU, EW_MUL, EW_RELU_GRAD };
+enum { EW_COPY, EW_RELU, EW_MUL, EW_RELU_GRAD, EW_SQRT, EW_SQRT_GRAD };
 
 typedef struct {
     const float *a, *b;
@@ -327,6 +352,12 @@ static void ew_task(void *p, int task)
         break;
     case EW_RELU_GRAD: /* b is the ReLU's output */
         for (size_t i = i0; i < i1; i++) y[i] = b[i] > 0 ? a[i] : 0;
+        break;
+    case EW_SQRT: /* of the positive part: a pattern is never negative, noise may push a point below 0 */
+        for (size_t i = i0; i < i1; i++) y[i] = a[i] > 0 ? sqrtf(a[i]) : 0;
+        break;
+    case EW_SQRT_GRAD: /* b is the output; d sqrt(x) = 1 / (2 sqrt(x)), taken as 0 at and below 0 */
+        for (size_t i = i0; i < i1; i++) y[i] = b[i] > 0 ? a[i] / (2 * b[i]) : 0;
         break;
     }
 }
@@ -423,6 +454,15 @@ static void forward(xs_nn *net, const float *x, int B, int train, int keep)
             break;
         case XS_NN_L_RELU: elementwise(EW_RELU, in, NULL, y->out, n, th); break;
         case XS_NN_L_SOFTMAX: xs_nn_softmax_forward(in, y->out, B, (int)y->out_n); break;
+        case XS_NN_L_LOGQ: xs_nn_logq_forward(&y->logq, in, y->out, B, (int)y->in_n); break;
+        case XS_NN_L_SQRT: elementwise(EW_SQRT, in, NULL, y->out, n, th); break;
+        case XS_NN_L_HIGHPASS: xs_nn_highpass_forward(in, y->out, B, (int)y->in_n, d->units, y->prefix); break;
+        case XS_NN_L_AUTOCORR:
+            if (ref)
+                xs_nn_autocorr_forward_ref(in, y->out, B, (int)y->in_n, d->units);
+            else
+                xs_nn_autocorr_forward_fast(in, y->out, B, (int)y->in_n, d->units, th);
+            break;
         case XS_NN_L_FLATTEN:
             if (y->in_c > 1)
                 flatten(in, y->out, B, y->in_c, y->in_l, 0, th);
@@ -442,11 +482,13 @@ static void forward(xs_nn *net, const float *x, int B, int train, int keep)
 static void backward(xs_nn *net, const float *x, int B)
 {
     int th = net->threads, ref = net->reference, last = net->nl - 1;
-    for (int i = last; i >= 0; i--) {
+    int first_param = 0; /* no layer before the first one with parameters needs a gradient */
+    while (first_param < last && !is_param_layer(&net->L[first_param])) first_param++;
+    for (int i = last; i >= first_param; i--) {
         xs_nn_layer *y = &net->L[i];
         const xs_nn_layer_desc *d = &y->d;
         const float *in = i ? net->L[i - 1].out : x;
-        float *din = i ? net->L[i - 1].dout : NULL;
+        float *din = i > first_param ? net->L[i - 1].dout : NULL;
         float *dz = y->dout;
         size_t n = (size_t)B * y->out_n;
         if (!din && !is_param_layer(y)) break; /* nothing before it needs a gradient */
@@ -486,6 +528,10 @@ static void backward(xs_nn *net, const float *x, int B)
             elementwise(EW_COPY, dz, NULL, din, n, th);
             if (i != last) xs_nn_softmax_backward(y->out, din, B, (int)y->out_n);
             break;
+        case XS_NN_L_LOGQ: xs_nn_logq_backward(&y->logq, dz, din, B, (int)y->in_n); break;
+        case XS_NN_L_SQRT: elementwise(EW_SQRT_GRAD, dz, y->out, din, n, th); break;
+        case XS_NN_L_HIGHPASS: xs_nn_highpass_backward(dz, din, B, (int)y->in_n, d->units, y->prefix); break;
+        case XS_NN_L_AUTOCORR: xs_nn_autocorr_backward(in, y->out, dz, din, B, (int)y->in_n, d->units); break;
         case XS_NN_L_FLATTEN:
             if (y->in_c == 1)
                 elementwise(EW_COPY, dz, NULL, din, n, th);
@@ -613,6 +659,13 @@ xs_status xs_nn_set_grid(xs_nn *net, const xs_nn_grid *grid, xs_error *err)
     if (grid->count <= 0 || !(grid->two_theta_step > 0) || !isfinite(grid->two_theta_start) ||
         !(grid->wavelength > 0))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "grid needs count > 0, step > 0 and wavelength > 0");
+    const xs_nn_layer_desc *d0 = &net->L[0].d;
+    if (d0->type == XS_NN_L_LOGQ &&
+        (fabs(d0->start - grid->two_theta_start) > 1e-9 || fabs(d0->step - grid->two_theta_step) > 1e-12))
+        return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
+                            "the network's first statement 'logq' reads a 2theta grid from %g step %g, but the "
+                            "model grid starts at %g with step %g",
+                            d0->start, d0->step, grid->two_theta_start, grid->two_theta_step);
     net->grid = *grid;
     net->has_grid = 1;
     return XS_OK;

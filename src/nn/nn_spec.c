@@ -96,13 +96,40 @@ static xs_status parse_statement(token *tok, int nt, int n_classes, xs_nn_layer_
         if (*end || !(r >= 0 && r < 1)) FAIL(tok[1], "dropout rate must be a number in [0, 1), not '%s'", tok[1].text);
         d->rate = (float)r;
         return XS_OK;
+    } else if (!strcmp(w, "logq")) {
+        NARGS(1, 3, "POINTS [TWO_THETA_START TWO_THETA_STEP]");
+        if (nt == 3) FAIL(tok[0], "'logq' takes POINTS, or POINTS with both the 2theta start and step");
+        d->type = XS_NN_L_LOGQ;
+        if (!parse_int(&tok[1], &d->units) || d->units < 2)
+            FAIL(tok[1], "logq points must be an integer >= 2, not '%s'", tok[1].text);
+        d->start = 5.0; /* the paper's grid */
+        d->step = 0.01;
+        if (nt == 4) {
+            char *e1, *e2;
+            d->start = strtod(tok[2].text, &e1);
+            d->step = strtod(tok[3].text, &e2);
+            if (*e1 || !(d->start > 0 && d->start < 180)) FAIL(tok[2], "2theta start must be in (0, 180) degrees, not '%s'", tok[2].text);
+            if (*e2 || !(d->step > 0 && d->step < 180)) FAIL(tok[3], "2theta step must be in (0, 180) degrees, not '%s'", tok[3].text);
+        }
+        return XS_OK;
+    } else if (!strcmp(w, "highpass") || !strcmp(w, "autocorr")) {
+        NARGS(1, 1, w[0] == 'h' ? "WINDOW" : "LAGS");
+        d->type = w[0] == 'h' ? XS_NN_L_HIGHPASS : XS_NN_L_AUTOCORR;
+        if (!parse_int(&tok[1], &d->units))
+            FAIL(tok[1], "%s must be a positive integer, not '%s'", w[0] == 'h' ? "highpass window" : "autocorr lags",
+                 tok[1].text);
+        return XS_OK;
+    } else if (!strcmp(w, "sqrt")) {
+        NARGS(0, 0, "no arguments");
+        d->type = XS_NN_L_SQRT;
+        return XS_OK;
     } else if (!strcmp(w, "relu") || !strcmp(w, "softmax") || !strcmp(w, "flatten")) {
         NARGS(0, 0, "no arguments");
         d->type = w[0] == 'r' ? XS_NN_L_RELU : w[0] == 's' ? XS_NN_L_SOFTMAX : XS_NN_L_FLATTEN;
         return XS_OK;
     } else
         FAIL(tok[0], "unknown statement '%s' (known: input, dense, conv, avgpool, maxpool, dropout, relu, "
-                     "softmax, flatten)", w);
+                     "softmax, flatten, logq, highpass, autocorr, sqrt)", w);
     /* dense / conv: optional activation */
     int last = d->type == XS_NN_L_DENSE ? 2 : 4;
     if (nt > last) {
@@ -221,7 +248,7 @@ xs_status xs_nn_spec_parse(const char *text, int n_inputs, int n_classes, xs_nn_
 
 char *xs_nn_spec_format(const xs_nn_layer_desc *d, int n, int n_in)
 {
-    size_t cap = 64 + (size_t)n * 48;
+    size_t cap = 64 + (size_t)n * 80;
     char *s = malloc(cap);
     if (!s) return NULL;
     size_t len = (size_t)snprintf(s, cap, "input %d", n_in);
@@ -252,6 +279,12 @@ char *xs_nn_spec_format(const xs_nn_layer_desc *d, int n, int n_in)
         case XS_NN_L_RELU: len += (size_t)snprintf(p, room, "; relu"); break;
         case XS_NN_L_SOFTMAX: len += (size_t)snprintf(p, room, "; softmax"); break;
         case XS_NN_L_FLATTEN: len += (size_t)snprintf(p, room, "; flatten"); break;
+        case XS_NN_L_LOGQ:
+            len += (size_t)snprintf(p, room, "; logq %d %.17g %.17g", d[i].units, d[i].start, d[i].step);
+            break;
+        case XS_NN_L_HIGHPASS: len += (size_t)snprintf(p, room, "; highpass %d", d[i].units); break;
+        case XS_NN_L_AUTOCORR: len += (size_t)snprintf(p, room, "; autocorr %d", d[i].units); break;
+        case XS_NN_L_SQRT: len += (size_t)snprintf(p, room, "; sqrt"); break;
         }
     }
     return s;
