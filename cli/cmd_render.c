@@ -30,7 +30,8 @@ static void usage(FILE *out)
             "  beyond the paper (off by default):\n"
             "  --zero-shift D      peak positions shifted by U(-D, D) degrees\n"
             "  --kalpha2 R         add a Cu K-alpha2 copy of every peak with intensity ratio R (e.g. 0.5)\n"
-            "  --width-growth G    FWHM(theta) = FWHM sqrt(1 + g tan^2 theta), g ~ U(0, G)\n");
+            "  --width-growth G    FWHM(theta) = FWHM sqrt(1 + g tan^2 theta), g ~ U(0, G)\n"
+            "  --noise-scale S     the pattern's noise times s, ln s ~ U(0, ln S)\n");
 }
 
 static int parse_num(const char *text, double *v, const char *opt)
@@ -208,7 +209,7 @@ static void write_tsv(FILE *o, const render_view *v)
             v->peaks->n);
     fprintf(o, "# seed %llu, item %zu: FWHM %.5f deg, zero shift %.5f deg, width growth %.4f, noise U(%g, %g)\n",
             (unsigned long long)v->seed, v->index, v->drawn->fwhm, v->drawn->zero_shift, v->drawn->width_growth,
-            v->opt->noise_min, v->opt->noise_max);
+            v->opt->noise_min * v->drawn->noise_scale, v->opt->noise_max * v->drawn->noise_scale);
     fprintf(o, "# backgrounds (T = %.4f): %s\n", v->drawn->bg.T, bgtext);
     fprintf(o, "# two_theta\tclean\tbackground\taugmented\n");
     for (size_t j = 0; j < v->grid->count; j++)
@@ -256,6 +257,8 @@ int xs_cmd_render(int argc, char **argv)
             opt.kalpha2_ratio = v;
         } else if (!strcmp(a, "--width-growth") && has1) {
             if (!parse_num(argv[++i], &opt.width_growth_max, a)) return 2;
+        } else if (!strcmp(a, "--noise-scale") && has1) {
+            if (!parse_num(argv[++i], &opt.noise_scale_max, a)) return 2;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "xrdsym render: unknown option or missing value: %s\n", a);
             usage(stderr);

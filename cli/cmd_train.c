@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "  --zero-shift D            random zero shift up to +-D degrees (default 0)\n"
             "  --kalpha2 R               K-alpha2 copies of the peaks with ratio R (default 0: none)\n"
             "  --width-growth G          peak width growing with angle (default 0)\n"
+            "  --noise-scale S           noise of each pattern times s, log-uniform in [1, S] (default off)\n"
             "  --checkpoint PREFIX       save every member after every epoch (default MODEL.h5.ckpt); a run\n"
             "                            started again with the same options resumes there; --no-checkpoint\n"
             "  --quiet                   no progress lines\n");
@@ -124,6 +125,7 @@ int xs_cmd_train(int argc, char **argv)
         } else if (!strcmp(a, "--zero-shift") && more) opt.aug.zero_shift_max = atof(argv[++i]);
         else if (!strcmp(a, "--kalpha2") && more) opt.aug.kalpha2_ratio = atof(argv[++i]);
         else if (!strcmp(a, "--width-growth") && more) opt.aug.width_growth_max = atof(argv[++i]);
+        else if (!strcmp(a, "--noise-scale") && more) opt.aug.noise_scale_max = atof(argv[++i]);
         else if (!strcmp(a, "--checkpoint") && more) checkpoint = argv[++i];
         else if (!strcmp(a, "--no-checkpoint")) no_checkpoint = 1;
         else if (!strcmp(a, "--quiet")) ps.quiet = 1;

@@ -542,8 +542,64 @@ static void test_errors(void)
     CHECK(xs_aug_render(NULL, &g, &ok, 1, 0, y, NULL, NULL) == XS_OK, "default options with NULL");
 }
 
+/* Noise of a level drawn per pattern: with S = 8, every noise value of item i lies in s_i [0.002, 0.02), s_i
+ * in [1, 8] with ln s ~ U(0, ln 8); off (0), the draws and patterns are those of the defaults. */
+static void test_noise_scale(void)
+{
+    xs_grid g = xs_grid_paper();
+    size_t n = g.count;
+    float *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *y);
+    float tt[3] = {20, 30, 40}, in[3] = {1, 2, 3};
+    xs_aug_peaks pk = {tt, in, 3};
+    xs_aug_options o;
+    xs_aug_options_default(&o);
+    o.background_prob = 0; /* the pattern is then clean + noise */
+    o.noise_scale_max = 8;
+    xs_error err = {0};
+    const int N = 4000;
+    double sl = 0, sl2 = 0;
+    int bad_range = 0, bad_scale = 0;
+    for (int item = 0; item < N; item++) {
+        xs_aug_drawn d;
+        if (xs_aug_draw(&o, 5, (uint64_t)item, &d, &err)) {
+            CHECK(0, "%s", err.message);
+            break;
+        }
+        bad_scale += !(d.noise_scale >= 1 && d.noise_scale <= 8);
+        double l = log(d.noise_scale);
+        sl += l, sl2 += l * l;
+        if (item < 40) {
+            xs_aug_render(&o, &g, &pk, 5, (uint64_t)item, y, NULL, &err);
+            xs_aug_render_clean(&o, &g, &pk, &d, ref, &err);
+            for (size_t j = 0; j < n; j++) {
+                double e = (double)y[j] - ref[j];
+                /* float rounding of values below 1.2: 1e-6 */
+                bad_range += e < 0.002 * d.noise_scale - 1e-6 || e >= 0.02 * d.noise_scale + 1e-6;
+            }
+        }
+    }
+    CHECK(!bad_scale, "%d scales outside [1, 8]", bad_scale);
+    CHECK(!bad_range, "%d noise values outside s [0.002, 0.02)", bad_range);
+    /* ln s ~ U(0, ln 8): mean ln(8)/2, variance ln(8)^2/12 */
+    double L = log(8.0), m = sl / N, v = sl2 / N - m * m, se = sqrt(L * L / 12 / N);
+    CHECK(fabs(m - L / 2) < Z_TOL * se, "mean ln s %.4f vs %.4f (standard error %.4f)", m, L / 2, se);
+    CHECK(fabs(v - L * L / 12) < 0.05 * L * L / 12, "variance of ln s %.4f vs %.4f", v, L * L / 12);
+    /* off: the same draws and pattern as with the defaults */
+    xs_aug_options def;
+    xs_aug_options_default(&def);
+    xs_aug_drawn a, b;
+    xs_aug_draw(NULL, 9, 3, &a, NULL);
+    xs_aug_draw(&def, 9, 3, &b, NULL);
+    CHECK(!memcmp(&a, &b, sizeof a) && a.noise_scale == 1, "off: noise scale 1, same draws");
+    o.noise_scale_max = 0.5;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE && strstr(err.message, "noise_scale_max"),
+          "noise_scale_max 0.5 refused: %s", err.message);
+    free(y), free(ref);
+}
+
 int main(void)
 {
+    test_noise_scale();
     test_draw_statistics();
     test_background_render();
     test_render_peaks();

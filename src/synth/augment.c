@@ -52,6 +52,8 @@ xs_status xs_aug_options_check(const xs_aug_options *o, xs_error *err)
                 "ka1 %g / ka2 %g: need 0.05 < ka1 <= ka2 < 5 angstrom", o->ka1, o->ka2);
     RANGE_CHECK(o->width_growth_max >= 0 && o->width_growth_max <= 100, "width_growth_max %g outside 0..100",
                 o->width_growth_max);
+    RANGE_CHECK(o->noise_scale_max == 0 || (o->noise_scale_max >= 1 && o->noise_scale_max <= 100),
+                "noise_scale_max %g: 0 (off) or 1..100", o->noise_scale_max);
     return XS_OK;
 }
 
@@ -138,6 +140,7 @@ static void draw_all(const xs_aug_options *o, xs_rng *r, xs_aug_drawn *d)
     d->fwhm = xs_rng_range(r, o->fwhm_min, o->fwhm_max);
     if (o->zero_shift_max > 0) d->zero_shift = xs_rng_range(r, -o->zero_shift_max, o->zero_shift_max);
     if (o->width_growth_max > 0) d->width_growth = xs_rng_range(r, 0, o->width_growth_max);
+    d->noise_scale = o->noise_scale_max > 1 ? exp(xs_rng_range(r, 0, log(o->noise_scale_max))) : 1.0;
     draw_background(o, r, &d->bg);
 }
 
@@ -568,7 +571,7 @@ static void render_checked(const xs_aug_options *o, const xs_grid *g, const xs_a
     float mx;
     const float *restrict acc = render_peaks_raw(&pr, p, sc, &mx);
     size_t n = g->count;
-    const float lo = (float)o->noise_min, span = (float)(o->noise_max - o->noise_min);
+    const float lo = (float)(o->noise_min * d.noise_scale), span = (float)((o->noise_max - o->noise_min) * d.noise_scale);
     const float inv = mx > 0 ? 1.0f : 0.0f, div = mx > 0 ? mx : 1.0f;
     noise_lanes nl;
     noise_seed(&nl, &r);
