@@ -22,6 +22,7 @@ XS_CLI_OPTIONAL int xs_cmd_train(int argc, char **argv);
 XS_CLI_OPTIONAL int xs_cmd_predict(int argc, char **argv);
 XS_CLI_OPTIONAL int xs_cmd_evaluate(int argc, char **argv);
 XS_CLI_OPTIONAL int xs_cmd_bench(int argc, char **argv);
+XS_CLI_OPTIONAL int xs_cmd_ensemble(int argc, char **argv);
 
 /* The shipped default model: $XRDSYM_MODEL, else models/default.h5 next to the binary or in the source tree
  * it was built from. Writes the path tried last; 1 if that file exists. */

@@ -18,6 +18,7 @@ static const command_entry commands[] = {
     {"train", xs_cmd_train, "train a network (or an ensemble) on a dataset"},
     {"predict", xs_cmd_predict, "crystal system and space group of measured pattern files"},
     {"evaluate", xs_cmd_evaluate, "accuracy, top-n, refusal curve and confusion of a model"},
+    {"ensemble", xs_cmd_ensemble, "several trained models in one file, their outputs averaged"},
     {"bench", xs_cmd_bench, "training throughput of a network on this machine (bench train)"},
 };
 

@@ -86,6 +86,34 @@ int main(void)
     snprintf(cmd, sizeof cmd, "XRDSYM_MODEL=/nonexistent.h5 '%s' predict %s 2>&1", exe, good);
     CHECK(run(cmd) == 1 && strstr(out_buf, "nonexistent.h5") != NULL, "missing model named: %s", out_buf);
 
+    /* ensemble: a second member with another seed; the file has 2 members and predicts; a crystal-system
+     * model cannot join a space-group one, and the error names its file */
+    char model2[64], ens[64], csm[64];
+    snprintf(model2, sizeof model2, "/tmp/xs_pred_model2_%d.h5", (int)getpid());
+    snprintf(ens, sizeof ens, "/tmp/xs_pred_ens_%d.h5", (int)getpid());
+    snprintf(csm, sizeof csm, "/tmp/xs_pred_cs_%d.h5", (int)getpid());
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data %s --out %s --arch 'input 8500; avgpool 10; dense 32 relu; dense classes softmax' "
+             "--epochs 2 --batch 16 --seed 6 --quiet --no-checkpoint 2>&1 && "
+             "'%s' train --data %s --out %s --task crystal-system --arch 'input 8500; avgpool 10; dense classes softmax' "
+             "--epochs 1 --batch 16 --quiet --no-checkpoint 2>&1",
+             exe, data, model2, exe, data, csm);
+    CHECK(run(cmd) == 0, "train two more: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' ensemble %s %s --out %s 2>&1", exe, model, model2, ens);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "2 members"), "ensemble: %s", out_buf);
+    xs_nn_ensemble *e = NULL;
+    xs_error err = {0};
+    CHECK(xs_nn_ensemble_load(ens, &e, &err) == XS_OK && e && xs_nn_ensemble_size(e) == 2, "ensemble file: %s",
+          err.message);
+    xs_nn_ensemble_free(e);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format tsv 2>&1", exe, ens, good);
+    CHECK(run(cmd) == 0, "predict with the ensemble: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' ensemble %s %s --out %s 2>&1", exe, model, csm, ens);
+    CHECK(run(cmd) == 1 && strstr(out_buf, csm), "mixed tasks refused, file named: %s", out_buf);
+    unlink(model2);
+    unlink(ens);
+    unlink(csm);
+
     unlink(data);
     unlink(model);
     unlink(good);

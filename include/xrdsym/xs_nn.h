@@ -189,8 +189,8 @@ typedef struct xs_nn_ensemble xs_nn_ensemble;
 
 xs_status xs_nn_ensemble_create(xs_nn_ensemble **ens, xs_error *err);
 void xs_nn_ensemble_free(xs_nn_ensemble *ens);
-/* Takes ownership of net (freed on failure too). XS_ERR_INVALID when its inputs or classes differ from
- * the first member's. */
+/* Takes ownership of net (freed on failure too). XS_ERR_INVALID when its inputs, classes, grid or label
+ * kind differ from the first member's. */
 xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err);
 int xs_nn_ensemble_size(const xs_nn_ensemble *ens);
 xs_nn *xs_nn_ensemble_member(xs_nn_ensemble *ens, int i); /* borrowed; NULL when out of range */

@@ -447,6 +447,11 @@ xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err)
         st = xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
                           "ensemble members must agree: %d inputs and %d classes, not %d and %d", ens->m[0]->n_in,
                           ens->m[0]->n_classes, net->n_in, net->n_classes);
+    else if (ens->n && (net->has_grid != ens->m[0]->has_grid ||
+                        (net->has_grid && memcmp(&net->grid, &ens->m[0]->grid, sizeof net->grid)) ||
+                        strcmp(net->label_kind ? net->label_kind : "", ens->m[0]->label_kind ? ens->m[0]->label_kind : "")))
+        st = xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
+                          "ensemble members must agree on their input grid and on what their classes are");
     else if (ens->n == ens->cap) {
         int cap = ens->cap ? 2 * ens->cap : 4;
         xs_nn **m = realloc(ens->m, sizeof *m * (size_t)cap);

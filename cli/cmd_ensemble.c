@@ -1,0 +1,58 @@
+/* xrdsym ensemble: several trained models of the same task and grid in one file, their probabilities
+ * averaged by predict and evaluate (the paper averages ensembles of 10). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *o)
+{
+    fprintf(o, "usage: xrdsym ensemble MODEL.h5... --out ENSEMBLE.h5\n"
+               "  One file holding every member of the given model files (each file's first member), in order;\n"
+               "  they must agree on inputs, grid and classes. Written atomically, without optimiser state.\n");
+}
+
+int xs_cmd_ensemble(int argc, char **argv)
+{
+    const char *out = NULL;
+    const char **paths = calloc((size_t)argc, sizeof *paths);
+    int n = 0;
+    if (!paths) return 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            out = argv[++i];
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            free(paths);
+            return 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "xrdsym ensemble: unknown option or missing value: %s\n", argv[i]);
+            usage(stderr);
+            free(paths);
+            return 2;
+        } else
+            paths[n++] = argv[i];
+    }
+    if (!out || n < 1) {
+        usage(stderr);
+        free(paths);
+        return 2;
+    }
+    xs_nn_ensemble *ens = NULL;
+    xs_error err = {0};
+    xs_status st = xs_nn_ensemble_create(&ens, &err);
+    for (int i = 0; st == XS_OK && i < n; i++) { /* one by one, so that an error names its file */
+        xs_nn *net = NULL;
+        st = xs_nn_load(paths[i], &net, &err);
+        if (st == XS_OK) st = xs_nn_ensemble_add(ens, net, &err);
+        if (st != XS_OK && !err.file[0]) snprintf(err.file, sizeof err.file, "%s", paths[i]);
+    }
+    if (st == XS_OK) st = xs_nn_ensemble_save(ens, out, 0, &err);
+    if (st != XS_OK)
+        xs_cli_print_error(&err);
+    else
+        printf("xrdsym ensemble: wrote %s (%d members)\n", out, n);
+    xs_nn_ensemble_free(ens);
+    free(paths);
+    return st == XS_OK ? 0 : 1;
+}
