@@ -39,7 +39,7 @@
  * g ~ U(0, width_growth_max); noise of a level that differs from pattern to pattern: every noise value of a
  * pattern times s, log-uniform in [1, noise_scale_max] (measured RRUFF patterns: the robust sigma of
  * point-to-point differences over the maximum has median 0.0063, 10% above 0.027; the paper's noise alone
- * gives 0.0057 to every pattern).
+ * gives 0.0057 to every pattern; tools/pattern_noise.py).
  *
  * Randomness: one pattern depends only on (options, grid, peaks, seed, item) where item is the pattern's
  * index (any 64-bit number): its generator is xs_rng_seed(seed, item). The draws come in a fixed order
