@@ -19,6 +19,13 @@
 static double u_of_2theta(double tt_deg) { return log(sin(tt_deg * M_PI / 360.0)); }
 static double tt_of_u(double u) { return 360.0 / M_PI * asin(exp(u)); }
 
+/* The ln sin(theta) interval of output j, clipped to [u0, u1]. */
+static void bin_of(double u0, double u1, double h, int j, double *a, double *b)
+{
+    *a = fmax(u0, u0 + (j - 0.5) * h);
+    *b = fmin(u1, u0 + (j + 0.5) * h);
+}
+
 xs_status xs_nn_logq_map_build(xs_nn_logq_map *m, int n_in, double start, double step, int points, xs_error *err)
 {
     memset(m, 0, sizeof *m);
@@ -35,8 +42,10 @@ xs_status xs_nn_logq_map_build(xs_nn_logq_map *m, int n_in, double start, double
     if (!m->i0 || !m->len || !m->off) goto nomem;
     /* first pass: index ranges */
     size_t total = 0;
+    int longest = 1;
     for (int j = 0; j < points; j++) {
-        double a = fmax(u0, u0 + (j - 0.5) * h), b = fmin(u1, u0 + (j + 0.5) * h);
+        double a, b;
+        bin_of(u0, u1, h, j, &a, &b);
         double fa = (tt_of_u(a) - start) / step, fb = (tt_of_u(b) - start) / step;
         int lo = (int)floor(fa), hi = (int)floor(fb) + 1;
         if (lo < 0) lo = 0;
@@ -44,19 +53,22 @@ xs_status xs_nn_logq_map_build(xs_nn_logq_map *m, int n_in, double start, double
         if (lo > hi) lo = hi;
         m->i0[j] = lo;
         m->len[j] = hi - lo + 1;
+        if (m->len[j] > longest) longest = m->len[j];
         m->off[j] = total;
         total += (size_t)m->len[j];
     }
     m->off[points] = total;
     m->w = calloc(total ? total : 1, sizeof(float));
-    if (!m->w) goto nomem;
+    double *wj = malloc(sizeof(double) * (size_t)longest); /* one output's weights, summed in double */
+    if (!m->w || !wj) {
+        free(wj);
+        goto nomem;
+    }
     for (int j = 0; j < points; j++) {
-        double a = fmax(u0, u0 + (j - 0.5) * h), b = fmin(u1, u0 + (j + 0.5) * h);
+        double a, b;
+        bin_of(u0, u1, h, j, &a, &b);
         double span = (tt_of_u(b) - tt_of_u(a)) / step;
         int samples = 8 + 2 * (int)ceil(span);
-        double acc[4096 + 64];
-        double *wj = m->len[j] <= 4096 ? acc : calloc((size_t)m->len[j], sizeof(double));
-        if (!wj) goto nomem;
         memset(wj, 0, sizeof(double) * (size_t)m->len[j]);
         for (int s = 0; s < samples; s++) {
             double f = (tt_of_u(a + (b - a) * (s + 0.5) / samples) - start) / step;
@@ -70,8 +82,8 @@ xs_status xs_nn_logq_map_build(xs_nn_logq_map *m, int n_in, double start, double
             if (r + 1 >= 0 && r + 1 < m->len[j]) wj[r + 1] += t / samples;
         }
         for (int r = 0; r < m->len[j]; r++) m->w[m->off[j] + (size_t)r] = (float)wj[r];
-        if (wj != acc) free(wj);
     }
+    free(wj);
     return XS_OK;
 nomem:
     xs_nn_logq_map_free(m);
@@ -116,16 +128,23 @@ void xs_nn_logq_backward(const xs_nn_logq_map *m, const float *dY, float *dX, in
 }
 
 /* ---- high-pass: x minus its running mean over `window` points (clipped at the ends) ---- */
+/* The window of point u, [u - h, u + h] clipped to [0, n - 1]. */
+static void window_of(int u, int h, int n, int *lo, int *hi)
+{
+    *lo = u - h < 0 ? 0 : u - h;
+    *hi = u + h > n - 1 ? n - 1 : u + h;
+}
+
 void xs_nn_highpass_forward(const float *X, float *Y, int B, int n, int window, double *prefix)
 {
-    int h = window / 2;
+    int h = window / 2, lo, hi;
     for (int b = 0; b < B; b++) {
         const float *x = X + (size_t)b * n;
         float *y = Y + (size_t)b * n;
         prefix[0] = 0;
         for (int u = 0; u < n; u++) prefix[u + 1] = prefix[u] + x[u];
         for (int u = 0; u < n; u++) {
-            int lo = u - h < 0 ? 0 : u - h, hi = u + h > n - 1 ? n - 1 : u + h;
+            window_of(u, h, n, &lo, &hi);
             y[u] = (float)(x[u] - (prefix[hi + 1] - prefix[lo]) / (hi - lo + 1));
         }
     }
@@ -134,17 +153,17 @@ void xs_nn_highpass_forward(const float *X, float *Y, int B, int n, int window, 
 /* The window of u holds v exactly when |u - v| <= h, so dx[v] = dy[v] - sum over those u of dy[u] / count(u). */
 void xs_nn_highpass_backward(const float *dY, float *dX, int B, int n, int window, double *prefix)
 {
-    int h = window / 2;
+    int h = window / 2, lo, hi;
     for (int b = 0; b < B; b++) {
         const float *dy = dY + (size_t)b * n;
         float *dx = dX + (size_t)b * n;
         prefix[0] = 0;
         for (int u = 0; u < n; u++) {
-            int lo = u - h < 0 ? 0 : u - h, hi = u + h > n - 1 ? n - 1 : u + h;
+            window_of(u, h, n, &lo, &hi);
             prefix[u + 1] = prefix[u] + (double)dy[u] / (hi - lo + 1);
         }
         for (int v = 0; v < n; v++) {
-            int lo = v - h < 0 ? 0 : v - h, hi = v + h > n - 1 ? n - 1 : v + h;
+            window_of(v, h, n, &lo, &hi);
             dx[v] = (float)(dy[v] - (prefix[hi + 1] - prefix[lo]));
         }
     }
