@@ -104,17 +104,7 @@ static void model_augmentation(const xs_nn *net, xs_aug_options *aug)
 {
     xs_aug_options_default(aug);
     const char *meta = xs_nn_get_meta(net, "augmentation");
-    if (!meta) return;
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", meta);
-    for (char *p = strstr(buf, ".."); p; p = strstr(p, "..")) p[0] = p[1] = ' ';
-    xs_aug_options a = *aug;
-    if (sscanf(buf, "fwhm %lf %lf noise %lf %lf background p %lf total %lf zero_shift %lf kalpha2 %lf growth %lf",
-               &a.fwhm_min, &a.fwhm_max, &a.noise_min, &a.noise_max, &a.background_prob, &a.background_total,
-               &a.zero_shift_max, &a.kalpha2_ratio, &a.width_growth_max) == 9 &&
-        (!strstr(buf, "noise_scale ") || sscanf(strstr(buf, "noise_scale "), "noise_scale %lf", &a.noise_scale_max) == 1) &&
-        xs_aug_options_check(&a, NULL) == XS_OK)
-        *aug = a;
+    if (meta) xs_aug_options_parse(meta, aug, NULL); /* unreadable: the defaults stay */
 }
 
 /* ---- what is evaluated ---- */

@@ -591,6 +591,24 @@ static void test_noise_scale(void)
     xs_aug_draw(NULL, 9, 3, &a, NULL);
     xs_aug_draw(&def, 9, 3, &b, NULL);
     CHECK(!memcmp(&a, &b, sizeof a) && a.noise_scale == 1, "off: noise scale 1, same draws");
+    /* the text model files record, and back */
+    char text[256];
+    xs_aug_options back;
+    o.zero_shift_max = 0.05, o.width_growth_max = 1, o.fwhm_min = 0.05;
+    xs_aug_options_format(&o, text, sizeof text);
+    CHECK(!strcmp(text, "fwhm 0.05..0.21 noise 0.002..0.02 background p 0 total 0.1 zero_shift 0.05 kalpha2 0 growth 1 "
+                        "noise_scale 8"),
+          "options as text: %s", text);
+    CHECK(xs_aug_options_parse(text, &back, &err) == XS_OK && back.fwhm_min == 0.05 && back.noise_scale_max == 8 &&
+              back.width_growth_max == 1 && back.background_prob == 0 && back.zero_shift_max == 0.05,
+          "parsed back: %s", err.message);
+    xs_aug_options_format(&def, text, sizeof text);
+    CHECK(xs_aug_options_parse(text, &back, &err) == XS_OK && !memcmp(&back, &def, sizeof def),
+          "defaults round trip: %s", text);
+    CHECK(xs_aug_options_parse("fwhm 0.04..0.21 noise", &back, &err) == XS_ERR_PARSE, "truncated text refused");
+    CHECK(xs_aug_options_parse("fwhm 0.3..0.2 noise 0..0 background p 0 total 0 zero_shift 0 kalpha2 0 growth 0", &back,
+                               &err) == XS_ERR_RANGE,
+          "fwhm min above max refused");
     o.noise_scale_max = 0.5;
     CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE && strstr(err.message, "noise_scale_max"),
           "noise_scale_max 0.5 refused: %s", err.message);

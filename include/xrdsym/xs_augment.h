@@ -92,6 +92,12 @@ typedef struct {
 void xs_aug_options_default(xs_aug_options *opt);
 /* XS_ERR_RANGE (the message names the field) for a value outside its range above. */
 xs_status xs_aug_options_check(const xs_aug_options *opt, xs_error *err);
+/* The drawn options as one line, as model files record them ("fwhm 0.04..0.21 noise 0.002..0.02 background
+ * p 0.5 total 0.1 zero_shift 0 kalpha2 0 growth 0", then " noise_scale S" when it is on), and back: parse
+ * starts from the defaults (kernel_sigmas, ka1, ka2 and clip_negative stay so) and gives XS_ERR_PARSE for
+ * text not of that form, XS_ERR_RANGE for values xs_aug_options_check refuses; *opt is set only on XS_OK. */
+void xs_aug_options_format(const xs_aug_options *opt, char *buf, size_t size);
+xs_status xs_aug_options_parse(const char *text, xs_aug_options *opt, xs_error *err);
 
 /* The drawn background functions (see the top of this file). A function not chosen has all its
  * parameters 0. */

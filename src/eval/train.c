@@ -142,13 +142,7 @@ static xs_status describe(xs_nn *net, const xs_train_options *opt, const xs_data
     xs_nn_set_meta(net, "learning_rate", buf, NULL);
     xs_nn_set_meta(net, "loss", opt->loss == XS_TRAIN_LOSS_ALTERNATE ? "alternate quadratic/paper-ce"
                                                                       : xs_nn_loss_name((xs_nn_loss)opt->loss), NULL);
-    snprintf(buf, sizeof buf, "fwhm %g..%g noise %g..%g background p %g total %g zero_shift %g kalpha2 %g growth %g",
-             opt->aug.fwhm_min, opt->aug.fwhm_max, opt->aug.noise_min, opt->aug.noise_max, opt->aug.background_prob,
-             opt->aug.background_total, opt->aug.zero_shift_max, opt->aug.kalpha2_ratio, opt->aug.width_growth_max);
-    if (opt->aug.noise_scale_max > 0) {
-        size_t len = strlen(buf);
-        snprintf(buf + len, sizeof buf - len, " noise_scale %g", opt->aug.noise_scale_max);
-    }
+    xs_aug_options_format(&opt->aug, buf, sizeof buf);
     xs_nn_set_meta(net, "augmentation", buf, NULL);
     xs_nn_set_meta(net, "normalisation", "minimum subtracted, maximum scaled to 1", NULL);
     return XS_OK;

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,6 +56,34 @@ xs_status xs_aug_options_check(const xs_aug_options *o, xs_error *err)
     RANGE_CHECK(o->noise_scale_max == 0 || (o->noise_scale_max >= 1 && o->noise_scale_max <= 100),
                 "noise_scale_max %g: 0 (off) or 1..100", o->noise_scale_max);
     return XS_OK;
+}
+
+void xs_aug_options_format(const xs_aug_options *o, char *buf, size_t size)
+{
+    int len = snprintf(buf, size, "fwhm %g..%g noise %g..%g background p %g total %g zero_shift %g kalpha2 %g growth %g",
+                       o->fwhm_min, o->fwhm_max, o->noise_min, o->noise_max, o->background_prob, o->background_total,
+                       o->zero_shift_max, o->kalpha2_ratio, o->width_growth_max);
+    if (o->noise_scale_max > 0 && len > 0 && (size_t)len < size)
+        snprintf(buf + len, size - (size_t)len, " noise_scale %g", o->noise_scale_max);
+}
+
+xs_status xs_aug_options_parse(const char *text, xs_aug_options *opt, xs_error *err)
+{
+    if (!text || !opt) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "missing text or options");
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *p = strstr(buf, ".."); p; p = strstr(p, "..")) p[0] = p[1] = ' ';
+    xs_aug_options a;
+    xs_aug_options_default(&a);
+    const char *scale = strstr(buf, "noise_scale ");
+    if (sscanf(buf, "fwhm %lf %lf noise %lf %lf background p %lf total %lf zero_shift %lf kalpha2 %lf growth %lf",
+               &a.fwhm_min, &a.fwhm_max, &a.noise_min, &a.noise_max, &a.background_prob, &a.background_total,
+               &a.zero_shift_max, &a.kalpha2_ratio, &a.width_growth_max) != 9 ||
+        (scale && sscanf(scale, "noise_scale %lf", &a.noise_scale_max) != 1))
+        return xs_error_set(err, XS_ERR_PARSE, NULL, 0, 0, "not a description of augmentation options: '%s'", text);
+    xs_status st = xs_aug_options_check(&a, err);
+    if (st == XS_OK) *opt = a;
+    return st;
 }
 
 static xs_status check_grid(const xs_grid *g, xs_error *err)
