@@ -168,6 +168,14 @@ static xs_train_progress progress_of(int member, const xs_train_options *opt, in
     return p;
 }
 
+/* The Adam step of an epoch: constant, or lowered along a cosine (xs_train.h). */
+static double learning_rate_of_epoch(const xs_train_options *opt, int epoch)
+{
+    if (!opt->lr_cosine) return opt->learning_rate;
+    double f = opt->lr_final_fraction, c = 0.5 * (1 + cos(M_PI * epoch / opt->epochs));
+    return opt->learning_rate * (f + (1 - f) * c);
+}
+
 /* Keep at most `keep` (0: all) of n crystals, spread evenly; returns how many are kept. */
 static size_t keep_spread(size_t *idx, int *label, size_t n, size_t keep)
 {
@@ -275,7 +283,6 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
             if (st != XS_OK) break;
         }
         if ((st = xs_nn_set_threads(net, opt.threads, err)) != XS_OK ||
-            (first_epoch == 0 && (st = xs_nn_set_adam(net, opt.learning_rate, 0.9, 0.999, 1e-8, err)) != XS_OK) ||
             (st = describe(net, &opt, data, data_path, err)) != XS_OK) {
             xs_nn_free(net);
             break;
@@ -302,11 +309,7 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
         }
         for (int epoch = first_epoch; epoch < opt.epochs && st == XS_OK; epoch++) {
             xs_nn_loss loss = loss_of_epoch(opt.loss, epoch);
-            if (opt.lr_cosine) {
-                double f = opt.lr_final_fraction, c = 0.5 * (1 + cos(M_PI * epoch / opt.epochs));
-                if ((st = xs_nn_set_adam(net, opt.learning_rate * (f + (1 - f) * c), 0.9, 0.999, 1e-8, err)) != XS_OK)
-                    break;
-            }
+            if ((st = xs_nn_set_adam(net, learning_rate_of_epoch(&opt, epoch), 0.9, 0.999, 1e-8, err)) != XS_OK) break;
             /* Fisher-Yates from (seed, epoch) */
             xs_rng rng;
             xs_rng_seed(&rng, seed, 0x73687566ULL + (uint64_t)epoch);
