@@ -32,6 +32,12 @@ xs_status xs_cli_load_model(const char *path, xs_nn_ensemble **ens, char *used, 
 /* Space group (1..230) that class c of a space-group model stands for; 0 for other models. */
 int xs_cli_class_space_group(xs_nn *net, int c);
 
+/* A whole argument as a finite number / non-negative integer (cli/args.c); on failure prints
+ * "xrdsym CMD: OPT expects ..., got 'TEXT'" and returns 0. */
+int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *v);
+int xs_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *v);
+int xs_cli_parse_int(const char *cmd, const char *opt, const char *text, int *v);
+
 /* Print an error object as "xrdsym: file:line: message" on stderr. */
 void xs_cli_print_error(const xs_error *err);
 /* Read any structure file (CIF by content or extension, else POSCAR): *list is malloc'd, caller frees each

@@ -34,31 +34,6 @@ static void usage(FILE *out)
             "  --noise-scale S     the pattern's noise times s, ln s ~ U(0, ln S)\n");
 }
 
-static int parse_num(const char *text, double *v, const char *opt)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(text, &end);
-    if (end == text || *end || errno || !isfinite(*v)) {
-        fprintf(stderr, "xrdsym render: %s expects a number, got '%s'\n", opt, text);
-        return 0;
-    }
-    return 1;
-}
-
-static int parse_u64(const char *text, uint64_t *v, const char *opt)
-{
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(text, &end, 10);
-    if (end == text || *end || errno || text[0] == '-') {
-        fprintf(stderr, "xrdsym render: %s expects a non-negative integer, got '%s'\n", opt, text);
-        return 0;
-    }
-    *v = (uint64_t)x;
-    return 1;
-}
-
 /* ---- SVG (helpers in svg.c) ---- */
 
 /* A chemical formula with its counts as subscripts ("Na4Cl4" -> Na<sub>4</sub>Cl<sub>4</sub>). */
@@ -232,10 +207,10 @@ int xs_cmd_render(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--index") && has1) {
-            if (!parse_u64(argv[++i], &index, a)) return 2;
+            if (!xs_cli_parse_u64("render", a, argv[++i], &index)) return 2;
             have_index = 1;
         } else if (!strcmp(a, "--seed") && has1) {
-            if (!parse_u64(argv[++i], &seed, a)) return 2;
+            if (!xs_cli_parse_u64("render", a, argv[++i], &seed)) return 2;
         } else if (!strcmp(a, "--format") && has1) {
             format = argv[++i];
             if (strcmp(format, "tsv")) {
@@ -245,20 +220,22 @@ int xs_cmd_render(int argc, char **argv)
         } else if (!strcmp(a, "--plot") && has1) {
             plot = argv[++i];
         } else if (!strcmp(a, "--fwhm") && has2) {
-            if (!parse_num(argv[++i], &opt.fwhm_min, a) || !parse_num(argv[++i], &opt.fwhm_max, a)) return 2;
+            if (!xs_cli_parse_double("render", a, argv[++i], &opt.fwhm_min) ||
+                !xs_cli_parse_double("render", a, argv[++i], &opt.fwhm_max))
+                return 2;
         } else if (!strcmp(a, "--no-background")) {
             opt.background_prob = 0;
         } else if (!strcmp(a, "--no-noise")) {
             opt.noise_min = opt.noise_max = 0;
         } else if (!strcmp(a, "--zero-shift") && has1) {
-            if (!parse_num(argv[++i], &opt.zero_shift_max, a)) return 2;
+            if (!xs_cli_parse_double("render", a, argv[++i], &opt.zero_shift_max)) return 2;
         } else if (!strcmp(a, "--kalpha2") && has1) {
-            if (!parse_num(argv[++i], &v, a)) return 2;
+            if (!xs_cli_parse_double("render", a, argv[++i], &v)) return 2;
             opt.kalpha2_ratio = v;
         } else if (!strcmp(a, "--width-growth") && has1) {
-            if (!parse_num(argv[++i], &opt.width_growth_max, a)) return 2;
+            if (!xs_cli_parse_double("render", a, argv[++i], &opt.width_growth_max)) return 2;
         } else if (!strcmp(a, "--noise-scale") && has1) {
-            if (!parse_num(argv[++i], &opt.noise_scale_max, a)) return 2;
+            if (!xs_cli_parse_double("render", a, argv[++i], &opt.noise_scale_max)) return 2;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "xrdsym render: unknown option or missing value: %s\n", a);
             usage(stderr);

@@ -92,7 +92,9 @@ int xs_cmd_train(int argc, char **argv)
     const char *data_path = NULL, *out_path = NULL, *checkpoint = NULL;
     int no_checkpoint = 0;
     progress_state ps = {0, isatty(2)};
-    for (int i = 1; i < argc; i++) {
+    int bad = 0; /* an option's value is not a number: said, and a usage error */
+    uint64_t count = 0;
+    for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -109,23 +111,28 @@ int xs_cmd_train(int argc, char **argv)
                 fprintf(stderr, "xrdsym train: --task is space-group or crystal-system, not '%s'\n", t);
                 return 2;
             }
-        } else if (!strcmp(a, "--epochs") && more) opt.epochs = atoi(argv[++i]);
-        else if (!strcmp(a, "--batch") && more) opt.batch = atoi(argv[++i]);
-        else if (!strcmp(a, "--ensemble") && more) opt.ensemble = atoi(argv[++i]);
-        else if (!strcmp(a, "--seed") && more) opt.seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--lr") && more) opt.learning_rate = atof(argv[++i]);
+        } else if (!strcmp(a, "--epochs") && more) bad = !xs_cli_parse_int("train", a, argv[++i], &opt.epochs);
+        else if (!strcmp(a, "--batch") && more) bad = !xs_cli_parse_int("train", a, argv[++i], &opt.batch);
+        else if (!strcmp(a, "--ensemble") && more) bad = !xs_cli_parse_int("train", a, argv[++i], &opt.ensemble);
+        else if (!strcmp(a, "--seed") && more) bad = !xs_cli_parse_u64("train", a, argv[++i], &opt.seed);
+        else if (!strcmp(a, "--lr") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.learning_rate);
         else if (!strcmp(a, "--lr-cosine")) opt.lr_cosine = 1;
-        else if (!strcmp(a, "--lr-final") && more) opt.lr_final_fraction = atof(argv[++i]);
-        else if (!strcmp(a, "--threads") && more) opt.threads = atoi(argv[++i]);
-        else if (!strcmp(a, "--max-train") && more) opt.max_train = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--max-val") && more) opt.max_val = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--fwhm") && i + 2 < argc) {
-            opt.aug.fwhm_min = atof(argv[++i]);
-            opt.aug.fwhm_max = atof(argv[++i]);
-        } else if (!strcmp(a, "--zero-shift") && more) opt.aug.zero_shift_max = atof(argv[++i]);
-        else if (!strcmp(a, "--kalpha2") && more) opt.aug.kalpha2_ratio = atof(argv[++i]);
-        else if (!strcmp(a, "--width-growth") && more) opt.aug.width_growth_max = atof(argv[++i]);
-        else if (!strcmp(a, "--noise-scale") && more) opt.aug.noise_scale_max = atof(argv[++i]);
+        else if (!strcmp(a, "--lr-final") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.lr_final_fraction);
+        else if (!strcmp(a, "--threads") && more) bad = !xs_cli_parse_int("train", a, argv[++i], &opt.threads);
+        else if (!strcmp(a, "--max-train") && more) {
+            bad = !xs_cli_parse_u64("train", a, argv[++i], &count);
+            opt.max_train = (size_t)count;
+        } else if (!strcmp(a, "--max-val") && more) {
+            bad = !xs_cli_parse_u64("train", a, argv[++i], &count);
+            opt.max_val = (size_t)count;
+        } else if (!strcmp(a, "--fwhm") && i + 2 < argc) {
+            bad = !xs_cli_parse_double("train", a, argv[i + 1], &opt.aug.fwhm_min) ||
+                  !xs_cli_parse_double("train", a, argv[i + 2], &opt.aug.fwhm_max);
+            i += 2;
+        } else if (!strcmp(a, "--zero-shift") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.zero_shift_max);
+        else if (!strcmp(a, "--kalpha2") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.kalpha2_ratio);
+        else if (!strcmp(a, "--width-growth") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.width_growth_max);
+        else if (!strcmp(a, "--noise-scale") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.noise_scale_max);
         else if (!strcmp(a, "--checkpoint") && more) checkpoint = argv[++i];
         else if (!strcmp(a, "--no-checkpoint")) no_checkpoint = 1;
         else if (!strcmp(a, "--quiet")) ps.quiet = 1;
@@ -144,6 +151,7 @@ int xs_cmd_train(int argc, char **argv)
             return 2;
         }
     }
+    if (bad) return 2;
     if (!data_path || !out_path) {
         usage(stderr);
         return 2;

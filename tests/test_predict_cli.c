@@ -36,6 +36,11 @@ int main(void)
              "--epochs 16 --batch 16 --lr 0.003 --seed 5 --quiet --no-checkpoint 2>&1",
              exe, data, model);
     CHECK(run(cmd) == 0, "train: %s", out_buf);
+    /* a value that is not a number is a usage error naming the option, not a silent 0 */
+    snprintf(cmd, sizeof cmd, "'%s' train --data %s --out /tmp/never.h5 --noise-scale eight 2>&1", exe, data);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "--noise-scale expects a number, got 'eight'"), "bad number: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' train --data %s --out /tmp/never.h5 --epochs 3x 2>&1", exe, data);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "--epochs expects a non-negative integer"), "bad integer: %s", out_buf);
 
     /* A measured-looking pattern of group 14 (g = 1): peaks at 21, 41, 61, 81 deg, Cu K-alpha. */
     FILE *f = fopen(good, "w");

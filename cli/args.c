@@ -1,0 +1,46 @@
+/* Numbers on the command line: the whole argument must be one finite number, else the command says which
+ * option got what, and the caller exits with a usage error (a silent 0 from atof would change a run). */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+
+int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *v)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(text, &end);
+    if (end == text || *end || errno || !isfinite(x)) {
+        fprintf(stderr, "xrdsym %s: %s expects a number, got '%s'\n", cmd, opt, text);
+        return 0;
+    }
+    *v = x;
+    return 1;
+}
+
+int xs_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(text, &end, 10);
+    if (end == text || *end || errno || text[0] == '-') {
+        fprintf(stderr, "xrdsym %s: %s expects a non-negative integer, got '%s'\n", cmd, opt, text);
+        return 0;
+    }
+    *v = (uint64_t)x;
+    return 1;
+}
+
+int xs_cli_parse_int(const char *cmd, const char *opt, const char *text, int *v)
+{
+    uint64_t x;
+    if (!xs_cli_parse_u64(cmd, opt, text, &x)) return 0;
+    if (x > INT_MAX) {
+        fprintf(stderr, "xrdsym %s: %s is too large: %s\n", cmd, opt, text);
+        return 0;
+    }
+    *v = (int)x;
+    return 1;
+}
