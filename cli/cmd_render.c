@@ -31,7 +31,10 @@ static void usage(FILE *out)
             "  --zero-shift D      peak positions shifted by U(-D, D) degrees\n"
             "  --kalpha2 R         add a Cu K-alpha2 copy of every peak with intensity ratio R (e.g. 0.5)\n"
             "  --width-growth G    FWHM(theta) = FWHM sqrt(1 + g tan^2 theta), g ~ U(0, G)\n"
-            "  --noise-scale S     the pattern's noise times s, ln s ~ U(0, ln S)\n");
+            "  --noise-scale S     the pattern's noise times s, ln s ~ U(0, ln S)\n"
+            "  --kalpha2-prob P    the K-alpha2 copy in a fraction P of the patterns only (with --kalpha2)\n"
+            "  --jitter SIGMA      every peak's intensity times exp(SIGMA z), z ~ N(0, 1)\n"
+            "  --impurity K H      0..K foreign peaks, heights up to H of the pattern's maximum\n");
 }
 
 /* ---- SVG (helpers in svg.c) ---- */
@@ -120,7 +123,9 @@ static void write_svg(FILE *o, const render_view *v)
             v->peaks->n, v->drawn->fwhm);
     if (v->drawn->zero_shift != 0) fprintf(o, ", zero shift %+.3f\xc2\xb0", v->drawn->zero_shift);
     if (v->drawn->width_growth != 0) fprintf(o, ", width growth g %.2f", v->drawn->width_growth);
-    if (v->opt->kalpha2_ratio > 0) fprintf(o, ", K\xce\xb1" "2 ratio %.2f", v->opt->kalpha2_ratio);
+    if (v->drawn->kalpha2) fprintf(o, ", K\xce\xb1" "2 ratio %.2f", v->opt->kalpha2_ratio);
+    if (v->opt->intensity_jitter > 0) fprintf(o, ", intensity jitter %.2f", v->opt->intensity_jitter);
+    if (v->drawn->n_impurity > 0) fprintf(o, ", %d impurity peaks", v->drawn->n_impurity);
     fprintf(o, ", noise U(%.3g, %.3g)</text>\n", v->opt->noise_min, v->opt->noise_max);
     fprintf(o, "<text x=\"%.0f\" y=\"68\" fill=\"#444\">backgrounds: ", f.x0);
     xs_svg_text(o, bgtext);
@@ -236,6 +241,14 @@ int xs_cmd_render(int argc, char **argv)
             if (!xs_cli_parse_double("render", a, argv[++i], &opt.width_growth_max)) return 2;
         } else if (!strcmp(a, "--noise-scale") && has1) {
             if (!xs_cli_parse_double("render", a, argv[++i], &opt.noise_scale_max)) return 2;
+        } else if (!strcmp(a, "--kalpha2-prob") && has1) {
+            if (!xs_cli_parse_double("render", a, argv[++i], &opt.kalpha2_prob)) return 2;
+        } else if (!strcmp(a, "--jitter") && has1) {
+            if (!xs_cli_parse_double("render", a, argv[++i], &opt.intensity_jitter)) return 2;
+        } else if (!strcmp(a, "--impurity") && has2) {
+            if (!xs_cli_parse_int("render", a, argv[++i], &opt.impurity_peaks_max) ||
+                !xs_cli_parse_double("render", a, argv[++i], &opt.impurity_height_max))
+                return 2;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "xrdsym render: unknown option or missing value: %s\n", a);
             usage(stderr);

@@ -24,6 +24,9 @@ static void usage(FILE *out)
             "  --fwhm MIN MAX            Gaussian FWHM range in degrees (default 0.04 0.21)\n"
             "  --zero-shift D            random zero shift up to +-D degrees (default 0)\n"
             "  --kalpha2 R               K-alpha2 copies of the peaks with ratio R (default 0: none)\n"
+            "  --kalpha2-prob P          ... in a fraction P of the patterns only (default 1)\n"
+            "  --jitter SIGMA            every peak's intensity times exp(SIGMA z), z normal (default 0)\n"
+            "  --impurity K H            0..K foreign peaks per pattern, heights up to H of the maximum\n"
             "  --width-growth G          peak width growing with angle (default 0)\n"
             "  --noise-scale S           noise of each pattern times s, log-uniform in [1, S] (default off)\n"
             "  --checkpoint PREFIX       save every member after every epoch (default MODEL.h5.ckpt); a run\n"
@@ -131,6 +134,13 @@ int xs_cmd_train(int argc, char **argv)
             i += 2;
         } else if (!strcmp(a, "--zero-shift") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.zero_shift_max);
         else if (!strcmp(a, "--kalpha2") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.kalpha2_ratio);
+        else if (!strcmp(a, "--kalpha2-prob") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.kalpha2_prob);
+        else if (!strcmp(a, "--jitter") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.intensity_jitter);
+        else if (!strcmp(a, "--impurity") && i + 2 < argc) {
+            bad = !xs_cli_parse_int("train", a, argv[i + 1], &opt.aug.impurity_peaks_max) ||
+                  !xs_cli_parse_double("train", a, argv[i + 2], &opt.aug.impurity_height_max);
+            i += 2;
+        }
         else if (!strcmp(a, "--width-growth") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.width_growth_max);
         else if (!strcmp(a, "--noise-scale") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.noise_scale_max);
         else if (!strcmp(a, "--checkpoint") && more) checkpoint = argv[++i];

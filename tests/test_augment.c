@@ -401,7 +401,9 @@ static void test_render_peaks(void)
     CHECK(fabs(c - 40.123) < 2e-6, "shifted centre %.7f", c);
     xs_aug_options ka = o;
     ka.kalpha2_ratio = 0.5;
-    CHECK(xs_aug_render_clean(&ka, &g, &one, &d, y, &err) == XS_OK, "%s", err.message);
+    xs_aug_drawn dk = d;
+    dk.kalpha2 = 1; /* the drawn coin, not the options, says whether this pattern has the copy */
+    CHECK(xs_aug_render_clean(&ka, &g, &one, &dk, y, &err) == XS_OK, "%s", err.message);
     double t2 = 360 / M_PI * asin(sin(40 * M_PI / 360) * ka.ka2 / ka.ka1);
     size_t j2 = (size_t)floor((t2 - g.start) / g.step + 0.5);
     /* Ka2 at 40.1012 deg, 0.10 deg from Ka1: the two overlap (FWHM 0.1), so compare the summed first
@@ -615,8 +617,108 @@ static void test_noise_scale(void)
     free(y), free(ref);
 }
 
+/* Options for what a simulation of the ideal structure does not show: the K-alpha2 copy in a fraction of
+ * the patterns, a log-normal factor on every peak's intensity, foreign peaks of an impurity phase. Clean
+ * renders (no noise, no background) so that heights can be read off the grid. */
+static void test_realism_options(void)
+{
+    xs_grid g = xs_grid_paper();
+    size_t n = g.count;
+    float *y = malloc(n * sizeof *y);
+    xs_error err = {0};
+    xs_aug_options o;
+    xs_aug_options_default(&o);
+    o.fwhm_min = o.fwhm_max = 0.05; /* sigma 0.021 deg: the K-alpha2 copy at 60 deg (0.16 deg away) stands apart */
+    o.kalpha2_ratio = 0.5;
+    o.kalpha2_prob = 0.3;
+    o.intensity_jitter = 0.5;
+    o.impurity_peaks_max = 4;
+    o.impurity_height_max = 0.3;
+    float tt[2] = {30, 60}, in[2] = {1, 1};
+    xs_aug_peaks pk = {tt, in, 2};
+    const size_t N = 4000;
+    size_t with_ka2 = 0, no_impurity = 0;
+    int bad_ka2 = 0, bad_impurity = 0, bad_max = 0;
+    double *lr = malloc(N * sizeof *lr);
+    size_t n_lr = 0;
+    double ka2_at = asin(sin(30 * M_PI / 180) * o.ka2 / o.ka1) * 360 / M_PI;
+    for (size_t item = 0; item < N; item++) {
+        xs_aug_drawn d;
+        if (xs_aug_draw(&o, 11, item, &d, &err) || xs_aug_render_clean(&o, &g, &pk, &d, y, &err)) {
+            CHECK(0, "%s", err.message);
+            break;
+        }
+        with_ka2 += d.kalpha2 == 1;
+        no_impurity += d.n_impurity == 0;
+        float mx = 0;
+        for (size_t j = 0; j < n; j++) mx = y[j] > mx ? y[j] : mx;
+        bad_max += mx != 1.0f;
+        /* the doublet: at 60.16 deg the copy has half the height of its K-alpha1 peak; without it, nothing
+         * (impurity peaks may land there: those draws are left out) */
+        int clear = 1;
+        for (int k = 0; k < d.n_impurity; k++) {
+            double at = g.start + d.impurity_x[k] * (g.step * (double)(n - 1));
+            clear &= fabs(at - ka2_at) > 0.5 && fabs(at - 60) > 0.5 && fabs(at - 30) > 0.5;
+        }
+        size_t j60 = (size_t)lround((60 - g.start) / g.step), j2 = (size_t)lround((ka2_at - g.start) / g.step);
+        double ratio = y[j2] / y[j60];
+        /* the copy's centre is up to half a step off the grid: its height there is at least exp(-0.5 (0.005 /
+         * 0.0212)^2) = 0.973 of it */
+        if (clear) bad_ka2 += d.kalpha2 ? !(ratio > 0.5 * 0.97 && ratio < 0.5 * 1.001) : !(ratio < 1e-6);
+        if (clear) lr[n_lr++] = log((double)y[(size_t)lround((30 - g.start) / g.step)] / y[j60]);
+        for (int k = 0; k < d.n_impurity; k++) {
+            bad_impurity += !(d.impurity_x[k] >= 0 && d.impurity_x[k] <= 1 && d.impurity_height[k] >= 0 &&
+                              d.impurity_height[k] <= 0.3);
+        }
+        if (clear && d.n_impurity == 1 && !d.kalpha2) {
+            /* one impurity peak of height h times the main maximum: (h m) / max(m, h m) = h on the grid, less
+             * up to 2.7% for its centre between grid points (as above). Without K-alpha2, whose copy overlaps
+             * its own peak at low angles. */
+            double at = g.start + d.impurity_x[0] * (g.step * (double)(n - 1));
+            size_t j = (size_t)lround((at - g.start) / g.step);
+            double h = d.impurity_height[0];
+            bad_impurity += !(y[j] >= 0.97 * h - 1e-6 && y[j] <= h + 1e-6);
+        }
+    }
+    check_freq("K-alpha2 copy in a fraction 0.3", with_ka2, N, 0.3);
+    check_freq("no impurity peak (m ~ U{0..4})", no_impurity, N, 0.2);
+    CHECK(!bad_max, "%d patterns whose maximum is not exactly 1", bad_max);
+    CHECK(!bad_ka2, "%d patterns whose K-alpha2 copy does not follow the drawn coin", bad_ka2);
+    CHECK(!bad_impurity, "%d impurity peaks out of their drawn range or height", bad_impurity);
+    /* ln(I30 / I60) = 0.5 (z1 - z2): mean 0, variance 2 * 0.5^2 */
+    check_moments("ln of two jittered equal peaks' ratio", lr, n_lr, 0, 0.5);
+    /* all three off: the draws of the defaults */
+    xs_aug_options def;
+    xs_aug_options_default(&def);
+    xs_aug_drawn a, b;
+    xs_aug_draw(NULL, 9, 3, &a, NULL);
+    def.kalpha2_prob = 0.5; /* no effect without a K-alpha2 ratio */
+    xs_aug_draw(&def, 9, 3, &b, NULL);
+    CHECK(!memcmp(&a, &b, sizeof a) && !a.kalpha2 && !a.n_impurity && !a.jitter_seed, "off: same draws as the defaults");
+    /* as text and back */
+    char text[512];
+    xs_aug_options back;
+    xs_aug_options_format(&o, text, sizeof text);
+    CHECK(strstr(text, " kalpha2_prob 0.3 jitter 0.5 impurity 4 0.3") != NULL, "options as text: %s", text);
+    CHECK(xs_aug_options_parse(text, &back, &err) == XS_OK && back.kalpha2_prob == 0.3 && back.intensity_jitter == 0.5 &&
+              back.impurity_peaks_max == 4 && back.impurity_height_max == 0.3 && back.kalpha2_ratio == 0.5,
+          "parsed back: %s", err.message);
+    CHECK(xs_aug_options_parse("fwhm 0.04..0.21 noise 0.002..0.02 background p 0.5 total 0.1 zero_shift 0 kalpha2 0 "
+                               "growth 0 impurity 3",
+                               &back, &err) == XS_ERR_PARSE,
+          "impurity without its height refused");
+    o.impurity_peaks_max = XS_AUG_IMPURITY_MAX + 1;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE && strstr(err.message, "impurity_peaks_max"),
+          "too many impurity peaks refused: %s", err.message);
+    o.impurity_peaks_max = 4, o.intensity_jitter = -1;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE && strstr(err.message, "intensity_jitter"),
+          "negative jitter refused: %s", err.message);
+    free(y), free(lr);
+}
+
 int main(void)
 {
+    test_realism_options();
     test_noise_scale();
     test_draw_statistics();
     test_background_render();

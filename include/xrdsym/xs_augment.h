@@ -39,12 +39,19 @@
  * g ~ U(0, width_growth_max); noise of a level that differs from pattern to pattern: every noise value of a
  * pattern times s, log-uniform in [1, noise_scale_max] (measured RRUFF patterns: the robust sigma of
  * point-to-point differences over the maximum has median 0.0063, 10% above 0.027; the paper's noise alone
- * gives 0.0057 to every pattern; tools/pattern_noise.py).
+ * gives 0.0057 to every pattern; tools/pattern_noise.py); the K-alpha2 copy in only a fraction
+ * kalpha2_prob of the patterns (measured patterns come with the doublet or with K-alpha2 stripped); every
+ * peak's intensity times a log-normal factor exp(sigma z), one per listed reflection (what a simulation
+ * from the ideal structure does not know: preferred orientation, absorption, displacement parameters,
+ * site occupancies); and m ~ U{0..K} foreign peaks of an impurity phase, each at a position uniform over
+ * the grid's range, of height ~ U(0, h) times the maximum of the pattern's own peaks, with the pattern's
+ * width and K-alpha2 (the maximum is taken again after them, so it stays exactly 1).
  *
  * Randomness: one pattern depends only on (options, grid, peaks, seed, item) where item is the pattern's
  * index (any 64-bit number): its generator is xs_rng_seed(seed, item). The draws come in a fixed order
- * (FWHM, zero shift, width growth, noise scale, the four backgrounds, then the noise of each grid point; an
- * option that is off draws nothing, so patterns drawn without it are unchanged), so that
+ * (FWHM, zero shift, width growth, noise scale, the four backgrounds, the K-alpha2 coin, the jitter
+ * generator's seed, the impurity peaks, then the noise of each grid point; an option that is off draws
+ * nothing, so patterns drawn without it are unchanged), so that
  * xs_aug_draw returns exactly the parameters the render of the same (seed, item) uses. A batch gives the
  * same bytes whatever the number of threads. The drawn parameters and noise values are the same on every
  * platform; the rendered floats are identical for one build, and another compiler or flag set (FMA
@@ -74,6 +81,8 @@
 extern "C" {
 #endif
 
+enum { XS_AUG_IMPURITY_MAX = 16 };
+
 typedef struct {
     double fwhm_min, fwhm_max;   /* degrees 2theta; default 0.04, 0.21; 0 < min <= max <= 5 */
     double kernel_sigmas;        /* half-width of the rendered Gaussian in sigmas; default 5; 2..10 */
@@ -86,6 +95,10 @@ typedef struct {
     double ka1, ka2;             /* angstrom, default Cu 1.540562, 1.544390 (used when kalpha2_ratio > 0) */
     double width_growth_max;     /* g of FWHM * sqrt(1 + g tan^2 theta), 0..100 */
     double noise_scale_max;      /* S: the noise of each pattern times s, ln s ~ U(0, ln S); 0 (off) or 1..100 */
+    double kalpha2_prob;         /* probability of the K-alpha2 copy in a pattern when kalpha2_ratio > 0; default 1 */
+    double intensity_jitter;     /* sigma: every peak's intensity times exp(sigma z), z ~ N(0, 1); 0..2 */
+    int impurity_peaks_max;      /* K: m ~ U{0..K} foreign peaks per pattern; 0..XS_AUG_IMPURITY_MAX */
+    double impurity_height_max;  /* h: each foreign peak's height ~ U(0, h) times the pattern's maximum; 0..1 */
     int clip_negative;           /* 1: values below 0 are set to 0 after the backgrounds */
 } xs_aug_options;
 
@@ -93,7 +106,8 @@ void xs_aug_options_default(xs_aug_options *opt);
 /* XS_ERR_RANGE (the message names the field) for a value outside its range above. */
 xs_status xs_aug_options_check(const xs_aug_options *opt, xs_error *err);
 /* The drawn options as one line, as model files record them ("fwhm 0.04..0.21 noise 0.002..0.02 background
- * p 0.5 total 0.1 zero_shift 0 kalpha2 0 growth 0", then " noise_scale S" when it is on), and back: parse
+ * p 0.5 total 0.1 zero_shift 0 kalpha2 0 growth 0", then " noise_scale S", " kalpha2_prob P", " jitter J"
+ * and " impurity K H" for those that are on), and back: parse
  * starts from the defaults (kernel_sigmas, ka1, ka2 and clip_negative stay so) and gives XS_ERR_PARSE for
  * text not of that form, XS_ERR_RANGE for values xs_aug_options_check refuses; *opt is set only on XS_OK. */
 void xs_aug_options_format(const xs_aug_options *opt, char *buf, size_t size);
@@ -122,6 +136,10 @@ typedef struct {
     double width_growth;         /* g */
     double noise_scale;          /* s (1 when noise_scale_max is off) */
     xs_aug_background bg;
+    int kalpha2;                 /* 1: the peaks have their K-alpha2 copy */
+    uint64_t jitter_seed;        /* generator of the per-peak intensity factors (0 when jitter is off) */
+    int n_impurity;              /* foreign peaks: position (0..1 of the grid range) and relative height */
+    double impurity_x[XS_AUG_IMPURITY_MAX], impurity_height[XS_AUG_IMPURITY_MAX];
 } xs_aug_drawn;
 
 /* One peak list. two_theta in degrees, intensity >= 0 (any scale); both finite. Borrowed. */
@@ -139,8 +157,9 @@ xs_status xs_aug_draw(const xs_aug_options *opt, uint64_t seed, uint64_t item, x
 xs_status xs_aug_background_render(const xs_aug_background *bg, const xs_grid *grid, float *out,
                                    xs_error *err);
 
-/* The peaks alone with the width, shift and growth of d (d NULL: FWHM = the mean of the option range, no
- * shift, no growth), maximum scaled to 1. No randomness. */
+/* The peaks alone with the width, shift, growth, K-alpha2 coin, intensity factors and impurity peaks of d
+ * (d NULL: FWHM = the mean of the option range, no shift, no growth, K-alpha2 as the options say, no
+ * jitter, no impurity), maximum scaled to 1: xs_aug_render without noise and backgrounds. */
 xs_status xs_aug_render_clean(const xs_aug_options *opt, const xs_grid *grid, const xs_aug_peaks *peaks,
                               const xs_aug_drawn *d, float *out, xs_error *err);
 

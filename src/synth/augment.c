@@ -29,6 +29,7 @@ void xs_aug_options_default(xs_aug_options *o)
     o->background_total = 0.1;
     o->ka1 = 1.540562;
     o->ka2 = 1.544390;
+    o->kalpha2_prob = 1;
 }
 
 #define RANGE_CHECK(cond, ...) \
@@ -53,6 +54,13 @@ xs_status xs_aug_options_check(const xs_aug_options *o, xs_error *err)
                 "ka1 %g / ka2 %g: need 0.05 < ka1 <= ka2 < 5 angstrom", o->ka1, o->ka2);
     RANGE_CHECK(o->width_growth_max >= 0 && o->width_growth_max <= 100, "width_growth_max %g outside 0..100",
                 o->width_growth_max);
+    RANGE_CHECK(o->kalpha2_prob >= 0 && o->kalpha2_prob <= 1, "kalpha2_prob %g outside 0..1", o->kalpha2_prob);
+    RANGE_CHECK(o->intensity_jitter >= 0 && o->intensity_jitter <= 2, "intensity_jitter %g outside 0..2",
+                o->intensity_jitter);
+    RANGE_CHECK(o->impurity_peaks_max >= 0 && o->impurity_peaks_max <= XS_AUG_IMPURITY_MAX,
+                "impurity_peaks_max %d outside 0..%d", o->impurity_peaks_max, XS_AUG_IMPURITY_MAX);
+    RANGE_CHECK(o->impurity_height_max >= 0 && o->impurity_height_max <= 1, "impurity_height_max %g outside 0..1",
+                o->impurity_height_max);
     RANGE_CHECK(o->noise_scale_max == 0 || (o->noise_scale_max >= 1 && o->noise_scale_max <= 100),
                 "noise_scale_max %g: 0 (off) or 1..100", o->noise_scale_max);
     return XS_OK;
@@ -63,8 +71,24 @@ void xs_aug_options_format(const xs_aug_options *o, char *buf, size_t size)
     int len = snprintf(buf, size, "fwhm %g..%g noise %g..%g background p %g total %g zero_shift %g kalpha2 %g growth %g",
                        o->fwhm_min, o->fwhm_max, o->noise_min, o->noise_max, o->background_prob, o->background_total,
                        o->zero_shift_max, o->kalpha2_ratio, o->width_growth_max);
-    if (o->noise_scale_max > 0 && len > 0 && (size_t)len < size)
-        snprintf(buf + len, size - (size_t)len, " noise_scale %g", o->noise_scale_max);
+#define APPEND(...)                                                                         \
+    if (len > 0 && (size_t)len < size) {                                                    \
+        int more = snprintf(buf + len, size - (size_t)len, __VA_ARGS__);                   \
+        len = more < 0 ? -1 : len + more;                                                   \
+    }
+    if (o->noise_scale_max > 0) APPEND(" noise_scale %g", o->noise_scale_max);
+    if (o->kalpha2_ratio > 0 && o->kalpha2_prob < 1) APPEND(" kalpha2_prob %g", o->kalpha2_prob);
+    if (o->intensity_jitter > 0) APPEND(" jitter %g", o->intensity_jitter);
+    if (o->impurity_peaks_max > 0) APPEND(" impurity %d %g", o->impurity_peaks_max, o->impurity_height_max);
+#undef APPEND
+}
+
+/* The value of an optional " name values" part of a format line: 1 found and read, 0 absent, -1 malformed. */
+static int optional_part(const char *buf, const char *key, const char *fmt, int n_values, void *a, void *b)
+{
+    const char *p = strstr(buf, key);
+    if (!p) return 0;
+    return sscanf(p + strlen(key), fmt, a, b) == n_values ? 1 : -1;
 }
 
 xs_status xs_aug_options_parse(const char *text, xs_aug_options *opt, xs_error *err)
@@ -75,11 +99,13 @@ xs_status xs_aug_options_parse(const char *text, xs_aug_options *opt, xs_error *
     for (char *p = strstr(buf, ".."); p; p = strstr(p, "..")) p[0] = p[1] = ' ';
     xs_aug_options a;
     xs_aug_options_default(&a);
-    const char *scale = strstr(buf, "noise_scale ");
     if (sscanf(buf, "fwhm %lf %lf noise %lf %lf background p %lf total %lf zero_shift %lf kalpha2 %lf growth %lf",
                &a.fwhm_min, &a.fwhm_max, &a.noise_min, &a.noise_max, &a.background_prob, &a.background_total,
                &a.zero_shift_max, &a.kalpha2_ratio, &a.width_growth_max) != 9 ||
-        (scale && sscanf(scale, "noise_scale %lf", &a.noise_scale_max) != 1))
+        optional_part(buf, " noise_scale ", "%lf", 1, &a.noise_scale_max, NULL) < 0 ||
+        optional_part(buf, " kalpha2_prob ", "%lf", 1, &a.kalpha2_prob, NULL) < 0 ||
+        optional_part(buf, " jitter ", "%lf", 1, &a.intensity_jitter, NULL) < 0 ||
+        optional_part(buf, " impurity ", "%d %lf", 2, &a.impurity_peaks_max, &a.impurity_height_max) < 0)
         return xs_error_set(err, XS_ERR_PARSE, NULL, 0, 0, "not a description of augmentation options: '%s'", text);
     xs_status st = xs_aug_options_check(&a, err);
     if (st == XS_OK) *opt = a;
@@ -171,6 +197,17 @@ static void draw_all(const xs_aug_options *o, xs_rng *r, xs_aug_drawn *d)
     if (o->width_growth_max > 0) d->width_growth = xs_rng_range(r, 0, o->width_growth_max);
     d->noise_scale = o->noise_scale_max > 1 ? exp(xs_rng_range(r, 0, log(o->noise_scale_max))) : 1.0;
     draw_background(o, r, &d->bg);
+    /* Options added later draw after the others, so that patterns drawn without them stay as they were. */
+    d->kalpha2 = o->kalpha2_ratio > 0;
+    if (d->kalpha2 && o->kalpha2_prob < 1) d->kalpha2 = xs_rng_uniform(r) < o->kalpha2_prob;
+    if (o->intensity_jitter > 0) d->jitter_seed = xs_rng_next(r);
+    if (o->impurity_peaks_max > 0) {
+        d->n_impurity = (int)xs_rng_below(r, (uint64_t)o->impurity_peaks_max + 1);
+        for (int k = 0; k < d->n_impurity; k++) {
+            d->impurity_x[k] = xs_rng_uniform(r);
+            d->impurity_height[k] = xs_rng_range(r, 0, o->impurity_height_max);
+        }
+    }
 }
 
 xs_status xs_aug_draw(const xs_aug_options *opt, uint64_t seed, uint64_t item, xs_aug_drawn *out, xs_error *err)
@@ -232,6 +269,10 @@ typedef struct {
     double reach_sig;      /* kernel half-width in sigmas */
     double fwhm, shift, growth;
     double ka_ratio, ka21; /* K-alpha2 intensity ratio (0 = off) and ka2 / ka1 */
+    double jitter;         /* sigma of ln(intensity factor) per peak; 0 = off */
+    uint64_t jitter_seed;
+    int n_impurity;
+    const double *impurity_x, *impurity_height;
     /* constant width (growth 0 and sigma >= 1 step): table[i] = exp(-(i - L)^2 s) for i <= 2L, 0 up to Lp */
     int use_table;
     long L, Lp;
@@ -346,8 +387,13 @@ static void peak_render_init(peak_render *pr, const xs_aug_options *o, const xs_
     pr->fwhm = d->fwhm;
     pr->shift = d->zero_shift;
     pr->growth = d->width_growth;
-    pr->ka_ratio = o->kalpha2_ratio;
-    pr->ka21 = o->kalpha2_ratio > 0 ? o->ka2 / o->ka1 : 1;
+    pr->ka_ratio = d->kalpha2 ? o->kalpha2_ratio : 0;
+    pr->ka21 = pr->ka_ratio > 0 ? o->ka2 / o->ka1 : 1;
+    pr->jitter = o->intensity_jitter;
+    pr->jitter_seed = d->jitter_seed;
+    pr->n_impurity = d->n_impurity;
+    pr->impurity_x = d->impurity_x;
+    pr->impurity_height = d->impurity_height;
     double sig_u = sigma_steps(d->fwhm, g);
     pr->use_table = d->width_growth == 0 && sig_u >= 1;
     if (pr->use_table) {
@@ -363,6 +409,30 @@ static void peak_render_init(peak_render *pr, const xs_aug_options *o, const xs_
     }
 }
 
+static void render_with_kalpha2(const peak_render *pr, float *acc, double two_theta, double height)
+{
+    render_one_peak(pr, acc, two_theta, height);
+    if (pr->ka_ratio > 0) {
+        double s = sin(two_theta * (M_PI / 360)) * pr->ka21;
+        if (s < 1) render_one_peak(pr, acc, asin(s) * (360 / M_PI), height * pr->ka_ratio);
+    }
+}
+
+/* Every value is >= 0, and non-negative floats order as their bit patterns: an integer maximum, which
+ * vectorises. */
+static float grid_max(const float *acc, size_t n)
+{
+    int32_t mx = 0;
+    for (size_t j = 0; j < n; j++) {
+        int32_t b;
+        memcpy(&b, &acc[j], sizeof b);
+        mx = b > mx ? b : mx;
+    }
+    float m;
+    memcpy(&m, &mx, sizeof m);
+    return m;
+}
+
 /* Sum of the peaks into sc->acc (unscaled); returns the pointer to grid point 0 and, in *max, the
  * maximum on the grid (0 when nothing lands on it). */
 static float *render_peaks_raw(const peak_render *pr, const xs_aug_peaks *p, const scratch *sc, float *max)
@@ -370,24 +440,24 @@ static float *render_peaks_raw(const peak_render *pr, const xs_aug_peaks *p, con
     size_t n = pr->grid->count;
     memset(sc->acc, 0, (size_t)(2 * sc->pad + (long)n) * sizeof *sc->acc);
     float *acc = sc->acc + sc->pad;
+    xs_rng jr;
+    xs_rng_seed(&jr, pr->jitter_seed, 0);
     for (size_t i = 0; i < p->n; i++) {
-        double tt = (double)p->two_theta[i] + pr->shift, h = p->intensity[i];
+        double h = p->intensity[i];
         if (h <= 0) continue;
-        render_one_peak(pr, acc, tt, h);
-        if (pr->ka_ratio > 0) {
-            double s = sin(tt * (M_PI / 360)) * pr->ka21;
-            if (s < 1) render_one_peak(pr, acc, asin(s) * (360 / M_PI), h * pr->ka_ratio);
-        }
+        /* one factor per reflection, drawn for every listed peak whether or not it lands on the grid */
+        if (pr->jitter > 0) h *= exp(pr->jitter * xs_rng_normal(&jr));
+        render_with_kalpha2(pr, acc, (double)p->two_theta[i] + pr->shift, h);
     }
-    /* Every value is >= 0, and non-negative floats order as their bit patterns: an integer maximum, which
-     * vectorises. */
-    int32_t mx = 0;
-    for (size_t j = 0; j < n; j++) {
-        int32_t b;
-        memcpy(&b, &acc[j], sizeof b);
-        mx = b > mx ? b : mx;
+    float m = grid_max(acc, n);
+    if (pr->n_impurity > 0 && m > 0) {
+        const xs_grid *g = pr->grid;
+        double first = g->start, last = g->start + g->step * (double)(g->count - 1);
+        for (int k = 0; k < pr->n_impurity; k++)
+            render_with_kalpha2(pr, acc, first + pr->impurity_x[k] * (last - first), pr->impurity_height[k] * m);
+        m = grid_max(acc, n);
     }
-    memcpy(max, &mx, sizeof *max);
+    *max = m;
     return acc;
 }
 
@@ -475,8 +545,14 @@ xs_status xs_aug_render_clean(const xs_aug_options *opt, const xs_grid *grid, co
     if (!d) {
         memset(&plain, 0, sizeof plain);
         plain.fwhm = 0.5 * (opt->fwhm_min + opt->fwhm_max);
+        plain.kalpha2 = opt->kalpha2_ratio > 0;
         d = &plain;
     }
+    int impurities_ok = d->n_impurity >= 0 && d->n_impurity <= XS_AUG_IMPURITY_MAX;
+    for (int k = 0; impurities_ok && k < d->n_impurity; k++)
+        impurities_ok = d->impurity_x[k] >= 0 && d->impurity_x[k] <= 1 && d->impurity_height[k] >= 0 &&
+                        d->impurity_height[k] <= 1;
+    if (!impurities_ok) return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "drawn impurity peaks out of range");
     if (!(d->fwhm > 0 && d->fwhm <= 5) || !isfinite(d->zero_shift) || !(d->width_growth >= 0))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "drawn FWHM %g / shift %g / growth %g out of range", d->fwhm,
                             d->zero_shift, d->width_growth);
