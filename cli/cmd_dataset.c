@@ -437,28 +437,13 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
     return rc ? rc : failed ? 1 : 0;
 }
 
-static int parse_size(const char *text, size_t *v, const char *opt)
+/* A fraction of the crystals for a split. */
+static int parse_fraction(const char *opt, const char *text, double *v)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(text, &end, 10);
-    if (end == text || *end || errno || text[0] == '-') {
-        fprintf(stderr, "xrdsym dataset: %s expects a whole number, got '%s'\n", opt, text);
-        return 0;
-    }
-    *v = (size_t)x;
-    return 1;
-}
-
-static int parse_frac(const char *text, double *v, const char *opt)
-{
-    char *end;
-    *v = strtod(text, &end);
-    if (end == text || *end || !(*v >= 0 && *v <= 1)) {
-        fprintf(stderr, "xrdsym dataset: %s expects a fraction in [0, 1], got '%s'\n", opt, text);
-        return 0;
-    }
-    return 1;
+    if (!xs_cli_parse_double("dataset", opt, text, v)) return 0;
+    if (*v >= 0 && *v <= 1) return 1;
+    fprintf(stderr, "xrdsym dataset: %s expects a fraction in [0, 1], got '%s'\n", opt, text);
+    return 0;
 }
 
 int xs_cmd_dataset(int argc, char **argv)
@@ -478,7 +463,7 @@ int xs_cmd_dataset(int argc, char **argv)
     c.frac_val = c.frac_test = 0.1;
     c.symprec = XS_SYMPREC_DEFAULT;
     xs_synth_options_default(&c.synth);
-    size_t per_group = 0, count = 0, v;
+    uint64_t per_group = 0, count = 0, v;
     const char *groups = "1-230";
     char **files = calloc((size_t)argc, sizeof *files);
     int n_files = 0;
@@ -490,13 +475,13 @@ int xs_cmd_dataset(int argc, char **argv)
             free(files);
             return 0;
         } else if (!strcmp(a, "--per-group") && has) {
-            if (!parse_size(argv[++i], &per_group, a) || !per_group) goto bad;
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &per_group) || !per_group) goto bad;
         } else if (!strcmp(a, "--count") && has) {
-            if (!parse_size(argv[++i], &count, a) || !count) goto bad;
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &count) || !count) goto bad;
         } else if (!strcmp(a, "--groups") && has) {
             groups = argv[++i];
         } else if (!strcmp(a, "--seed") && has) {
-            if (!parse_size(argv[++i], &v, a)) goto bad;
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v)) goto bad;
             c.seed = (uint64_t)v;
             c.has_seed = 1;
         } else if (!strcmp(a, "--out") && has) {
@@ -506,7 +491,7 @@ int xs_cmd_dataset(int argc, char **argv)
         } else if (!strcmp(a, "--no-prior")) {
             c.no_prior = 1;
         } else if (!strcmp(a, "--max-atoms") && has) {
-            if (!parse_size(argv[++i], &v, a) || v < 1 || v > 1000) goto bad;
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || v < 1 || v > 1000) goto bad;
             c.synth.max_atoms = (int)v;
         } else if (!strcmp(a, "--verify") && has) {
             i++;
@@ -517,15 +502,14 @@ int xs_cmd_dataset(int argc, char **argv)
                 goto bad;
             }
         } else if (!strcmp(a, "--threads") && has) {
-            if (!parse_size(argv[++i], &v, a) || v < 1 || v > 64) goto bad;
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || v < 1 || v > 64) goto bad;
             c.threads = (int)v;
         } else if (!strcmp(a, "--val") && has) {
-            if (!parse_frac(argv[++i], &c.frac_val, a)) goto bad;
+            if (!parse_fraction(a, argv[++i], &c.frac_val)) goto bad;
         } else if (!strcmp(a, "--test") && has) {
-            if (!parse_frac(argv[++i], &c.frac_test, a)) goto bad;
+            if (!parse_fraction(a, argv[++i], &c.frac_test)) goto bad;
         } else if (!strcmp(a, "--symprec") && has) {
-            c.symprec = atof(argv[++i]);
-            if (!(c.symprec > 0 && c.symprec < 1)) goto bad;
+            if (!xs_cli_parse_double("dataset", a, argv[++i], &c.symprec) || !(c.symprec > 0 && c.symprec < 1)) goto bad;
         } else if (!strcmp(a, "--quiet")) {
             c.quiet = 1;
         } else if (a[0] == '-' && a[1]) {

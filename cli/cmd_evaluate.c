@@ -498,24 +498,6 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
     printf("  written: %s\n", json_path);
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (end == s || *end || errno || s[0] == '-') return 0;
-    *v = (uint64_t)x;
-    return 1;
-}
-
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return end != s && !*end && !errno && isfinite(*v);
-}
-
 int xs_cmd_evaluate(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *split_name = "test", *json_path = NULL, *plots = NULL;
@@ -536,9 +518,9 @@ int xs_cmd_evaluate(int argc, char **argv)
             while (i + 1 < argc && (argv[i + 1][0] != '-' || !argv[i + 1][1])) files[n_files++] = argv[++i];
         } else if (!strcmp(a, "--data") && more) data_path = argv[++i];
         else if (!strcmp(a, "--split") && more) split_name = argv[++i];
-        else if (!strcmp(a, "--threshold") && more) bad = !parse_double(argv[++i], &threshold) || threshold < 0 || threshold > 1;
-        else if (!strcmp(a, "--seed") && more) bad = !parse_u64(argv[++i], &seed);
-        else if (!strcmp(a, "--limit") && more) bad = !parse_u64(argv[++i], &limit);
+        else if (!strcmp(a, "--threshold") && more) bad = !xs_cli_parse_double("evaluate", a, argv[++i], &threshold) || threshold < 0 || threshold > 1;
+        else if (!strcmp(a, "--seed") && more) bad = !xs_cli_parse_u64("evaluate", a, argv[++i], &seed);
+        else if (!strcmp(a, "--limit") && more) bad = !xs_cli_parse_u64("evaluate", a, argv[++i], &limit);
         else if (!strcmp(a, "--json") && more) json_path = argv[++i];
         else if (!strcmp(a, "--plots") && more) plots = argv[++i];
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
@@ -549,7 +531,7 @@ int xs_cmd_evaluate(int argc, char **argv)
             bad = !use_mp_prior && strcmp(pr, "uniform");
         }
         else if (!strcmp(a, "--min-coverage") && more)
-            bad = !parse_double(argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
+            bad = !xs_cli_parse_double("evaluate", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
         else {
             fprintf(stderr, "xrdsym evaluate: unknown or incomplete option %s\n", a);
             bad = 1;

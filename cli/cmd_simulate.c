@@ -41,17 +41,6 @@ static int next_arg(int argc, char **argv, int *i, const char *opt)
     return 1;
 }
 
-static int parse_number(const char *text, double *v, const char *opt)
-{
-    char *end;
-    *v = strtod(text, &end);
-    if (end == text || *end || !isfinite(*v)) {
-        fprintf(stderr, "xrdsym simulate: %s expects a number, got '%s'\n", opt, text);
-        return 0;
-    }
-    return 1;
-}
-
 static void json_string(const char *s)
 {
     putchar('"');
@@ -202,8 +191,8 @@ int xs_cmd_simulate(int argc, char **argv)
             if (!next_arg(argc, argv, &i, a)) goto usage_error;
             o.wavelength_name = argv[i];
         } else if (!strcmp(a, "--range")) {
-            if (i + 2 >= argc || !parse_number(argv[i + 1], &o.xrd.two_theta_min, a) ||
-                !parse_number(argv[i + 2], &o.xrd.two_theta_max, a))
+            if (i + 2 >= argc || !xs_cli_parse_double("simulate", a, argv[i + 1], &o.xrd.two_theta_min) ||
+                !xs_cli_parse_double("simulate", a, argv[i + 2], &o.xrd.two_theta_max))
                 goto usage_error;
             i += 2;
         } else if (!strcmp(a, "--form-factors")) {
@@ -216,15 +205,15 @@ int xs_cmd_simulate(int argc, char **argv)
         } else if (!strcmp(a, "--profile")) {
             o.profile = 1;
         } else if (!strcmp(a, "--top")) {
-            if (!next_arg(argc, argv, &i, a) || !parse_number(argv[i], &v, a) || v < 1) goto usage_error;
+            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &v) || v < 1) goto usage_error;
             o.top = (int)v;
         } else if (!strcmp(a, "--step")) {
-            if (!next_arg(argc, argv, &i, a) || !parse_number(argv[i], &o.step, a) || !(o.step >= 1e-4 && o.step <= 1))
+            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &o.step) || !(o.step >= 1e-4 && o.step <= 1))
                 goto usage_error;
         } else if (!strcmp(a, "--fwhm")) {
-            if (!next_arg(argc, argv, &i, a) || !parse_number(argv[i], &o.prof.fwhm, a)) goto usage_error;
+            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &o.prof.fwhm)) goto usage_error;
         } else if (!strcmp(a, "--pseudo-voigt")) {
-            if (!next_arg(argc, argv, &i, a) || !parse_number(argv[i], &o.prof.eta, a)) goto usage_error;
+            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &o.prof.eta)) goto usage_error;
             o.prof.shape = XS_PROFILE_PSEUDO_VOIGT;
         } else if (!strcmp(a, "--kalpha2")) {
             o.prof.kalpha2 = 1;

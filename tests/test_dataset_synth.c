@@ -11,7 +11,7 @@ static char g_bin[1024], g_dir[1024];
 
 static int run(const char *args)
 {
-    char cmd[4096];
+    char cmd[8192];
     snprintf(cmd, sizeof cmd, "'%s' %s 2>'%s/stderr.txt'", g_bin, args, g_dir);
     int rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -92,6 +92,23 @@ int main(void)
     CHECK(run(args) == 2, "group 0");
     snprintf(args, sizeof args, "dataset synth --per-group 1 --out '%s'", f3);
     CHECK(run(args) == 2, "no seed");
+    /* numbers must be whole arguments (a silent 0 from atof would change the run) and the message names the option */
+    const char *bad_numbers[] = {"--per-group 2x --seed 1", "--per-group 1 --seed -1", "--per-group 1 --seed 1 --val 1.5",
+                                 "--per-group 1 --seed 1 --threads many", "--per-group 1 --seed 1 --symprec abc"};
+    const char *named[] = {"--per-group", "--seed", "--val", "--threads", "--symprec"};
+    for (int k = 0; k < 5; k++) {
+        snprintf(args, sizeof args, "dataset synth %s --out '%s'", bad_numbers[k], f3);
+        CHECK(run(args) == 2, "usage error for %s", bad_numbers[k]);
+        char path[1300], text[4096] = {0};
+        snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
+        FILE *e = fopen(path, "r");
+        if (e) {
+            size_t got = fread(text, 1, sizeof text - 1, e);
+            text[got] = 0;
+            fclose(e);
+        }
+        CHECK(strstr(text, named[k]) != NULL && strstr(text, "expects") != NULL, "message names %s: %.120s", named[k], text);
+    }
     CHECK(access(f3, F_OK) != 0, "no file after usage errors");
 
     /* structures: a POSCAR of rock salt */
