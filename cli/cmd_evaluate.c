@@ -210,15 +210,10 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
 static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const char *ds_path, int split,
                        size_t limit, uint64_t seed)
 {
-    size_t n_all = xs_dataset_count(ds), n = 0;
+    size_t n_all = xs_dataset_count(ds);
     size_t *idx = malloc((n_all ? n_all : 1) * sizeof *idx);
     if (!idx) return 0;
-    for (size_t i = 0; i < n_all; i++)
-        if (split < 0 || xs_dataset_split(ds, i) == split) idx[n++] = i;
-    if (limit && n > limit) { /* spread evenly: datasets are ordered by space group */
-        for (size_t k = 0; k < limit; k++) idx[k] = idx[k * n / limit];
-        n = limit;
-    }
+    size_t n = xs_dataset_select(ds, split, limit, idx);
     if (!n) {
         fprintf(stderr, "xrdsym evaluate: %s has no crystals in that split\n", ds_path);
         free(idx);

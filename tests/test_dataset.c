@@ -298,6 +298,29 @@ static void test_split_fractions(void)
         seen[g]++;
     }
     CHECK_NEAR(sum / (double)cnt, 49.5, 3.0, "mean within-group index of validation entries");
+    /* a selection: all of a split in file order, or `limit` of it spread over every group (the first 230
+     * of the file would hold only groups 1..3) */
+    size_t *idx = malloc(N * sizeof *idx);
+    size_t n_sel = xs_dataset_select(d, XS_SPLIT_VAL, 0, idx);
+    int order_ok = n_sel == nv;
+    for (size_t k = 0; order_ok && k < n_sel; k++)
+        order_ok = xs_dataset_split(d, idx[k]) == XS_SPLIT_VAL && (k == 0 || idx[k] > idx[k - 1]);
+    CHECK(order_ok, "the validation split in file order (%zu of %zu)", n_sel, nv);
+    CHECK(xs_dataset_select(d, -1, 0, idx) == N && idx[N - 1] == N - 1, "all crystals");
+    size_t n_train_all = xs_dataset_select(d, XS_SPLIT_TRAIN, 0, idx);
+    size_t *spread = malloc(230 * sizeof *spread);
+    n_sel = xs_dataset_select(d, XS_SPLIT_TRAIN, 230, spread);
+    int every_ok = n_sel == 230, lo = 231, hi = 0;
+    for (size_t k = 0; every_ok && k < n_sel; k++) {
+        every_ok = spread[k] == idx[k * n_train_all / 230];
+        int g = xs_dataset_space_group(d, spread[k]);
+        lo = g < lo ? g : lo, hi = g > hi ? g : hi;
+    }
+    CHECK(every_ok, "230 spread: training crystal k * n / 230 for every k");
+    CHECK(lo == 1 && hi >= 229, "the spread reaches from group %d to group %d", lo, hi);
+    free(spread);
+    CHECK(xs_dataset_select(d, XS_SPLIT_TEST, N, idx) == nt, "a limit above the split's size keeps all");
+    free(idx);
     xs_dataset_free(d);
     unlink(path);
 

@@ -112,6 +112,11 @@ void xs_dataset_free(xs_dataset *d);
 size_t xs_dataset_count(const xs_dataset *d);
 /* Crystals in one split (XS_SPLIT_TRAIN, _VAL, _TEST). */
 size_t xs_dataset_count_split(const xs_dataset *d, int split);
+/* The crystals of one split (split < 0: all) into idx, in file order (idx has room for limit numbers, or for
+ * xs_dataset_count(d) when limit is 0); with limit > 0 and more crystals than that, only `limit` of them spread evenly over the split (crystal
+ * k * n / limit for k = 0..limit-1: a dataset is ordered by space group, so its first part would hold the
+ * first groups only). Returns how many were written. */
+size_t xs_dataset_select(const xs_dataset *d, int split, size_t limit, size_t *idx);
 /* Total number of peaks of all crystals. */
 size_t xs_dataset_total_peaks(const xs_dataset *d);
 

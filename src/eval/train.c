@@ -176,17 +176,6 @@ static double learning_rate_of_epoch(const xs_train_options *opt, int epoch)
     return opt->learning_rate * (f + (1 - f) * c);
 }
 
-/* Keep at most `keep` (0: all) of n crystals, spread evenly; returns how many are kept. */
-static size_t keep_spread(size_t *idx, int *label, size_t n, size_t keep)
-{
-    if (!keep || n <= keep) return n;
-    for (size_t k = 0; k < keep; k++) {
-        idx[k] = idx[k * n / keep];
-        label[k] = label[k * n / keep];
-    }
-    return keep;
-}
-
 xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_train_options *opt_in,
                        xs_nn_ensemble **out, xs_error *err)
 {
@@ -209,21 +198,11 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done_lists;
     }
-    for (size_t i = 0; i < n_all; i++) {
-        int split = xs_dataset_split(data, i);
-        int label = xs_train_class_of(opt.task, xs_dataset_space_group(data, i));
-        if (label < 0) continue;
-        if (split == XS_SPLIT_TRAIN) {
-            train_label[n_train] = label;
-            train[n_train++] = i;
-        } else if (split == XS_SPLIT_VAL) {
-            val_label[n_val] = label;
-            val[n_val++] = i;
-        }
-    }
-    /* A dataset is ordered by group: subsets are spread evenly over it, not its first part. */
-    n_train = keep_spread(train, train_label, n_train, opt.max_train);
-    n_val = keep_spread(val, val_label, n_val, opt.max_val);
+    n_train = xs_dataset_select(data, XS_SPLIT_TRAIN, opt.max_train, train);
+    n_val = xs_dataset_select(data, XS_SPLIT_VAL, opt.max_val, val);
+    /* space groups are 1..230 in every dataset that opens: every crystal has a class */
+    for (size_t k = 0; k < n_train; k++) train_label[k] = xs_train_class_of(opt.task, xs_dataset_space_group(data, train[k]));
+    for (size_t k = 0; k < n_val; k++) val_label[k] = xs_train_class_of(opt.task, xs_dataset_space_group(data, val[k]));
     if (n_train == 0) {
         st = xs_error_set(err, XS_ERR_INVALID, data_path, 0, 0, "the dataset has no training crystals");
         goto done_lists;

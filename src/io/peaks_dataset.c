@@ -965,6 +965,19 @@ xs_status xs_dataset_open(const char *path, xs_dataset **out, xs_error *err)
 }
 
 size_t xs_dataset_count(const xs_dataset *d) { return d ? d->n : 0; }
+size_t xs_dataset_select(const xs_dataset *d, int split, size_t limit, size_t *idx)
+{
+    size_t n = 0, n_all = xs_dataset_count(d);
+    for (size_t i = 0; i < n_all; i++) n += split < 0 || xs_dataset_split(d, i) == split;
+    size_t keep = limit && n > limit ? limit : n, rank = 0, k = 0;
+    /* crystal `rank` of the split is kept when it is the k-th wanted one, rank = k * n / keep */
+    for (size_t i = 0; i < n_all && k < keep; i++) {
+        if (!(split < 0 || xs_dataset_split(d, i) == split)) continue;
+        if (rank++ == k * n / keep) idx[k++] = i;
+    }
+    return keep;
+}
+
 size_t xs_dataset_count_split(const xs_dataset *d, int split)
 {
     return (d && split >= 0 && split <= 2) ? d->count_split[split] : 0;
