@@ -35,6 +35,9 @@ static void usage(FILE *out)
             "  --threads T        worker threads (default 2); the file does not depend on T\n"
             "  --val F --test F   split fractions (default 0.1 and 0.1)\n"
             "  --symprec TOL      structures: spglib tolerance in angstrom (default %g)\n"
+            "  --chunk N          synth: every N crystals the finished ones are kept in FILE.h5.partK files\n"
+            "                     (default 16384); an interrupted run started again with the same options\n"
+            "                     resumes after the last one, and the result is the file of a straight run\n"
             "  --quiet            no progress bar\n",
             XS_SYMPREC_DEFAULT);
 }
@@ -77,9 +80,10 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static void progress(size_t done, size_t total, double t0, int final)
+/* done of total, `base` of them done before t0 (a resumed run) */
+static void progress(size_t done, size_t base, size_t total, double t0, int final)
 {
-    double el = now_s() - t0, rate = el > 0 ? (double)done / el : 0;
+    double el = now_s() - t0, rate = el > 0 ? (double)(done - base) / el : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
     char bar[64];
@@ -189,7 +193,9 @@ static void *worker(void *arg)
 
 typedef struct {
     const char *out, *prior_path;
+    const char *identity; /* synth: the options the crystals depend on (resume only with the same) */
     uint64_t seed;
+    size_t chunk;
     int has_seed, threads, quiet, no_prior;
     double frac_val, frac_test, symprec;
     xs_synth_options synth;
@@ -221,6 +227,87 @@ static void default_prior_path(char *buf, size_t size)
     const char *root = getenv("XS_SHARED_DATA");
     snprintf(buf, size, "%s/symmetry/mp_wyckoff_occupation_counts.csv", root ? root : "../shared/data");
     if (access(buf, R_OK) != 0) buf[0] = 0;
+}
+
+/* ---- resume: the crystals [k chunk, (k + 1) chunk) in OUT.partK, a dataset file written when they are all
+ * made, its generator attribute "IDENTITY; crystals A..B". A part file keeps duplicates and every crystal in
+ * the train split; re-added in order, they give the writer exactly the entries of a straight run (peaks are
+ * stored as float and come back unchanged), so the final file is the same. */
+
+static void part_path(const common_opts *c, size_t k, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s.part%zu", c->out, k);
+}
+
+static void part_generator(const common_opts *c, size_t a, size_t b, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s; crystals %zu..%zu", c->identity, a, b);
+}
+
+/* Adds the crystals of the finished parts to w; returns the first crystal still to make, and adds the
+ * failed ones of the parts to *failed. A part that is absent, unreadable or of other options ends the scan. */
+static size_t resume_parts(const common_opts *c, size_t n, xs_dataset_writer *w, size_t *failed)
+{
+    size_t start = 0;
+    double *tt = NULL, *in = NULL;
+    size_t cap = 0;
+    for (size_t k = 0; (k + 1) * c->chunk < n; k++) {
+        char path[4096], want[4096];
+        part_path(c, k, path, sizeof path);
+        if (access(path, F_OK) != 0) break;
+        xs_dataset *pd = NULL;
+        xs_error err = {0};
+        if (xs_dataset_open(path, &pd, &err)) {
+            fprintf(stderr, "xrdsym dataset: %s cannot be read (%s); made again\n", path, err.message);
+            break;
+        }
+        part_generator(c, k * c->chunk, (k + 1) * c->chunk, want, sizeof want);
+        if (strcmp(xs_dataset_generator(pd), want)) {
+            fprintf(stderr, "xrdsym dataset: %s is of other options; made again\n", path);
+            xs_dataset_free(pd);
+            break;
+        }
+        size_t m = xs_dataset_count(pd);
+        int ok = m <= c->chunk;
+        for (size_t i = 0; ok && i < m; i++) {
+            const float *ft, *fi;
+            size_t np = xs_dataset_peaks(pd, i, &ft, &fi);
+            if (np > cap) {
+                double *t2 = realloc(tt, np * sizeof *tt), *i2 = realloc(in, np * sizeof *in);
+                if (t2) tt = t2;
+                if (i2) in = i2;
+                ok = t2 && i2;
+                if (!ok) break;
+                cap = np;
+            }
+            for (size_t q = 0; q < np; q++) tt[q] = ft[q], in[q] = fi[q];
+            xs_dataset_entry e = {.space_group = xs_dataset_space_group(pd, i), .formula = xs_dataset_formula(pd, i),
+                                  .n_atoms = xs_dataset_n_atoms(pd, i), .source = xs_dataset_source(pd, i),
+                                  .n_peaks = np, .two_theta = tt, .intensity = in};
+            memcpy(e.lattice_params, xs_dataset_lattice(pd, i), sizeof e.lattice_params);
+            ok = xs_dataset_writer_add(w, &e, &err) == XS_OK;
+        }
+        xs_dataset_free(pd);
+        if (!ok) { /* the writer now holds part of this file: nothing can be resumed cleanly */
+            fprintf(stderr, "xrdsym dataset: %s could not be taken in (%s)\n", path, err.message[0] ? err.message : "out of memory");
+            start = (size_t)-1;
+            break;
+        }
+        *failed += c->chunk - m;
+        start = (k + 1) * c->chunk;
+    }
+    free(tt);
+    free(in);
+    return start;
+}
+
+static void remove_parts(const common_opts *c)
+{
+    char path[4096];
+    for (size_t k = 0;; k++) {
+        part_path(c, k, path, sizeof path);
+        if (unlink(path) != 0) break;
+    }
 }
 
 static int run_synth(common_opts *c, size_t per_group, size_t count, const char *groups_text, const char *cmdline)
@@ -275,9 +362,19 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
         const xs_synth_wyckoff_set *ws;
         xs_synth_wyckoff(list[g], &ws, NULL);
     }
-    job j = {.slots = items, .n = n, .groups = list, .n_groups = n_groups, .per_group = per_group,
+    size_t failed = 0, start = resume_parts(c, n, w, &failed);
+    if (start == (size_t)-1) {
+        xs_dataset_writer_abort(w);
+        xs_synth_wyckoff_prior_free(prior);
+        free(items);
+        return 1;
+    }
+    if (start && !c->quiet)
+        fprintf(stderr, "xrdsym dataset: resuming after crystal %zu (kept in %s.part0..%zu)\n", start, c->out,
+                start / c->chunk - 1);
+    job j = {.slots = items, .n = n, .written = start, .groups = list, .n_groups = n_groups, .per_group = per_group,
              .opt = &c->synth, .xrd = &xrd, .seed = c->seed};
-    atomic_init(&j.next, 0);
+    atomic_init(&j.next, start);
     pthread_mutex_init(&j.lock, NULL);
     pthread_cond_init(&j.cond, NULL);
     struct sigaction sa, old_int, old_term;
@@ -297,9 +394,24 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
     /* entries go to the writer in index order, whatever thread made them, so the file is the same for any
      * number of threads */
     double t0 = now_s(), last = 0;
-    size_t failed = 0;
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* a test stops the run here, as Ctrl-C would, after this many crystals */
+    const char *stop_env = getenv("XRDSYM_TEST_INTERRUPT_AFTER");
+    size_t stop_after = stop_env ? (size_t)strtoull(stop_env, NULL, 10) : 0;
+    xs_dataset_writer *part = NULL;
+    for (size_t i = start; i < n; i++) {
+        if (stop_after && i - start == stop_after) raise(SIGINT);
+        if (i % c->chunk == 0 && i + c->chunk < n && !part) {
+            char path[4096], gen[4096];
+            part_path(c, i / c->chunk, path, sizeof path);
+            part_generator(c, i, i + c->chunk, gen, sizeof gen);
+            if (xs_dataset_writer_create(path, xrd.wavelength, 5.0, 90.0, gen, &part, &err)) {
+                fprintf(stderr, "\nxrdsym dataset: %s (this run cannot be resumed from there)\n", err.message);
+                part = NULL;
+            } else {
+                xs_dataset_writer_keep_duplicates(part, 1);
+            }
+        }
         item *it = &items[i % WINDOW];
         pthread_mutex_lock(&j.lock);
         while (!it->status && !g_interrupted) {
@@ -320,6 +432,9 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
             if (xs_dataset_writer_add(w, &e, &err)) {
                 fprintf(stderr, "\nxrdsym dataset: crystal %zu (group %d): %s\n", i, it->sg, err.message);
                 failed++;
+            } else if (part && xs_dataset_writer_add(part, &e, &err)) {
+                xs_dataset_writer_abort(part);
+                part = NULL;
             }
         } else {
             fprintf(stderr, "\nxrdsym dataset: crystal %zu (group %d) failed: %s\n", i, it->sg, it->error);
@@ -332,9 +447,14 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
         j.written = i + 1;
         pthread_cond_broadcast(&j.cond);
         pthread_mutex_unlock(&j.lock);
+        if (part && (i + 1) % c->chunk == 0) {
+            if (xs_dataset_writer_close_ex(part, 0, 0, 0, NULL, &err))
+                fprintf(stderr, "\nxrdsym dataset: %s (this run cannot be resumed from there)\n", err.message);
+            part = NULL;
+        }
         double t = now_s();
         if (!c->quiet && (t - last > 0.25 || i + 1 == n)) {
-            progress(i + 1, n, t0, 0);
+            progress(i + 1, start, n, t0, 0);
             last = t;
         }
     }
@@ -342,14 +462,22 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
     pthread_cond_broadcast(&j.cond);
     pthread_mutex_unlock(&j.lock);
     for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
-    if (!c->quiet) progress(n, n, t0, 1);
+    if (!c->quiet) progress(g_interrupted ? j.written : n, start, n, t0, 1);
+    xs_dataset_writer_abort(part);
     if (g_interrupted) {
-        fprintf(stderr, "\nxrdsym dataset: interrupted; %s was not written (rerun the same command to make it)\n",
-                c->out);
+        size_t kept = j.written / c->chunk * c->chunk;
+        if (kept > start && kept < n)
+            fprintf(stderr, "\nxrdsym dataset: interrupted; %s was not written; the first %zu crystals are kept in "
+                            "%s.part0..%zu: run the same command again to resume there\n",
+                    c->out, kept, c->out, kept / c->chunk - 1);
+        else
+            fprintf(stderr, "\nxrdsym dataset: interrupted; %s was not written (run the same command again%s)\n", c->out,
+                    start ? " to resume where this run started" : "");
         xs_dataset_writer_abort(w);
         rc = 130;
     } else {
         rc = close_writer(c, w, failed);
+        if (rc == 0) remove_parts(c);
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
@@ -423,11 +551,11 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
         free(list);
         double t = now_s();
         if (!c->quiet && (t - last > 0.25 || f + 1 == n_files)) {
-            progress((size_t)f + 1, (size_t)n_files, t0, 0);
+            progress((size_t)f + 1, 0, (size_t)n_files, t0, 0);
             last = t;
         }
     }
-    if (!c->quiet) progress((size_t)n_files, (size_t)n_files, t0, 1);
+    if (!c->quiet) progress((size_t)n_files, 0, (size_t)n_files, t0, 1);
     if (g_interrupted) {
         xs_dataset_writer_abort(w);
         fprintf(stderr, "xrdsym dataset: interrupted; %s was not written\n", c->out);
@@ -510,6 +638,9 @@ int xs_cmd_dataset(int argc, char **argv)
             if (!parse_fraction(a, argv[++i], &c.frac_test)) goto bad;
         } else if (!strcmp(a, "--symprec") && has) {
             if (!xs_cli_parse_double("dataset", a, argv[++i], &c.symprec) || !(c.symprec > 0 && c.symprec < 1)) goto bad;
+        } else if (!strcmp(a, "--chunk") && has) {
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || v < 1) goto bad;
+            c.chunk = (size_t)v;
         } else if (!strcmp(a, "--quiet")) {
             c.quiet = 1;
         } else if (a[0] == '-' && a[1]) {
@@ -535,6 +666,19 @@ int xs_cmd_dataset(int argc, char **argv)
     size_t len = (size_t)snprintf(cmdline, sizeof cmdline, "xrdsym %s", xs_version());
     for (int i = 0; i < argc && len < sizeof cmdline; i++)
         len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", argv[i]);
+    /* what the crystals depend on: the command line without the options that do not change them */
+    char identity[2048];
+    size_t il = (size_t)snprintf(identity, sizeof identity, "xrdsym %s", xs_version());
+    for (int i = 0; i < argc && il < sizeof identity; i++) {
+        if (!strcmp(argv[i], "--threads") || !strcmp(argv[i], "--chunk")) {
+            i++;
+            continue;
+        }
+        if (!strcmp(argv[i], "--quiet")) continue;
+        il += (size_t)snprintf(identity + il, sizeof identity - il, " %s", argv[i]);
+    }
+    c.identity = identity;
+    if (!c.chunk) c.chunk = 16384;
     int rc;
     if (synth) {
         if (!per_group == !count) {

@@ -74,6 +74,46 @@ int main(void)
     xs_dataset_free(a);
     xs_dataset_free(b);
 
+    /* interrupted after 20 of 34 crystals with parts of 8 (as Ctrl-C would: the test hook raises SIGINT), then
+     * run again with another thread count: it resumes after crystal 16 and the file is the straight run's */
+    char f4[1200], p0[1300], p1[1300], p2[1300];
+    snprintf(f4, sizeof f4, "%s/resumed.h5", g_dir);
+    snprintf(p0, sizeof p0, "%s.part0", f4);
+    snprintf(p1, sizeof p1, "%s.part1", f4);
+    snprintf(p2, sizeof p2, "%s.part2", f4);
+    snprintf(args, sizeof args, "dataset synth --per-group 2 --groups %s --seed 11 --no-prior --threads 1 --chunk 8 --out '%s'",
+             groups, f4);
+    setenv("XRDSYM_TEST_INTERRUPT_AFTER", "20", 1);
+    CHECK(run(args) == 130, "interrupted run: exit status 130");
+    unsetenv("XRDSYM_TEST_INTERRUPT_AFTER");
+    CHECK(access(f4, F_OK) != 0 && access(p0, F_OK) == 0 && access(p1, F_OK) == 0 && access(p2, F_OK) != 0,
+          "after the interruption: no dataset, the parts of crystals 0..7 and 8..15 only");
+    snprintf(args, sizeof args, "dataset synth --per-group 2 --groups %s --seed 12 --no-prior --threads 1 --chunk 8 --out '%s'",
+             groups, f4);
+    setenv("XRDSYM_TEST_INTERRUPT_AFTER", "4", 1);
+    CHECK(run(args) == 130, "another seed, interrupted before its first part");
+    unsetenv("XRDSYM_TEST_INTERRUPT_AFTER");
+    CHECK(access(p0, F_OK) == 0 && access(p1, F_OK) == 0, "another command's run leaves the parts alone until it has its own");
+    snprintf(args, sizeof args, "dataset synth --per-group 2 --groups %s --seed 11 --no-prior --threads 2 --chunk 8 --out '%s'",
+             groups, f4);
+    CHECK(run(args) == 0, "resumed run");
+    char errpath[1300], text[8192] = {0};
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", g_dir);
+    FILE *ef = fopen(errpath, "r");
+    if (ef) {
+        text[fread(text, 1, sizeof text - 1, ef)] = 0;
+        fclose(ef);
+    }
+    CHECK(strstr(text, "resuming after crystal 16") != NULL, "says where it resumes: %.200s", text);
+    CHECK(access(p0, F_OK) != 0 && access(p1, F_OK) != 0, "parts removed after the dataset is written");
+    if (xs_dataset_open(f1, &a, &err) == XS_OK && xs_dataset_open(f4, &b, &err) == XS_OK)
+        CHECK(same_datasets(a, b), "the resumed file is the straight run's");
+    else
+        CHECK(0, "open: %s", err.message);
+    xs_dataset_free(a);
+    xs_dataset_free(b);
+    a = b = NULL;
+
     /* --count with another seed: another file */
     snprintf(args, sizeof args, "dataset synth --count 10 --groups 195-230 --seed 12 --no-prior --quiet --out '%s'", f2);
     CHECK(run(args) == 0, "synth --count");

@@ -86,6 +86,9 @@ xs_status xs_dataset_writer_create(const char *path, double wavelength, double t
  * value (the message says which); the writer stays usable and the entry is not added. */
 xs_status xs_dataset_writer_add(xs_dataset_writer *w, const xs_dataset_entry *e, xs_error *err);
 
+/* keep 1: close writes every entry, duplicates too (for partial files merged later); default 0. */
+void xs_dataset_writer_keep_duplicates(xs_dataset_writer *w, int keep);
+
 /* Entries added so far (before duplicate removal). */
 size_t xs_dataset_writer_count(const xs_dataset_writer *w);
 

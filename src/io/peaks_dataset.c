@@ -77,7 +77,13 @@ struct xs_dataset_writer {
     /* scratch for sorting peaks on add */
     struct peak_pair *scratch;
     size_t scratch_cap;
+    int keep_duplicates;
 };
+
+void xs_dataset_writer_keep_duplicates(xs_dataset_writer *w, int keep)
+{
+    if (w) w->keep_duplicates = keep != 0;
+}
 
 struct peak_pair {
     double tt, in;
@@ -631,7 +637,9 @@ xs_status xs_dataset_writer_close_ex(xs_dataset_writer *w, uint64_t split_seed, 
         st = xs_error_set(err, XS_ERR_NOMEM, w->path, 0, 0, "out of memory");
         goto done;
     }
-    size_t nk = find_duplicates(w, keep);
+    size_t nk = w->n;
+    if (w->keep_duplicates) memset(keep, 1, nn);
+    else nk = find_duplicates(w, keep);
     if (nk == (size_t)-1) {
         st = xs_error_set(err, XS_ERR_NOMEM, w->path, 0, 0, "out of memory");
         goto done;
