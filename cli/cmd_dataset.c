@@ -433,6 +433,8 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
                 fprintf(stderr, "\nxrdsym dataset: crystal %zu (group %d): %s\n", i, it->sg, err.message);
                 failed++;
             } else if (part && xs_dataset_writer_add(part, &e, &err)) {
+                fprintf(stderr, "\nxrdsym dataset: %s (crystals %zu.. cannot be resumed from a part)\n", err.message,
+                        i / c->chunk * c->chunk);
                 xs_dataset_writer_abort(part);
                 part = NULL;
             }
