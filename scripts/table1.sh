@@ -3,8 +3,10 @@
 # (1) the synthetic test split, (2) simulated patterns of the real spglib test structures (not virtual or
 # distorted), (3) the 288 AFLOW prototypes, (4) the 332 MEASURED RRUFF patterns. Prints a markdown table;
 # the JSON reports stay in RUN_DIR/eval-*.json.
-#   [PRIOR=mp] scripts/table1.sh [MODEL.h5] [RUN_DIR]     (defaults: models/default.h5, runs/; PRIOR=mp
-#   reweights the outputs to the space-group frequencies of real materials, see xs_eval_apply_prior)
+#   [PRIOR=mp] [SYNTH=FILE.h5] scripts/table1.sh [MODEL.h5] [RUN_DIR]     (defaults: models/default.h5, runs/;
+#   PRIOR=mp reweights the outputs to the space-group frequencies of real materials, see xs_eval_apply_prior;
+#   SYNTH is the synthetic dataset whose test split makes the first row, default RUN_DIR/synth2500.h5, the one
+#   scripts/train_default_model.sh makes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-models/default.h5}"
@@ -29,7 +31,7 @@ if [ ! -f "$t/aflow.h5" ]; then
 fi
 [ -f "$t/rruff.tsv" ] || gzip -dc "$shared/experimental/rruff-dev.tsv.gz" > "$t/rruff.tsv"
 
-$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$run/synth.h5" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "${SYNTH:-$run/synth2500.h5}" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
 $x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$t/spglib.h5" --split test --json "$t/eval-spglib.json" > "$t/eval-spglib.txt"
 $x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$t/aflow.h5" --split test --json "$t/eval-aflow.json" > "$t/eval-aflow.txt"
 $x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --patterns "$t/rruff.tsv" --json "$t/eval-rruff.json" --plots "$t/plots-rruff" > "$t/eval-rruff.txt"
