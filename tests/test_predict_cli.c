@@ -9,15 +9,7 @@
 
 static char out_buf[1 << 16];
 
-static int run(const char *cmd)
-{
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out_buf, 1, sizeof out_buf - 1, p);
-    out_buf[n] = 0;
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+static int run(const char *cmd) { return xs_test_capture(cmd, out_buf, sizeof out_buf); }
 
 int main(void)
 {

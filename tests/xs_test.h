@@ -99,6 +99,18 @@ static inline int xs_test_run_cli(const char *exe, const char *command, const ch
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+/* Run a shell command and keep its output (stdout, and stderr where the command sends it there with 2>&1) in
+ * buf, cut to size - 1 characters; the exit status, -1 when it did not exit. */
+static inline int xs_test_capture(const char *cmd, char *buf, size_t size)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(buf, 1, size - 1, p);
+    buf[n] = 0;
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
 /* The xrdsym program of this build ($XS_BUILD_DIR/xrdsym) into exe, or exit 77 (skipped) when it is not
  * built. */
 static inline const char *xs_test_cli_exe(char *exe, size_t size)
