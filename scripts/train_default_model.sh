@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Rebuild the shipped models, models/default.h5 (space groups) and models/crystal-system.h5, from nothing:
-# build, generate the synthetic crystals of all 230 space groups, train. Measured here (2 cores): 12 min for the 2,500-per-group
-# dataset, 83 min for the two space-group networks trained side by side (one core each, about 2,500 samples/s
-# each), 15 min for the 1,200-per-group dataset and 13 min for the crystal-system model: about 2 h 5 min.
+# build, generate the synthetic crystals of all 230 space groups, train. Measured here (2 cores): 12 min for
+# the 2,500-per-group dataset, 83 min for the two space-group networks trained side by side (one core each,
+# about 2,400 samples/s each), 15 min for the 1,200-per-group dataset and 13 min for the crystal-system model: about 2 h 5 min.
 # Interrupt at any time and run again: finished datasets are kept, a dataset being generated resumes from its
 # last part file, and training resumes from its last finished epoch (RUN_DIR/*.h5.ckpt.member0.h5).
 #   scripts/train_default_model.sh [RUN_DIR]      (default RUN_DIR: runs/)

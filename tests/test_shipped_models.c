@@ -39,16 +39,17 @@ static void check_model(const char *path, const char *kind, int n_classes)
 
 int main(void)
 {
-    const char *src = getenv("XS_SOURCE_DIR"), *build = getenv("XS_BUILD_DIR");
-    char path[2048], cmd[4096];
+    const char *src = getenv("XS_SOURCE_DIR");
+    char path[2048], cmd[4096], exe[1024];
+    xs_test_cli_exe(exe, sizeof exe);
     snprintf(path, sizeof path, "%s/models/default.h5", src ? src : ".");
     check_model(path, "space_group", 230);
     snprintf(path, sizeof path, "%s/models/crystal-system.h5", src ? src : ".");
     check_model(path, "crystal_system", 7);
 
     /* the README's main command, from another working directory, with no model named */
-    snprintf(cmd, sizeof cmd, "cd /tmp && env -u XRDSYM_MODEL '%s/xrdsym' predict '%s/examples/quartz-simulated.xy' "
-             "--format json --top 5 2>&1", build ? build : "build", src ? src : ".");
+    snprintf(cmd, sizeof cmd, "cd /tmp && env -u XRDSYM_MODEL '%s' predict '%s/examples/quartz-simulated.xy' "
+             "--format json --top 5 2>&1", exe, src ? src : ".");
     CHECK(run(cmd) == 0, "predict the shipped example: %s", out_buf);
     CHECK(strstr(out_buf, "\"crystal_system\"") && strstr(out_buf, "\"certainty\""), "answer has its fields: %s", out_buf);
     double p[5] = {0}, certainty = -1, sum = 0;
