@@ -39,7 +39,9 @@ static void usage(FILE *out)
             "                      frequencies of the Materials Project's structures (real materials)\n"
             "  --json OUT.json     all figures (written atomically); keys: n, accuracy.*, top_n.*, certainty.*,\n"
             "                      refusal.*, confusion.*, per_space_group, subgroup_distance.*\n"
-            "  --plots DIR         SVG figures (pattern, refusal, certainty, top-n, confusion, per group, distances)\n");
+            "  --plots DIR         SVG figures (pattern, refusal, certainty, top-n, confusion, per group, distances)\n"
+            "  --outputs OUT.tsv   every sample's output (after --prior): name, true group, then one column per\n"
+            "                      class, for analyses of your own (written atomically)\n");
 }
 
 /* ---- the model's classes ---- */
@@ -115,7 +117,62 @@ typedef struct {
     char first_name[PATH_MAX + 256];
     int first_group;
     float *first_x, *first_p;
+    /* --outputs: every sample's name, label and output, kept until the end (written atomically) */
+    int keep_outputs, out_failed;
+    size_t out_n, out_cap;
+    char **out_name;
+    int *out_label;
+    float *out_p;
 } run_state;
+
+static void keep_output(run_state *rs, int nc, const char *name, int label, const float *p)
+{
+    if (!rs->keep_outputs || rs->out_failed) return;
+    if (rs->out_n == rs->out_cap) {
+        size_t cap = rs->out_cap ? 2 * rs->out_cap : 1024;
+        char **nn = realloc(rs->out_name, cap * sizeof *nn);
+        if (nn) rs->out_name = nn;
+        int *nl = realloc(rs->out_label, cap * sizeof *nl);
+        if (nl) rs->out_label = nl;
+        float *np = realloc(rs->out_p, cap * (size_t)nc * sizeof *np);
+        if (np) rs->out_p = np;
+        if (!nn || !nl || !np) {
+            rs->out_failed = 1;
+            return;
+        }
+        rs->out_cap = cap;
+    }
+    rs->out_name[rs->out_n] = strdup(name);
+    if (!rs->out_name[rs->out_n]) {
+        rs->out_failed = 1;
+        return;
+    }
+    rs->out_label[rs->out_n] = label;
+    memcpy(rs->out_p + rs->out_n * (size_t)nc, p, (size_t)nc * sizeof *p);
+    rs->out_n++;
+}
+
+typedef struct {
+    const run_state *rs;
+    const model_info *m;
+} outputs_view;
+
+/* Names are written with tabs and line breaks replaced by spaces, so that a row stays one line of columns. */
+static int write_outputs(FILE *o, void *ctx)
+{
+    const outputs_view *v = ctx;
+    fputs("name\ttrue_space_group", o);
+    for (int c = 0; c < v->m->nc; c++) fprintf(o, "\t%s", v->m->class_name[c]);
+    fputc('\n', o);
+    for (size_t i = 0; i < v->rs->out_n; i++) {
+        for (const char *s = v->rs->out_name[i]; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, o);
+        fprintf(o, "\t%d", v->rs->out_label[i]);
+        const float *p = v->rs->out_p + i * (size_t)v->m->nc;
+        for (int c = 0; c < v->m->nc; c++) fprintf(o, "\t%.6g", p[c]);
+        fputc('\n', o);
+    }
+    return !ferror(o);
+}
 
 static void keep_first(run_state *rs, const model_info *m, const char *name, int group, const float *x, const float *p)
 {
@@ -155,6 +212,7 @@ static void flush_patterns(run_state *rs, model_info *m, xs_pattern **pats, cons
         if (!rs->first_x)
             keep_first(rs, m, xs_pattern_name(pats[which[k]]), labels[k], x + (size_t)k * m->grid.count,
                        p + (size_t)k * m->nc);
+        keep_output(rs, m->nc, xs_pattern_name(pats[which[k]]), labels[k], p + (size_t)k * m->nc);
     }
 }
 
@@ -249,6 +307,7 @@ static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const
             char name[600];
             snprintf(name, sizeof name, "%s crystal %zu (%s)", ds_path, idx[b0 + k], xs_dataset_formula(ds, idx[b0 + k]));
             keep_first(rs, m, name, g, x + k * m->grid.count, p + k * (size_t)m->nc);
+            keep_output(rs, m->nc, name, g, p + k * (size_t)m->nc);
         }
         if (tty) fprintf(stderr, "\rxrdsym evaluate: %zu / %zu", b0 + b, n);
     }
@@ -496,7 +555,7 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
 int xs_cmd_evaluate(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *split_name = "test", *json_path = NULL, *plots = NULL;
-    const char *wl_arg = NULL, *abundance_path = NULL;
+    const char *wl_arg = NULL, *abundance_path = NULL, *outputs_path = NULL;
     double threshold = -1, min_coverage = 0.5;
     uint64_t seed = 0, limit = 0;
     const char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -518,6 +577,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         else if (!strcmp(a, "--limit") && more) bad = !xs_cli_parse_u64("evaluate", a, argv[++i], &limit);
         else if (!strcmp(a, "--json") && more) json_path = argv[++i];
         else if (!strcmp(a, "--plots") && more) plots = argv[++i];
+        else if (!strcmp(a, "--outputs") && more) outputs_path = argv[++i];
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (!strcmp(a, "--abundance") && more) abundance_path = argv[++i];
         else if (!strcmp(a, "--prior") && more) {
@@ -558,6 +618,7 @@ int xs_cmd_evaluate(int argc, char **argv)
     memset(&m, 0, sizeof m);
     run_state rs;
     memset(&rs, 0, sizeof rs);
+    rs.keep_outputs = outputs_path != NULL;
     xs_dataset *ds = NULL, *ab_ds = NULL;
     xs_eval_results *res = NULL;
     size_t *abundance = NULL;
@@ -641,7 +702,22 @@ int xs_cmd_evaluate(int argc, char **argv)
         if (written < 0) status = 1;
         else printf("  plots: %d SVG files in %s\n", written, plots);
     }
+    if (outputs_path) {
+        outputs_view ov = {&rs, &m};
+        if (rs.out_failed) {
+            fprintf(stderr, "xrdsym evaluate: out of memory keeping the outputs; %s not written\n", outputs_path);
+            status = 1;
+        } else if (!xs_cli_write_atomic(outputs_path, write_outputs, &ov, "evaluate")) {
+            status = 1;
+        } else {
+            printf("  outputs: %zu rows in %s\n", rs.out_n, outputs_path);
+        }
+    }
 done:
+    for (size_t i = 0; i < rs.out_n; i++) free(rs.out_name[i]);
+    free(rs.out_name);
+    free(rs.out_label);
+    free(rs.out_p);
     free(res);
     free(abundance);
     free(rs.first_x);

@@ -51,8 +51,8 @@ int xs_cmd_predict(int argc, char **argv)
     int top = 5, use_prior = 1;
     double threshold = -1, min_coverage = 0.5;
     const char **files = calloc((size_t)argc, sizeof *files);
-    int n_files = 0;
-    for (int i = 1; i < argc; i++) {
+    int n_files = 0, bad = !files;
+    for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -60,10 +60,12 @@ int xs_cmd_predict(int argc, char **argv)
             free(files);
             return 0;
         } else if (!strcmp(a, "--model") && more) model_path = argv[++i];
-        else if (!strcmp(a, "--top") && more) top = atoi(argv[++i]);
-        else if (!strcmp(a, "--threshold") && more) threshold = atof(argv[++i]);
+        else if (!strcmp(a, "--top") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &top) || top < 1;
+        else if (!strcmp(a, "--threshold") && more)
+            bad = !xs_cli_parse_double("predict", a, argv[++i], &threshold) || !(threshold >= 0 && threshold <= 1);
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
-        else if (!strcmp(a, "--min-coverage") && more) min_coverage = atof(argv[++i]);
+        else if (!strcmp(a, "--min-coverage") && more)
+            bad = !xs_cli_parse_double("predict", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
         else if (!strcmp(a, "--format") && more) format = argv[++i];
         else if (!strcmp(a, "--prior") && more) {
             const char *pr = argv[++i];
@@ -81,7 +83,7 @@ int xs_cmd_predict(int argc, char **argv)
             return 2;
         } else files[n_files++] = a;
     }
-    if (!n_files || top < 1 || (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tsv")) ||
+    if (bad || !n_files || top < 1 || (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tsv")) ||
         !(min_coverage > 0 && min_coverage <= 1)) {
         usage(stderr);
         free(files);

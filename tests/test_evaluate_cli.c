@@ -146,14 +146,34 @@ int main(void)
     free(x);
     snprintf(cmd, sizeof cmd, "gzip -c '%s' > '%s.gz'", table, table);
     CHECK(system(cmd) == 0, "gzip");
-    snprintf(args, sizeof args, "--model '%s' --patterns '%s.gz' --json '%s'", model, table, json);
+    char outputs[600];
+    snprintf(outputs, sizeof outputs, "%s/outputs.tsv", dir);
+    snprintf(args, sizeof args, "--model '%s' --patterns '%s.gz' --json '%s' --outputs '%s'", model, table, json, outputs);
     int rc = run(args, out);
     CHECK(rc == 0, "evaluate --patterns table.tsv.gz exits 0 (%d)", rc);
-    if (have_py)
+    if (have_py) {
         CHECK(py_check(json, "assert d['n'] == 3, d['n']\n"
                              "assert d['source']['skipped_unlabelled'] == 1\n"
                              "assert d['per_space_group']['abundance_source'] is not None  # the model's data\n"),
               "patterns JSON");
+        /* --outputs: one row per evaluated pattern, a distribution over the classes whose argmax agrees with the
+         * JSON's accuracy; 1e-4: 6 significant digits on each of a few probabilities */
+        char prog[2048];
+        snprintf(prog, sizeof prog,
+                 "rows = [l.rstrip('\\n').split('\\t') for l in open('%s')]\n"
+                 "head, rows = rows[0], rows[1:]\n"
+                 "assert head[:2] == ['name', 'true_space_group'] and len(head) > 3, head\n"
+                 "assert [r[0].split('#')[-1] for r in rows] == ['p-0', 'p-1', 'p-2'], [r[0] for r in rows]\n"
+                 "right = 0\n"
+                 "for r in rows:\n"
+                 "    assert len(r) == len(head), len(r)\n"
+                 "    p = [float(v) for v in r[2:]]\n"
+                 "    assert abs(sum(p) - 1) < 1e-4 and min(p) >= 0, sum(p)\n"
+                 "    right += head[2 + p.index(max(p))] == r[1]\n"
+                 "assert right == round(d['accuracy']['space_group'] * d['n']), (right, d['accuracy'])\n",
+                 outputs);
+        CHECK(py_check(json, prog), "--outputs rows agree with the JSON");
+    }
 
     /* a crystal-system model: no space-group figures, crystal system there */
     snprintf(args, sizeof args, "--model '%s' --data '%s' --split all --limit 50 --json '%s'", cs_model, data, json);

@@ -80,6 +80,16 @@ int main(void)
     run(cmd);
     CHECK(strstr(out_buf, bad) != NULL && strstr(out_buf, ":2") != NULL, "error names the file and line 2: %s", out_buf);
 
+    /* predict's numbers are checked as train's: not a silent 0 from atof */
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --threshold high 2>&1", exe, model, good);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "--threshold expects a number, got 'high'"), "bad threshold: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --threshold 1.5 2>&1", exe, model, good);
+    CHECK(run(cmd) == 2, "threshold above 1: usage error: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --top 0 2>&1", exe, model, good);
+    CHECK(run(cmd) == 2, "--top 0: usage error: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --top 3x 2>&1", exe, model, good);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "--top expects a non-negative integer"), "bad --top: %s", out_buf);
+
     snprintf(cmd, sizeof cmd, "XRDSYM_MODEL=/nonexistent.h5 '%s' predict %s 2>&1", exe, good);
     CHECK(run(cmd) == 1 && strstr(out_buf, "nonexistent.h5") != NULL, "missing model named: %s", out_buf);
 
