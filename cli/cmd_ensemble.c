@@ -7,20 +7,23 @@
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: xrdsym ensemble MODEL.h5... --out ENSEMBLE.h5\n"
+    fprintf(o, "usage: xrdsym ensemble MODEL.h5... --out ENSEMBLE.h5 [--half]\n"
                "  One file holding every member of the given model files (each file's first member), in order;\n"
-               "  they must agree on inputs, grid and classes. Written atomically, without optimiser state.\n");
+               "  they must agree on inputs, grid and classes. Written atomically, without optimiser state.\n"
+               "  --half  weights stored as 16-bit floats: half the file (README: what it changes)\n");
 }
 
 int xs_cmd_ensemble(int argc, char **argv)
 {
     const char *out = NULL;
     const char **paths = calloc((size_t)argc, sizeof *paths);
-    int n = 0;
+    int n = 0, half = 0;
     if (!paths) return 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--out") && i + 1 < argc)
             out = argv[++i];
+        else if (!strcmp(argv[i], "--half"))
+            half = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             free(paths);
@@ -47,11 +50,11 @@ int xs_cmd_ensemble(int argc, char **argv)
         if (st == XS_OK) st = xs_nn_ensemble_add(ens, net, &err);
         if (st != XS_OK && !err.file[0]) snprintf(err.file, sizeof err.file, "%s", paths[i]);
     }
-    if (st == XS_OK) st = xs_nn_ensemble_save(ens, out, 0, &err);
+    if (st == XS_OK) st = xs_nn_ensemble_save(ens, out, half ? XS_NN_SAVE_HALF : 0, &err);
     if (st != XS_OK)
         xs_cli_print_error(&err);
     else
-        printf("xrdsym ensemble: wrote %s (%d members)\n", out, n);
+        printf("xrdsym ensemble: wrote %s (%d members%s)\n", out, n, half ? ", 16-bit weights" : "");
     xs_nn_ensemble_free(ens);
     free(paths);
     return st == XS_OK ? 0 : 1;

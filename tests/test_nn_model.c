@@ -190,7 +190,7 @@ static void test_save_continue(xs_nn_loss loss)
     train(a, 0, 2 * N, loss, straight);
     train(b, 0, N, loss, resumed);
     const char *path = tmp_path("continue.h5");
-    CHECK(xs_nn_save(b, path, 1, &err) == XS_OK, "save: %s", err.message);
+    CHECK(xs_nn_save(b, path, XS_NN_SAVE_ADAM, &err) == XS_OK, "save: %s", err.message);
     xs_nn_free(b);
     CHECK(xs_nn_load(path, &c, &err) == XS_OK, "load: %s", err.message);
     if (c) {
@@ -349,6 +349,112 @@ static void test_learns(void)
     xs_nn_free(a);
 }
 
+/* XS_NN_SAVE_HALF: weights as binary16, read back as float, each within half a binary16 step of the original
+ * (round to nearest); the file is smaller, the outputs nearly the same, and h5py reads the weights as float16. */
+static void test_half_weights(void)
+{
+    xs_error err = {0};
+    xs_nn *a = NULL, *b = NULL;
+    CHECK(xs_nn_create("input 60; dense 200 relu; dense 3 softmax", 0, 0, 5, &a, &err) == XS_OK, "create: %s", err.message);
+    if (!a) return;
+    double l[20];
+    train(a, 0, 20, XS_NN_LOSS_CCE, l);
+    const char *full = tmp_path("full.h5"), *half = tmp_path("half.h5");
+    CHECK(xs_nn_save(a, full, 0, &err) == XS_OK, "save: %s", err.message);
+    CHECK(xs_nn_save(a, half, XS_NN_SAVE_HALF, &err) == XS_OK, "save half: %s", err.message);
+    CHECK(xs_nn_load(half, &b, &err) == XS_OK && b, "load half: %s", err.message);
+    if (b) {
+        xs_nn_tensor_info ta, tb;
+        xs_nn_tensor(a, 0, &ta, NULL);
+        xs_nn_tensor(b, 0, &tb, NULL);
+        size_t n = xs_nn_n_params(a), off = 0;
+        double worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            double w = ta.value[i], h = tb.value[i];
+            /* binary16 keeps 11 significant bits: round to nearest is off by at most 2^-11 relative (normal
+             * numbers), or half the subnormal step 2^-24 below 6.1e-5 */
+            double bound = fabs(w) >= 6.103515625e-5 ? fabs(w) * 0x1p-11 : 0x1p-25;
+            if (fabs(h - w) > bound) off++;
+            worst = fmax(worst, fabs(h - w));
+        }
+        CHECK(off == 0, "%zu of %zu weights off by more than half a binary16 step (worst %g)", off, n, worst);
+        CHECK(worst > 0, "the weights were rounded (not stored as float32)");
+        float x[BATCH * N_IN], pa[BATCH * 3], pb[BATCH * 3];
+        int y[BATCH];
+        toy_batch(2, 0, x, y);
+        xs_nn_forward(a, x, BATCH, pa, NULL);
+        xs_nn_forward(b, x, BATCH, pb, NULL);
+        double dp = 0;
+        for (int i = 0; i < BATCH * 3; i++) dp = fmax(dp, fabs(pa[i] - pb[i]));
+        /* 12,600 weights each off by <= 2^-11 relative: the probabilities move by far less than 1e-2 */
+        CHECK(dp < 1e-2, "outputs with 16-bit weights within 1e-2 of float32 (%g)", dp);
+        xs_nn_free(b);
+    }
+    FILE *ff = fopen(full, "rb"), *fh = fopen(half, "rb");
+    long sf = -1, sh = -1;
+    if (ff && !fseek(ff, 0, SEEK_END)) sf = ftell(ff);
+    if (fh && !fseek(fh, 0, SEEK_END)) sh = ftell(fh);
+    if (ff) fclose(ff);
+    if (fh) fclose(fh);
+    /* 12,803 parameters: 51 kB as float32, 26 kB as binary16, plus the same few kB of attributes in both */
+    CHECK(sf > 0 && sh > 0 && sh < 0.65 * sf, "16-bit file %ld bytes against %ld", sh, sf);
+    if (access("/usr/bin/python3", X_OK) == 0 && system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0) {
+        /* an independent conversion: numpy's float32 -> float16 of the float32 file gives the same bits, also
+         * for the edge cases written into a second network (ties, the largest half, overflow, subnormals, the
+         * rounding carry into the exponent that HDF5's own conversion gets wrong) */
+        xs_nn *c = NULL;
+        const float edge[] = {0.12497697f, -0.0624945089f, 65504.0f, 65519.0f, 65520.0f, -1e6f, 0x1p-24f, 0x1p-25f,
+                              0x3p-25f, 0x1.8p-25f, 1e-9f, 6.1e-5f, 6.1035156e-05f, 1.00048828125f, 1.00146484375f,
+                              -0.0f, 0.333333f, 2047.5f, 2048.5f};
+        const char *full2 = tmp_path("edge.h5"), *half2 = tmp_path("edge16.h5");
+        CHECK(xs_nn_create("input 60; dense 3 softmax", 0, 0, 6, &c, &err) == XS_OK, "create: %s", err.message);
+        if (c) {
+            xs_nn_tensor_info tc;
+            xs_nn_tensor(c, 0, &tc, NULL);
+            memcpy(tc.value, edge, sizeof edge);
+            CHECK(xs_nn_save(c, full2, 0, &err) == XS_OK && xs_nn_save(c, half2, XS_NN_SAVE_HALF, &err) == XS_OK,
+                  "save edge cases: %s", err.message);
+            xs_nn_free(c);
+        }
+        char cmd[1600];
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c \"import h5py, numpy as np\n"
+                 "for full, half in [('%s', '%s'), ('%s', '%s')]:\n"
+                 "    a, b = h5py.File(full, 'r')['weights'], h5py.File(half, 'r')['weights']\n"
+                 "    for g in a:\n"
+                 "        for t in ('W', 'b'):\n"
+                 "            x, h = a[g][t][...], b[g][t][...]\n"
+                 "            assert x.dtype == np.float32 and h.dtype == np.float16, (x.dtype, h.dtype)\n"
+                 "            with np.errstate(over='ignore'):\n"
+                 "                want = x.astype(np.float16)\n"
+                 "            bad = np.flatnonzero(want.view(np.uint16) != h.view(np.uint16))\n"
+                 "            assert bad.size == 0, [(x.flat[i], want.flat[i], h.flat[i]) for i in bad[:5]]\n\"",
+                 full, half, full2, half2);
+        CHECK(system(cmd) == 0, "h5py reads float16 weights, bit for bit numpy's rounding of the float32 ones");
+        /* read back by us: the binary16 values of IEEE 754 (round to nearest, ties to even) */
+        const float want[] = {0.125f, -0.0625f, 65504.0f, 65504.0f, INFINITY, -INFINITY, 0x1p-24f, 0.0f, 0x1p-23f,
+                              0x1p-24f, 0.0f, 6.0975552e-05f, 6.1035156e-05f, 1.0f, 1.001953125f, -0.0f, 0.33325195f,
+                              2048.0f, 2048.0f};
+        xs_nn *c16 = NULL;
+        CHECK(xs_nn_load(half2, &c16, &err) == XS_OK && c16, "load edge cases: %s", err.message);
+        if (c16) {
+            xs_nn_tensor_info tc;
+            xs_nn_tensor(c16, 0, &tc, NULL);
+            for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+                CHECK(tc.value[i] == want[i] && signbit(tc.value[i]) == signbit(want[i]), "edge %zu: %.9g read as %.9g, want %.9g",
+                      i, (double)edge[i], (double)tc.value[i], (double)want[i]);
+            xs_nn_free(c16);
+        }
+        unlink(full2);
+        unlink(half2);
+    } else {
+        printf("note: python3 with h5py absent; the float16 type as h5py sees it is not checked\n");
+    }
+    xs_nn_free(a);
+    unlink(full);
+    unlink(half);
+}
+
 int main(void)
 {
     test_learns();
@@ -359,6 +465,7 @@ int main(void)
     test_save_continue(XS_NN_LOSS_QUADRATIC);
     test_file_contents();
     test_ensemble();
+    test_half_weights();
     test_reference_and_threads();
     return xs_test_finish();
 }

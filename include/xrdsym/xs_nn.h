@@ -174,12 +174,17 @@ int xs_nn_meta_at(const xs_nn *net, int i, const char **key, const char **value)
  * Root attributes: format = "xrdsym-model", format_version = 1, spec (canonical text), n_inputs, n_classes,
  * seed, step, loss (last training loss name or ""), label_kind; groups: grid (attributes two_theta_start,
  * two_theta_step, count, wavelength), meta (one string attribute per key), weights/<layer>_<type>/{W,b}
- * (float32, PyTorch shapes; <type> is "dense" or "conv"), adam (when saved: attributes t, lr, beta1, beta2,
- * eps; groups m and v laid out as weights); dataset labels (variable-length strings, when set). Written
- * atomically (temporary file in the same folder, flushed, then renamed). with_adam: also store the optimiser
- * state so that training can continue exactly; a model loaded without it keeps its step count (and so its
- * dropout masks) but restarts Adam's moments from zero with the default hyper-parameters. */
-xs_status xs_nn_save(const xs_nn *net, const char *path, int with_adam, xs_error *err);
+ * (float32, or IEEE binary16 with XS_NN_SAVE_HALF; PyTorch shapes; <type> is "dense" or "conv"), adam (when
+ * saved: attributes t, lr, beta1, beta2, eps; groups m and v laid out as weights, always float32); dataset
+ * labels (variable-length strings, when set). Written atomically (temporary file in the same folder, flushed,
+ * then renamed). flags: 0, or an OR of
+ *   XS_NN_SAVE_ADAM  also store the optimiser state so that training can continue exactly; a model loaded
+ *                    without it keeps its step count (and so its dropout masks) but restarts Adam's moments
+ *                    from zero with the default hyper-parameters;
+ *   XS_NN_SAVE_HALF  weights as 16-bit floats (half the file; each weight rounded to 11 significant bits,
+ *                    magnitudes below 6e-8 become 0); loading converts back to float whatever was stored. */
+enum { XS_NN_SAVE_ADAM = 1, XS_NN_SAVE_HALF = 2 };
+xs_status xs_nn_save(const xs_nn *net, const char *path, int flags, xs_error *err);
 /* Read a model file (or the first member of an ensemble file). XS_ERR_IO for a missing or unreadable file,
  * XS_ERR_PARSE for a file that is not an xrdsym model or is inconsistent. */
 xs_status xs_nn_load(const char *path, xs_nn **net, xs_error *err);
@@ -198,7 +203,7 @@ xs_nn *xs_nn_ensemble_member(xs_nn_ensemble *ens, int i); /* borrowed; NULL when
 xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch, float *probs, xs_error *err);
 /* One HDF5 file: root attributes format = "xrdsym-ensemble", format_version = 1, members = K; groups
  * member_0 .. member_{K-1}, each laid out as a model file's root. */
-xs_status xs_nn_ensemble_save(const xs_nn_ensemble *ens, const char *path, int with_adam, xs_error *err);
+xs_status xs_nn_ensemble_save(const xs_nn_ensemble *ens, const char *path, int flags, xs_error *err);
 /* Reads an ensemble file, or a single model file as an ensemble of one. */
 xs_status xs_nn_ensemble_load(const char *path, xs_nn_ensemble **ens, xs_error *err);
 /* K model files, added in order. */

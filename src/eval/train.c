@@ -350,7 +350,7 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
             xs_nn_set_meta(net, "train_accuracy", v, NULL);
             snprintf(v, sizeof v, "%d", epoch + 1);
             xs_nn_set_meta(net, "epochs_done", v, NULL);
-            if (ckpt[0] && (st = xs_nn_save(net, ckpt, 1, err)) != XS_OK) break;
+            if (ckpt[0] && (st = xs_nn_save(net, ckpt, XS_NN_SAVE_ADAM, err)) != XS_OK) break;
             if (opt.progress && opt.progress(&p, opt.progress_ctx))
                 st = xs_error_set(err, XS_ERR_CANCELLED, NULL, 0, 0, "training stopped after epoch %d", epoch + 1);
         }
