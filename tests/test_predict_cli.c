@@ -115,6 +115,29 @@ int main(void)
     xs_nn_ensemble_free(e);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format tsv 2>&1", exe, ens, good);
     CHECK(run(cmd) == 0, "predict with the ensemble: %s", out_buf);
+    /* --half: the same ensemble with 16-bit weights gives the same first group, its probability within 1e-2
+     * (a few thousand weights each rounded by at most 2^-11 relative) */
+    char ens16[64], line32[512] = "";
+    snprintf(ens16, sizeof ens16, "/tmp/xs_pred_ens16_%d.h5", (int)getpid());
+    char *row = strstr(out_buf, "\t14\t");
+    if (row) snprintf(line32, sizeof line32, "%s", row);
+    snprintf(cmd, sizeof cmd, "'%s' ensemble %s %s --out %s --half 2>&1 && '%s' predict --model %s %s --format tsv 2>&1",
+             exe, model, model2, ens16, exe, ens16, good);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "16-bit weights"), "ensemble --half: %s", out_buf);
+    row = strstr(out_buf, "\t14\t");
+    double p32 = -1, p16 = -2;
+    CHECK(row && line32[0] && sscanf(line32, "\t14\tP2_1/c\t%lf", &p32) == 1 && sscanf(row, "\t14\tP2_1/c\t%lf", &p16) == 1 &&
+              fabs(p32 - p16) < 1e-2,
+          "16-bit ensemble: same first group, p %g against %g: %s", p16, p32, out_buf);
+    FILE *f32 = fopen(ens, "rb"), *f16 = fopen(ens16, "rb");
+    long s32 = -1, s16 = -1;
+    if (f32 && !fseek(f32, 0, SEEK_END)) s32 = ftell(f32);
+    if (f16 && !fseek(f16, 0, SEEK_END)) s16 = ftell(f16);
+    if (f32) fclose(f32);
+    if (f16) fclose(f16);
+    /* 2 x 27,300 weights: 218 kB as float32, 109 kB as binary16, plus the same attributes */
+    CHECK(s16 > 0 && s32 > 0 && s16 < 0.6 * s32, "16-bit ensemble %ld bytes against %ld", s16, s32);
+    unlink(ens16);
     snprintf(cmd, sizeof cmd, "'%s' ensemble %s %s --out %s 2>&1", exe, model, csm, ens);
     CHECK(run(cmd) == 1 && strstr(out_buf, csm), "mixed tasks refused, file named: %s", out_buf);
     unlink(model2);
