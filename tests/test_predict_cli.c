@@ -129,12 +129,7 @@ int main(void)
     CHECK(row && line32[0] && sscanf(line32, "\t14\tP2_1/c\t%lf", &p32) == 1 && sscanf(row, "\t14\tP2_1/c\t%lf", &p16) == 1 &&
               fabs(p32 - p16) < 1e-2,
           "16-bit ensemble: same first group, p %g against %g: %s", p16, p32, out_buf);
-    FILE *f32 = fopen(ens, "rb"), *f16 = fopen(ens16, "rb");
-    long s32 = -1, s16 = -1;
-    if (f32 && !fseek(f32, 0, SEEK_END)) s32 = ftell(f32);
-    if (f16 && !fseek(f16, 0, SEEK_END)) s16 = ftell(f16);
-    if (f32) fclose(f32);
-    if (f16) fclose(f16);
+    long s32 = xs_test_file_size(ens), s16 = xs_test_file_size(ens16);
     /* 2 x 27,300 weights: 218 kB as float32, 109 kB as binary16, plus the same attributes */
     CHECK(s16 > 0 && s32 > 0 && s16 < 0.6 * s32, "16-bit ensemble %ld bytes against %ld", s16, s32);
     unlink(ens16);

@@ -71,6 +71,16 @@ static inline const char *xs_test_unpack(const char *rel, char *dir, size_t size
 
 /* A whole file as a NUL-terminated string (malloc'd; NULL when it cannot be read); *len (may be NULL) gets
  * its size. */
+/* Size of a file in bytes, -1 when it cannot be read. */
+static inline long xs_test_file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    long n = -1;
+    if (f && !fseek(f, 0, SEEK_END)) n = ftell(f);
+    if (f) fclose(f);
+    return n;
+}
+
 static inline char *xs_test_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
