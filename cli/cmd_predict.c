@@ -83,8 +83,7 @@ int xs_cmd_predict(int argc, char **argv)
             return 2;
         } else files[n_files++] = a;
     }
-    if (bad || !n_files || top < 1 || (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tsv")) ||
-        !(min_coverage > 0 && min_coverage <= 1)) {
+    if (bad || !n_files || (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "tsv"))) {
         usage(stderr);
         free(files);
         return 2;

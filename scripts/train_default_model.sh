@@ -38,8 +38,8 @@ REALISM="--kalpha2 0.5 --kalpha2-prob 0.5 --jitter 0.4 --impurity 3 0.1"
 # Two networks side by side, one core each (as measured; two runs at one thread each trained more samples per
 # second in all than one at two threads): A with the augmentation above, B with the realism options too.
 # 26 epochs of 459,969 crystals, Adam 0.001 lowered along a cosine. The shipped model is their ensemble (the
-# outputs averaged), chosen among A, B, A+B and A+B+the model shipped before on the RRUFF patterns: the only
-# choice made on measured labels (README, "The shipped models and how good they are").
+# outputs averaged), chosen among nine finished candidates (README's model table) on the RRUFF patterns: the
+# only choice made on measured labels (README, "The shipped models and how good they are").
 COMMON=(--data "$run/synth2500.h5" --arch "$SPEC" --task space-group --loss cce --epochs 26 --lr-cosine --batch 128
   --threads 1)
 pids=()
