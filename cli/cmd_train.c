@@ -29,6 +29,11 @@ static void usage(FILE *out)
             "  --impurity K H            0..K foreign peaks per pattern, heights up to H of the maximum\n"
             "  --width-growth G          peak width growing with angle (default 0)\n"
             "  --noise-scale S           noise of each pattern times s, log-uniform in [1, S] (default off)\n"
+            "  --init MODEL.h5           fine-tune: start member k from member k mod M of this model (its own\n"
+            "                            architecture; --arch not allowed), Adam afresh\n"
+            "  --sample-prior T          an epoch draws its patterns group by group with probability\n"
+            "                            (Materials Project frequency)^T, T in [0, 2] (0: groups balanced exactly;\n"
+            "                            1: as in real materials); --prior mp then applies the power 1 - T left\n"
             "  --checkpoint PREFIX       save every member after every epoch (default MODEL.h5.ckpt); a run\n"
             "                            started again with the same options resumes there; --no-checkpoint\n"
             "  --quiet                   no progress lines\n");
@@ -93,7 +98,7 @@ int xs_cmd_train(int argc, char **argv)
     xs_train_options opt;
     xs_train_options_default(&opt);
     const char *data_path = NULL, *out_path = NULL, *checkpoint = NULL;
-    int no_checkpoint = 0;
+    int no_checkpoint = 0, arch_given = 0;
     progress_state ps = {0, isatty(2)};
     int bad = 0; /* an option's value is not a number: said, and a usage error */
     uint64_t count = 0;
@@ -105,7 +110,12 @@ int xs_cmd_train(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--data") && more) data_path = argv[++i];
         else if (!strcmp(a, "--out") && more) out_path = argv[++i];
-        else if (!strcmp(a, "--arch") && more) opt.arch = argv[++i];
+        else if (!strcmp(a, "--arch") && more) opt.arch = argv[++i], arch_given = 1;
+        else if (!strcmp(a, "--init") && more) opt.init_model = argv[++i];
+        else if (!strcmp(a, "--sample-prior") && more) {
+            bad = !xs_cli_parse_double("train", a, argv[++i], &opt.sample_prior_power);
+            opt.sample_prior = 1;
+        }
         else if (!strcmp(a, "--task") && more) {
             const char *t = argv[++i];
             if (!strcmp(t, "space-group")) opt.task = XS_TASK_SPACE_GROUP;
@@ -164,6 +174,10 @@ int xs_cmd_train(int argc, char **argv)
     if (bad) return 2;
     if (!data_path || !out_path) {
         usage(stderr);
+        return 2;
+    }
+    if (arch_given && opt.init_model) {
+        fprintf(stderr, "xrdsym train: --init takes the architecture of %s; leave out --arch\n", opt.init_model);
         return 2;
     }
     char default_ckpt[4096];

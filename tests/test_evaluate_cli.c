@@ -14,13 +14,8 @@ static int run(const char *args, const char *out) { return xs_test_run_cli(exe, 
 static xs_nn_ensemble *train(const xs_dataset *d, const char *path, xs_train_task task)
 {
     xs_train_options opt;
-    xs_train_options_default(&opt);
-    opt.arch = "input 8500; avgpool 10; dense 32 relu; dense classes softmax";
+    xs_fixture_tiny_train_options(&opt);
     opt.task = task;
-    opt.epochs = 4;
-    opt.batch = 16;
-    opt.seed = 3;
-    opt.learning_rate = 0.003;
     xs_nn_ensemble *e = NULL;
     xs_error err = {0};
     CHECK(xs_train_run(d, path, &opt, &e, &err) == XS_OK, "train: %s", err.message);
@@ -78,6 +73,37 @@ int main(void)
     xs_nn_ensemble *sg = train(d, data, XS_TASK_SPACE_GROUP), *cs = train(d, data, XS_TASK_CRYSTAL_SYSTEM);
     CHECK(sg && xs_nn_ensemble_save(sg, model, 0, &err) == XS_OK, "save: %s", err.message);
     CHECK(cs && xs_nn_ensemble_save(cs, cs_model, 0, &err) == XS_OK, "save: %s", err.message);
+
+    /* xrdsym train --init (fine-tuning) and --sample-prior, then evaluate the result with the rest of the prior */
+    {
+        char tuned[512], targs[2048];
+        snprintf(tuned, sizeof tuned, "%s/tuned.h5", dir);
+        snprintf(targs, sizeof targs, "--data '%s' --init '%s' --arch dense --out '%s'", data, model, tuned);
+        CHECK(xs_test_run_cli(exe, "train", targs, out) == 2, "--init with --arch is a usage error");
+        snprintf(targs, sizeof targs, "--data '%s' --init '%s' --sample-prior lots --out '%s'", data, model, tuned);
+        CHECK(xs_test_run_cli(exe, "train", targs, out) == 2, "--sample-prior needs a number");
+        snprintf(targs, sizeof targs, "--data '%s' --init '%s' --sample-prior 3 --quiet --no-checkpoint --out '%s'", data,
+                 model, tuned);
+        CHECK(xs_test_run_cli(exe, "train", targs, out) == 1, "--sample-prior out of range is refused");
+        snprintf(targs, sizeof targs,
+                 "--data '%s' --init '%s' --sample-prior 1 --epochs 1 --batch 16 --lr 0.0005 --quiet --no-checkpoint "
+                 "--out '%s'", data, model, tuned);
+        CHECK(xs_test_run_cli(exe, "train", targs, out) == 0, "fine-tuning exits 0");
+        xs_nn *net = NULL;
+        CHECK(xs_nn_load(tuned, &net, &err) == XS_OK, "load tuned: %s", err.message);
+        if (net) {
+            const char *pw = xs_nn_get_meta(net, "sample_prior_power"), *from = xs_nn_get_meta(net, "fine_tuned_from");
+            CHECK(pw && !strcmp(pw, "1") && from && !strcmp(from, model), "provenance: %s, %s", pw ? pw : "-",
+                  from ? from : "-");
+            xs_nn_free(net);
+        }
+        snprintf(targs, sizeof targs, "--model '%s' --data '%s' --split val --prior mp --json '%s'", tuned, data, json);
+        CHECK(run(targs, out) == 0, "evaluate --prior mp on the fine-tuned model");
+        char *ev = xs_test_slurp(out, NULL);
+        CHECK(ev && strstr(ev, "space group"), "summary printed");
+        free(ev);
+        remove(tuned);
+    }
 
     /* the validation split, with plots */
     snprintf(args, sizeof args, "--model '%s' --data '%s' --split val --seed 5 --json '%s' --plots '%s'", model, data,

@@ -64,6 +64,36 @@ int main(void)
           q[XS_MONOCLINIC], q[XS_TRIGONAL]);
     xs_nn_free(cs);
 
+    /* a network trained with groups drawn as prior^t (sample_prior_power) gets only prior^(1 - t) */
+    for (int k = 0; k < 2; k++) {
+        double t = k ? 1.0 : 0.5;
+        xs_nn *tuned = small_net(230, "space_group", ptr);
+        if (!tuned) break;
+        xs_nn_set_meta(tuned, "sample_prior_power", k ? "1" : "0.5", NULL);
+        float u[230];
+        for (int c = 0; c < 230; c++) u[c] = 1.0f / 230;
+        CHECK(xs_eval_apply_prior(tuned, u, 1, &err) == XS_OK, "apply: %s", err.message);
+        double z = 0;
+        for (int g = 1; g <= 230; g++) z += pow(xs_eval_prior_mp(g), 1 - t);
+        /* 1e-6: float probabilities near 1/230 */
+        CHECK(fabs(u[224] - pow(xs_eval_prior_mp(225), 1 - t) / z) <= 1e-6, "t = %g: Fm-3m gets prior^(1 - t): %g", t, u[224]);
+        CHECK(fabs(u[0] - pow(xs_eval_prior_mp(1), 1 - t) / z) <= 1e-6, "t = %g: P1 gets prior^(1 - t): %g", t, u[0]);
+        xs_nn_free(tuned);
+    }
+    {
+        xs_nn *tuned_cs = small_net(7, "crystal_system", cs_names);
+        if (tuned_cs) {
+            xs_nn_set_meta(tuned_cs, "sample_prior_power", "1", NULL);
+            float v[7] = {0.1f, 0.2f, 0.05f, 0.15f, 0.2f, 0.25f, 0.05f};
+            float before[7];
+            memcpy(before, v, sizeof v);
+            CHECK(xs_eval_apply_prior(tuned_cs, v, 1, &err) == XS_OK, "apply cs t=1: %s", err.message);
+            /* 1e-6: trained on real proportions, nothing is left to apply (float rounding only) */
+            for (int s = 0; s < 7; s++) CHECK(fabs(v[s] - before[s]) <= 1e-6, "t = 1 leaves system %d as it was: %g vs %g", s, v[s], before[s]);
+            xs_nn_free(tuned_cs);
+        }
+    }
+
     xs_nn *other = small_net(3, "colours", (const char *const[]){"red", "green", "blue"});
     float r[3] = {0.2f, 0.3f, 0.5f};
     CHECK(other && xs_eval_apply_prior(other, r, 1, &err) == XS_ERR_INVALID, "other labels refused");

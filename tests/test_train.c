@@ -1,13 +1,13 @@
 /* Training on a small dataset written here: three space groups whose peak lists differ, a small network;
  * training must learn them, and a run interrupted after one epoch and resumed from its checkpoint must give
- * the same weights, bit for bit, as a run straight through. */
+ * the same weights, bit for bit, as a run straight through. Class-balanced epochs draw the groups in the
+ * prior's proportions; fine-tuning starts from a trained model and resumes bit for bit too. */
 #include "xrdsym.h"
 #include "xs_test.h"
 #include "xs_fixtures.h"
+#include "eval/eval_internal.h"
 
 #include <unistd.h>
-
-static const char *SPEC = "input 8500; avgpool 10; dense 32 relu; dense classes softmax";
 
 static int stop_after_first_epoch(const xs_train_progress *p, void *ctx)
 {
@@ -43,12 +43,7 @@ int main(void)
     CHECK(xs_train_class_of(XS_TASK_SPACE_GROUP, 0) == -1, "no class for 0");
 
     xs_train_options opt;
-    xs_train_options_default(&opt);
-    opt.arch = SPEC;
-    opt.epochs = 4;
-    opt.batch = 16;
-    opt.seed = 3;
-    opt.learning_rate = 0.003;
+    xs_fixture_tiny_train_options(&opt);
     xs_nn_ensemble *straight = NULL;
     CHECK(xs_train_run(d, data, &opt, &straight, &err) == XS_OK, "train: %s", err.message);
     if (straight) {
@@ -102,6 +97,113 @@ int main(void)
     xs_nn_ensemble_free(straight);
     unlink(ckpt_file);
     opt.lr_cosine = 0;
+
+    /* class-balanced draws: groups in proportion to prior^power, whatever their number of crystals */
+    {
+        size_t all[300], n_train = xs_dataset_select(d, XS_SPLIT_TRAIN, 0, all);
+        const int groups[3] = {225, 14, 2};
+        for (int pw = 0; pw <= 2; pw++) {
+            double power = 0.5 * pw;
+            xs_train_sampler cs;
+            CHECK(xs_train_sampler_build(&cs, d, all, n_train, power, &err) == XS_OK, "sampler: %s", err.message);
+            enum { N = 200000 };
+            size_t *draw = malloc(N * sizeof *draw), *again = malloc(N * sizeof *again);
+            xs_train_sampler_draw(&cs, 5, 2, draw, N);
+            xs_train_sampler_draw(&cs, 5, 2, again, N);
+            CHECK(!memcmp(draw, again, N * sizeof *draw), "same seed and epoch, same draws");
+            xs_train_sampler_draw(&cs, 5, 3, again, N);
+            CHECK(memcmp(draw, again, N * sizeof *draw), "another epoch, other draws");
+            double z = 0, seen[3] = {0};
+            for (int k = 0; k < 3; k++) z += pow(xs_eval_prior_mp(groups[k]), power);
+            int in_range = 1;
+            for (size_t i = 0; i < N; i++) {
+                in_range &= draw[i] < n_train;
+                int g = draw[i] < n_train ? xs_dataset_space_group(d, all[draw[i]]) : 0;
+                for (int k = 0; k < 3; k++) seen[k] += g == groups[k];
+            }
+            CHECK(in_range, "draws are positions in the training list");
+            for (int k = 0; k < 3; k++) {
+                double want = pow(xs_eval_prior_mp(groups[k]), power) / z;
+                /* 0.005: five binomial standard deviations of a share near 1/3 over 200,000 draws (0.001) */
+                CHECK(fabs(seen[k] / N - want) <= 0.005, "power %g: share of group %d %g, want %g", power, groups[k], seen[k] / N, want);
+            }
+            free(draw);
+            free(again);
+            free(cs.by_group);
+        }
+    }
+
+    /* fine-tuning from a saved model with class-balanced epochs; interrupted and resumed, bit for bit */
+    {
+        char base[64], ft_ckpt[64], ft_ckpt_file[96];
+        snprintf(base, sizeof base, "/tmp/xs_train_base_%d.h5", (int)getpid());
+        snprintf(ft_ckpt, sizeof ft_ckpt, "/tmp/xs_train_ft_%d", (int)getpid());
+        snprintf(ft_ckpt_file, sizeof ft_ckpt_file, "%s.member0.h5", ft_ckpt);
+        xs_train_options ft;
+        xs_fixture_tiny_train_options(&ft);
+        xs_nn_ensemble *base_model = NULL;
+        CHECK(xs_train_run(d, data, &ft, &base_model, &err) == XS_OK, "base: %s", err.message);
+        CHECK(base_model && xs_nn_ensemble_save(base_model, base, 0, &err) == XS_OK, "save base: %s", err.message);
+        ft.arch = "input 8500; dense 7 relu; dense classes softmax"; /* not used: the init model's architecture */
+        ft.init_model = base;
+        ft.sample_prior = 1;
+        ft.sample_prior_power = 1;
+        ft.learning_rate = 0.0005;
+        ft.epochs = 2;
+        ft.seed = 9;
+        xs_nn_ensemble *tuned = NULL, *tuned2 = NULL;
+        CHECK(xs_train_run(d, data, &ft, &tuned, &err) == XS_OK && tuned, "fine-tune: %s", err.message);
+        if (tuned && base_model) {
+            xs_nn *net = xs_nn_ensemble_member(tuned, 0);
+            const char *va = xs_nn_get_meta(net, "val_accuracy"), *pw = xs_nn_get_meta(net, "sample_prior_power");
+            CHECK(!strcmp(xs_nn_spec(net), xs_nn_spec(xs_nn_ensemble_member(base_model, 0))), "architecture of the init model");
+            CHECK(va && atof(va) > 0.9, "fine-tuned: validation accuracy %s", va ? va : "(none)");
+            CHECK(pw && atof(pw) == 1, "power recorded: %s", pw ? pw : "(none)");
+            CHECK(xs_nn_get_meta(net, "fine_tuned_from") && !strcmp(xs_nn_get_meta(net, "fine_tuned_from"), base),
+                  "origin recorded");
+            CHECK(xs_nn_step(net) > xs_nn_step(xs_nn_ensemble_member(base_model, 0)), "steps go on from the base");
+            CHECK(first_weight_sum(tuned) != first_weight_sum(base_model), "the weights moved");
+            /* an ensemble may not average networks trained on different class distributions */
+            xs_nn *copy = NULL;
+            CHECK(xs_nn_load(base, &copy, &err) == XS_OK, "load base: %s", err.message);
+            xs_nn_ensemble *mixed = NULL;
+            CHECK(xs_nn_ensemble_create(&mixed, &err) == XS_OK, "create");
+            xs_nn *t0 = NULL;
+            xs_nn_ensemble *tmp = NULL;
+            char tuned_path[80];
+            snprintf(tuned_path, sizeof tuned_path, "/tmp/xs_train_tuned_%d.h5", (int)getpid());
+            CHECK(xs_nn_ensemble_save(tuned, tuned_path, 0, &err) == XS_OK, "save tuned");
+            CHECK(xs_nn_ensemble_load(tuned_path, &tmp, &err) == XS_OK, "load tuned");
+            t0 = tmp ? xs_nn_ensemble_take(tmp, 0) : NULL;
+            CHECK(t0 && xs_nn_ensemble_size(tmp) == 0, "take leaves the ensemble empty");
+            xs_nn_ensemble_free(tmp);
+            CHECK(xs_nn_ensemble_add(mixed, copy, &err) == XS_OK, "first member");
+            CHECK(xs_nn_ensemble_add(mixed, t0, &err) == XS_ERR_INVALID && strstr(err.message, "class distribution"),
+                  "mixed class distributions refused: %s", err.message);
+            xs_nn_ensemble_free(mixed);
+            unlink(tuned_path);
+        }
+        ft.checkpoint = ft_ckpt;
+        ft.progress = stop_after_first_epoch;
+        CHECK(xs_train_run(d, data, &ft, &tuned2, &err) == XS_ERR_CANCELLED, "fine-tune stopped");
+        ft.progress = NULL;
+        CHECK(xs_train_run(d, data, &ft, &tuned2, &err) == XS_OK && tuned2, "fine-tune resumed: %s", err.message);
+        if (tuned && tuned2) {
+            float a = first_weight_sum(tuned), b = first_weight_sum(tuned2);
+            CHECK(a == b, "resumed fine-tuning equals the straight one bit for bit: %.9g vs %.9g", a, b);
+        }
+        unlink(ft_ckpt_file);
+        /* a model of other classes cannot start this run */
+        ft.checkpoint = NULL;
+        ft.task = XS_TASK_CRYSTAL_SYSTEM;
+        xs_nn_ensemble *wrong = NULL;
+        CHECK(xs_train_run(d, data, &ft, &wrong, &err) == XS_ERR_INVALID && !wrong && !strcmp(err.file, base),
+              "init model of other classes refused: %s", err.message);
+        xs_nn_ensemble_free(tuned);
+        xs_nn_ensemble_free(tuned2);
+        xs_nn_ensemble_free(base_model);
+        unlink(base);
+    }
 
     /* ensemble of two: different seeds, different weights */
     opt.checkpoint = NULL;

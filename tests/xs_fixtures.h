@@ -30,6 +30,17 @@ static inline xs_structure *xs_fixture_build(int number, double a, double b, dou
     return full;
 }
 
+/* Training options that learn the tiny dataset below in 4 epochs: a small network, batch 16, seed 3. */
+static inline void xs_fixture_tiny_train_options(xs_train_options *opt)
+{
+    xs_train_options_default(opt);
+    opt->arch = "input 8500; avgpool 10; dense 32 relu; dense classes softmax";
+    opt->epochs = 4;
+    opt->batch = 16;
+    opt->seed = 3;
+    opt->learning_rate = 0.003;
+}
+
 /* A tiny peak-list dataset: 300 crystals of space groups 225, 14 and 2 (100 each) whose four peaks sit at
  * 15 + 20k + 6g degrees (g = 0, 1, 2 the group), shifted by 0.01 deg per crystal; 20% validation. */
 static inline void xs_fixture_tiny_dataset(const char *path)

@@ -107,6 +107,11 @@ xs_status xs_nn_set_threads(xs_nn *net, int threads, xs_error *err);
 /* 1: use the readable reference kernels; 0 (default): the fast ones. */
 void xs_nn_use_reference(xs_nn *net, int reference);
 
+/* Fine-tuning a trained network: Adam's moments start again from zero and so does its bias correction
+ * (without it the first updates of a loaded model, whose step count is large, are several times the step
+ * size); the step count, and so the dropout masks, go on. */
+void xs_nn_reset_adam(xs_nn *net);
+
 /* Adam hyper-parameters (defaults as documented above). */
 xs_status xs_nn_set_adam(xs_nn *net, double lr, double beta1, double beta2, double eps, xs_error *err);
 
@@ -194,11 +199,14 @@ typedef struct xs_nn_ensemble xs_nn_ensemble;
 
 xs_status xs_nn_ensemble_create(xs_nn_ensemble **ens, xs_error *err);
 void xs_nn_ensemble_free(xs_nn_ensemble *ens);
-/* Takes ownership of net (freed on failure too). XS_ERR_INVALID when its inputs, classes, grid or label
- * kind differ from the first member's. */
+/* Takes ownership of net (freed on failure too). XS_ERR_INVALID when its inputs, classes, grid, label
+ * kind or training class distribution (metadata sample_prior_power, xs_train.h) differ from the first
+ * member's. */
 xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err);
 int xs_nn_ensemble_size(const xs_nn_ensemble *ens);
 xs_nn *xs_nn_ensemble_member(xs_nn_ensemble *ens, int i); /* borrowed; NULL when out of range */
+/* Removes member i from the ensemble and returns it: the caller owns it (xs_nn_free). NULL when out of range. */
+xs_nn *xs_nn_ensemble_take(xs_nn_ensemble *ens, int i);
 /* Mean of the members' outputs (batch rows of n_classes). */
 xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch, float *probs, xs_error *err);
 /* One HDF5 file: root attributes format = "xrdsym-ensemble", format_version = 1, members = K; groups

@@ -8,7 +8,8 @@
  * so that epochs compare.
  *
  * Determinism and resuming: the shuffle of epoch e is drawn from (seed, e), the augmentation of crystal i
- * in epoch e is item e * N + i of the member's seed, dropout follows the network's step count. With a
+ * in epoch e is item e * N + i of the member's seed (with sample_prior: draw j of epoch e is drawn from
+ * (seed, e) and rendered as item e * N + j), dropout follows the network's step count. With a
  * checkpoint path, every member is saved with its optimiser state after every epoch (atomically); a run
  * started again with the same options continues after the last finished epoch and gives the same network,
  * bit for bit, as a run that was never interrupted.
@@ -72,6 +73,19 @@ typedef struct {
     size_t max_train;        /* 0: all training crystals; else at most this many, spread evenly over the split */
     size_t max_val;          /* validation crystals used, spread evenly over the split; default 2000 (0: all) */
     const char *checkpoint;  /* path prefix of checkpoint files (<prefix>.member<k>.h5) or NULL */
+    /* Fine-tuning: NULL (default) starts every member from random weights (arch); else the path of a model
+     * or ensemble file whose member k mod M starts member k (its own architecture: arch is not used), with
+     * Adam started afresh (xs_nn_reset_adam). Its inputs and classes must be this run's. A checkpoint of the
+     * run, when there is one, is taken before it. */
+    const char *init_model;
+    /* Class balance of an epoch: sample_prior 0 (default) trains every training crystal once an epoch in
+     * a shuffled order. 1: an epoch is as many draws as there are training crystals, each a space group
+     * drawn with probability proportional to xs_eval_prior_mp(group)^sample_prior_power (among the groups
+     * the split has; power 0 balances the groups exactly, 1 follows real materials), then one of its
+     * crystals uniformly. The network is then trained on that class distribution; the model records the
+     * power (metadata "sample_prior_power") and xs_eval_apply_prior applies only the rest of the prior. */
+    int sample_prior;
+    double sample_prior_power;
     xs_train_progress_fn progress;
     void *progress_ctx;
     size_t progress_every;   /* call progress every this many samples (default 4096) and at epoch ends */

@@ -3,6 +3,7 @@
 #ifndef XS_EVAL_INTERNAL_H
 #define XS_EVAL_INTERNAL_H
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     short group, subgroup; /* space-group numbers 1..230: subgroup is a maximal subgroup of group */
@@ -12,4 +13,19 @@ typedef struct {
 
 extern const xs_subgroup_edge xs_subgroup_edges[];
 extern const size_t xs_subgroup_edge_count;
+
+/* Class-balanced epochs of training (xs_train_options.sample_prior): the training positions grouped by
+ * space group, and the cumulative probability of drawing each group, prior^power among the groups present. */
+#include "xrdsym/xs_dataset.h"
+typedef struct {
+    size_t *by_group;        /* positions in the training list, group by group (free() it) */
+    size_t start[232];       /* group g's positions are by_group[start[g] .. start[g + 1]) */
+    double cumulative[231];  /* cumulative[g]: probability of drawing a group <= g */
+} xs_train_sampler;
+
+/* train: n_train (> 0) dataset rows of the training split. */
+xs_status xs_train_sampler_build(xs_train_sampler *cs, const xs_dataset *data, const size_t *train, size_t n_train,
+                                 double power, xs_error *err);
+/* n positions in the training list for epoch `epoch` of the member with this seed, drawn from (seed, epoch). */
+void xs_train_sampler_draw(const xs_train_sampler *cs, uint64_t seed, int epoch, size_t *out, size_t n);
 #endif

@@ -3,6 +3,7 @@
 #include "xrdsym/xs_nn.h"
 #include "eval/sg_prior.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,21 +28,28 @@ xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_err
         return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "the model's classes are neither space groups nor crystal systems");
     double *w = malloc((size_t)nc * sizeof *w);
     if (!w) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    double cs_prior[XS_CRYSTAL_SYSTEM_COUNT] = {0}, cs_groups[XS_CRYSTAL_SYSTEM_COUNT] = {0};
+    /* The network learned the classes in its training proportions: prior^t over the groups, t its
+     * sample_prior_power (0, uniform, when it was not trained class-balanced). */
+    const char *power_text = xs_nn_get_meta(net, "sample_prior_power");
+    double t = power_text ? atof(power_text) : 0;
+    double train_share[231], z = 0;
+    for (int g = 1; g <= 230; g++) z += train_share[g] = pow(xs_eval_prior_mp(g), t);
+    double cs_prior[XS_CRYSTAL_SYSTEM_COUNT] = {0}, cs_share[XS_CRYSTAL_SYSTEM_COUNT] = {0};
     for (int g = 1; g <= 230; g++) {
+        train_share[g] /= z;
         cs_prior[xs_sym_crystal_system(g)] += xs_eval_prior_mp(g);
-        cs_groups[xs_sym_crystal_system(g)] += 1;
+        cs_share[xs_sym_crystal_system(g)] += train_share[g];
     }
     for (int c = 0; c < nc; c++) {
         const char *name = xs_nn_label(net, c);
         w[c] = 0;
         if (sg_model) {
             int g = name ? atoi(name) : 0;
-            if (g >= 1 && g <= 230) w[c] = xs_eval_prior_mp(g) * 230.0;
+            if (g >= 1 && g <= 230) w[c] = xs_eval_prior_mp(g) / train_share[g];
         } else {
             for (int s = 0; s < XS_CRYSTAL_SYSTEM_COUNT; s++)
                 if (name && !strcmp(name, xs_crystal_system_name((xs_crystal_system)s)))
-                    w[c] = cs_prior[s] / (cs_groups[s] / 230.0);
+                    w[c] = cs_prior[s] / cs_share[s];
         }
     }
     for (int b = 0; b < batch; b++) {

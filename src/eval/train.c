@@ -1,8 +1,10 @@
 /* Training loop: render, augment, normalise, Adam steps; validation, checkpoints, ensembles. */
 #include "xrdsym/xs_train.h"
+#include "xrdsym/xs_eval.h"
 #include "xrdsym/xs_pattern.h"
 #include "xrdsym/xs_symmetry.h"
 #include "common/rng.h"
+#include "eval/eval_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -145,6 +147,11 @@ static xs_status describe(xs_nn *net, const xs_train_options *opt, const xs_data
     xs_aug_options_format(&opt->aug, buf, sizeof buf);
     xs_nn_set_meta(net, "augmentation", buf, NULL);
     xs_nn_set_meta(net, "normalisation", "minimum subtracted, maximum scaled to 1", NULL);
+    if (opt->sample_prior) {
+        snprintf(buf, sizeof buf, "%g", opt->sample_prior_power);
+        xs_nn_set_meta(net, "sample_prior_power", buf, NULL);
+    }
+    if (opt->init_model) xs_nn_set_meta(net, "fine_tuned_from", opt->init_model, NULL);
     return XS_OK;
 }
 
@@ -176,15 +183,81 @@ static double learning_rate_of_epoch(const xs_train_options *opt, int epoch)
     return opt->learning_rate * (f + (1 - f) * c);
 }
 
+xs_status xs_train_sampler_build(xs_train_sampler *cs, const xs_dataset *data, const size_t *train, size_t n_train,
+                                     double power, xs_error *err)
+{
+    memset(cs, 0, sizeof *cs);
+    size_t count[231] = {0};
+    for (size_t k = 0; k < n_train; k++) count[xs_dataset_space_group(data, train[k])]++;
+    cs->by_group = malloc(n_train * sizeof *cs->by_group);
+    if (!cs->by_group) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    cs->start[1] = 0;
+    for (int g = 1; g <= 230; g++) cs->start[g + 1] = cs->start[g] + count[g];
+    size_t fill[231];
+    for (int g = 1; g <= 230; g++) fill[g] = cs->start[g];
+    for (size_t k = 0; k < n_train; k++) cs->by_group[fill[xs_dataset_space_group(data, train[k])]++] = k;
+    double total = 0;
+    for (int g = 1; g <= 230; g++) {
+        total += count[g] ? pow(xs_eval_prior_mp(g), power) : 0;
+        cs->cumulative[g] = total;
+    }
+    int last = 230;
+    while (count[last] == 0) last--; /* n_train > 0: some group has crystals */
+    /* an empty group's cumulative equals the one before, so the first group above a draw always has crystals;
+     * from the last group that has some on it is 1, so no draw falls past it through rounding */
+    for (int g = 1; g <= 230; g++) cs->cumulative[g] = g >= last ? 1.0 : cs->cumulative[g] / total;
+    return XS_OK;
+}
+
+void xs_train_sampler_draw(const xs_train_sampler *cs, uint64_t seed, int epoch, size_t *out, size_t n)
+{
+    xs_rng rng;
+    xs_rng_seed(&rng, seed, 0x73616d706c65ULL + (uint64_t)epoch);
+    for (size_t i = 0; i < n; i++) {
+        double u = xs_rng_uniform(&rng);
+        int lo = 1, hi = 230; /* first group whose cumulative probability exceeds u */
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (cs->cumulative[mid] > u) hi = mid;
+            else lo = mid + 1;
+        }
+        size_t size = cs->start[lo + 1] - cs->start[lo];
+        out[i] = cs->by_group[cs->start[lo] + (size_t)xs_rng_below(&rng, (uint64_t)size)];
+    }
+}
+
+/* A member's starting network for fine-tuning: member k mod M of the init file, Adam afresh. */
+static xs_status load_init_member(const char *path, int k, int n_in, int nc, const char *kind, xs_nn **out, xs_error *err)
+{
+    *out = NULL;
+    xs_nn_ensemble *ens = NULL;
+    xs_status st = xs_nn_ensemble_load(path, &ens, err);
+    if (st != XS_OK) return st;
+    xs_nn *net = xs_nn_ensemble_take(ens, k % xs_nn_ensemble_size(ens));
+    xs_nn_ensemble_free(ens);
+    if (!net) return xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "the model file has no network");
+    if (xs_nn_n_inputs(net) != n_in || xs_nn_n_classes(net) != nc || strcmp(xs_nn_label_kind(net), kind)) {
+        st = xs_error_set(err, XS_ERR_INVALID, path, 0, 0,
+                          "the network to fine-tune reads %d points into %d classes (%s), this run %d into %d (%s)",
+                          xs_nn_n_inputs(net), xs_nn_n_classes(net), xs_nn_label_kind(net), n_in, nc, kind);
+        xs_nn_free(net);
+        return st;
+    }
+    xs_nn_reset_adam(net);
+    *out = net;
+    return XS_OK;
+}
+
 xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_train_options *opt_in,
                        xs_nn_ensemble **out, xs_error *err)
 {
     *out = NULL;
     xs_train_options opt = *opt_in;
     if (opt.epochs < 1 || opt.batch < 1 || opt.ensemble < 1 || opt.ensemble > 100 || !(opt.learning_rate > 0) ||
-        !(opt.lr_final_fraction > 0 && opt.lr_final_fraction <= 1))
+        !(opt.lr_final_fraction > 0 && opt.lr_final_fraction <= 1) ||
+        (opt.sample_prior && !(opt.sample_prior_power >= 0 && opt.sample_prior_power <= 2)))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "epochs, batch and ensemble must be >= 1 (ensemble <= 100), "
-                                                         "the learning rate > 0 and its final fraction in (0, 1]");
+                                                         "the learning rate > 0, its final fraction in (0, 1] and the prior's power in [0, 2]");
     if (!opt.progress_every) opt.progress_every = 4096;
     xs_status st = xs_aug_options_check(&opt.aug, err);
     if (st != XS_OK) return st;
@@ -218,6 +291,9 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
     size_t *perm = malloc(n_train * sizeof *perm);
     uint64_t *val_items = malloc((n_val ? n_val : 1) * sizeof *val_items);
     xs_nn_ensemble *ens = NULL;
+    xs_train_sampler sampler = {0};
+    if (opt.sample_prior && (st = xs_train_sampler_build(&sampler, data, train, n_train, opt.sample_prior_power, err)) != XS_OK)
+        goto done;
     if (!x || !xval || !bidx || !bitem || !blabel || !perm || !val_items) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
@@ -257,6 +333,10 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
             first_epoch = atoi(done_s);
             if (first_epoch > opt.epochs) first_epoch = opt.epochs;
             samples_left_total -= (size_t)first_epoch * n_train;
+        } else if (opt.init_model) {
+            st = load_init_member(opt.init_model, k, (int)n_in, nc,
+                                  opt.task == XS_TASK_CRYSTAL_SYSTEM ? "crystal_system" : "space_group", &net, err);
+            if (st != XS_OK) break;
         } else {
             st = xs_nn_create(opt.arch, (int)n_in, nc, seed, &net, err);
             if (st != XS_OK) break;
@@ -289,15 +369,18 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
         for (int epoch = first_epoch; epoch < opt.epochs && st == XS_OK; epoch++) {
             xs_nn_loss loss = loss_of_epoch(opt.loss, epoch);
             if ((st = xs_nn_set_adam(net, learning_rate_of_epoch(&opt, epoch), 0.9, 0.999, 1e-8, err)) != XS_OK) break;
-            /* Fisher-Yates from (seed, epoch) */
-            xs_rng rng;
-            xs_rng_seed(&rng, seed, 0x73687566ULL + (uint64_t)epoch);
-            for (size_t i = 0; i < n_train; i++) perm[i] = i;
-            for (size_t i = n_train - 1; i > 0; i--) {
-                size_t j = (size_t)xs_rng_below(&rng, (uint64_t)(i + 1));
-                size_t t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
+            if (opt.sample_prior) {
+                xs_train_sampler_draw(&sampler, seed, epoch, perm, n_train);
+            } else { /* Fisher-Yates from (seed, epoch) */
+                xs_rng rng;
+                xs_rng_seed(&rng, seed, 0x73687566ULL + (uint64_t)epoch);
+                for (size_t i = 0; i < n_train; i++) perm[i] = i;
+                for (size_t i = n_train - 1; i > 0; i--) {
+                    size_t j = (size_t)xs_rng_below(&rng, (uint64_t)(i + 1));
+                    size_t t = perm[i];
+                    perm[i] = perm[j];
+                    perm[j] = t;
+                }
             }
             double loss_sum = 0, t_epoch = now_s();
             size_t correct = 0, done_n = 0, next_report = opt.progress_every;
@@ -307,7 +390,8 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
                     size_t t = perm[s + i];
                     bidx[i] = train[t];
                     blabel[i] = train_label[t];
-                    bitem[i] = (uint64_t)epoch * (uint64_t)n_train + (uint64_t)t;
+                    /* a crystal drawn twice in a class-balanced epoch gets two augmentations */
+                    bitem[i] = (uint64_t)epoch * (uint64_t)n_train + (uint64_t)(opt.sample_prior ? s + i : t);
                 }
                 st = xs_train_render(data, bidx, b, &opt.grid, &opt.aug, seed, bitem, opt.threads, x, err);
                 if (st != XS_OK) break;
@@ -373,6 +457,7 @@ done:
     free(blabel);
     free(perm);
     free(val_items);
+    free(sampler.by_group);
 done_lists:
     free(train);
     free(val);

@@ -81,6 +81,7 @@ struct xs_nn {
     char *spec;
     uint64_t seed;
     long step;
+    long adam_base;   /* step at which Adam's moments last started from zero (xs_nn_reset_adam) */
     int threads, reference;
     double lr, beta1, beta2, eps;
     char last_loss[32];

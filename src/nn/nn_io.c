@@ -262,7 +262,7 @@ static int write_model(hid_t root, const xs_nn *net, int flags)
         hid_t m = g >= 0 ? make_group(g, "m") : -1, v = g >= 0 ? make_group(g, "v") : -1;
         rc |= g < 0 || m < 0 || v < 0;
         if (!rc)
-            rc |= put_int(g, "t", net->step) | put_dbl(g, "lr", net->lr) | put_dbl(g, "beta1", net->beta1) |
+            rc |= put_int(g, "t", net->step) | put_int(g, "t0", net->adam_base) | put_dbl(g, "lr", net->lr) | put_dbl(g, "beta1", net->beta1) |
                   put_dbl(g, "beta2", net->beta2) | put_dbl(g, "eps", net->eps) | put_arena(m, net, net->adam_m, 0) |
                   put_arena(v, net, net->adam_v, 0);
         if (m >= 0) H5Gclose(m);
@@ -357,7 +357,7 @@ static xs_status read_model(hid_t root, const char *path, xs_nn **out, xs_error 
         if (ds >= 0) H5Dclose(ds);
     }
     if (st == XS_OK && H5Lexists(root, "adam", H5P_DEFAULT) > 0 && (g = H5Gopen2(root, "adam", H5P_DEFAULT)) >= 0) {
-        long long t = 0;
+        long long t = 0, t0 = 0; /* t0: files written before fine-tuning existed have none */
         double lr = 0, b1 = 0, b2 = 0, eps = 0;
         hid_t m = H5Lexists(g, "m", H5P_DEFAULT) > 0 ? H5Gopen2(g, "m", H5P_DEFAULT) : -1;
         hid_t v = H5Lexists(g, "v", H5P_DEFAULT) > 0 ? H5Gopen2(g, "v", H5P_DEFAULT) : -1;
@@ -365,8 +365,11 @@ static xs_status read_model(hid_t root, const char *path, xs_nn **out, xs_error 
             get_num(g, "beta1", H5T_NATIVE_DOUBLE, &b1) || get_num(g, "beta2", H5T_NATIVE_DOUBLE, &b2) ||
             get_num(g, "eps", H5T_NATIVE_DOUBLE, &eps) || t != step || m < 0 || v < 0 ||
             get_arena(m, net, net->adam_m) || get_arena(v, net, net->adam_v) ||
+            (H5Aexists(g, "t0") > 0 && (get_num(g, "t0", H5T_NATIVE_LLONG, &t0) || t0 < 0 || t0 > t)) ||
             xs_nn_set_adam(net, lr, b1, b2, eps, NULL) != XS_OK)
             st = BAD("model Adam state is incomplete or inconsistent");
+        else
+            net->adam_base = (long)t0;
         if (m >= 0) H5Gclose(m);
         if (v >= 0) H5Gclose(v);
         H5Gclose(g);
@@ -515,6 +518,8 @@ void xs_nn_ensemble_free(xs_nn_ensemble *ens)
     free(ens);
 }
 
+static int same_text(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
 xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err)
 {
     xs_status st = XS_OK;
@@ -529,6 +534,12 @@ xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err)
                         strcmp(net->label_kind ? net->label_kind : "", ens->m[0]->label_kind ? ens->m[0]->label_kind : "")))
         st = xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
                           "ensemble members must agree on their input grid and on what their classes are");
+    else if (ens->n && !same_text(xs_nn_get_meta(net, "sample_prior_power"), xs_nn_get_meta(ens->m[0], "sample_prior_power")))
+        /* their outputs estimate probabilities under different class distributions: the mean is neither */
+        st = xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
+                          "ensemble members must be trained on the same class distribution (sample_prior_power %s, not %s)",
+                          xs_nn_get_meta(ens->m[0], "sample_prior_power") ? xs_nn_get_meta(ens->m[0], "sample_prior_power") : "none",
+                          xs_nn_get_meta(net, "sample_prior_power") ? xs_nn_get_meta(net, "sample_prior_power") : "none");
     else if (ens->n == ens->cap) {
         int cap = ens->cap ? 2 * ens->cap : 4;
         xs_nn **m = realloc(ens->m, sizeof *m * (size_t)cap);
@@ -548,6 +559,15 @@ xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err)
 int xs_nn_ensemble_size(const xs_nn_ensemble *ens) { return ens ? ens->n : 0; }
 
 xs_nn *xs_nn_ensemble_member(xs_nn_ensemble *ens, int i) { return ens && i >= 0 && i < ens->n ? ens->m[i] : NULL; }
+
+xs_nn *xs_nn_ensemble_take(xs_nn_ensemble *ens, int i)
+{
+    if (!ens || i < 0 || i >= ens->n) return NULL;
+    xs_nn *net = ens->m[i];
+    memmove(ens->m + i, ens->m + i + 1, (size_t)(ens->n - i - 1) * sizeof *ens->m);
+    ens->n--;
+    return net;
+}
 
 xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch, float *probs, xs_error *err)
 {

@@ -262,6 +262,14 @@ uint64_t xs_nn_seed(const xs_nn *net) { return net ? net->seed : 0; }
 const char *xs_nn_spec(const xs_nn *net) { return net ? net->spec : NULL; }
 long xs_nn_step(const xs_nn *net) { return net ? net->step : 0; }
 
+void xs_nn_reset_adam(xs_nn *net)
+{
+    if (!net) return;
+    memset(net->adam_m, 0, sizeof(float) * (net->n_params ? net->n_params : 1));
+    memset(net->adam_v, 0, sizeof(float) * (net->n_params ? net->n_params : 1));
+    net->adam_base = net->step;
+}
+
 xs_status xs_nn_set_threads(xs_nn *net, int threads, xs_error *err)
 {
     if (!net) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "missing network");
@@ -613,10 +621,10 @@ xs_status xs_nn_train_step(xs_nn *net, const float *x, const int *labels, int ba
     net->step++;
     if (net->reference)
         xs_nn_adam_ref(net->param, net->grad, net->adam_m, net->adam_v, net->n_params, net->lr, net->beta1,
-                       net->beta2, net->eps, net->step);
+                       net->beta2, net->eps, net->step - net->adam_base);
     else
         xs_nn_adam_fast(net->param, net->grad, net->adam_m, net->adam_v, net->n_params, net->lr, net->beta1,
-                        net->beta2, net->eps, net->step, net->threads);
+                        net->beta2, net->eps, net->step - net->adam_base, net->threads);
     return XS_OK;
 }
 
