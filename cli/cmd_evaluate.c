@@ -36,7 +36,8 @@ static void usage(FILE *out)
             "  --wavelength W      for pattern files that do not state theirs (default: Cu K-alpha, said)\n"
             "  --min-coverage F    least fraction of the grid a pattern must cover (default 0.5)\n"
             "  --prior uniform|mp  the network's own outputs (default), or reweighted to the space-group\n"
-            "                      frequencies of the Materials Project's structures (real materials)\n"
+            "                      frequencies of the Materials Project's structures (real materials; for a\n"
+            "                      network trained with --sample-prior T, by the power 1 - T left)\n"
             "  --json OUT.json     all figures (written atomically); keys: n, accuracy.*, top_n.*, certainty.*,\n"
             "                      refusal.*, confusion.*, per_space_group, subgroup_distance.*\n"
             "  --plots DIR         SVG figures (pattern, refusal, certainty, top-n, confusion, per group, distances)\n"
@@ -330,6 +331,7 @@ typedef struct {
     const size_t *abundance;
     const char *abundance_source;
     double spearman;
+    const char *sample_prior_power; /* the model's training class distribution, prior^t; NULL: uniform */
 } json_view;
 
 static void jstr(FILE *o, const char *s)
@@ -378,8 +380,9 @@ static int write_json(FILE *o, void *ctx)
     int sgm = r->task == XS_EVAL_SPACE_GROUP;
     fputs("{\n  \"model\": ", o);
     jstr(o, v->model);
-    fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"label_kind\": ", v->members,
-            use_mp_prior ? "materials-project" : "uniform (as trained)");
+    fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"training_prior_power\": %s, \"label_kind\": ",
+            v->members, use_mp_prior ? "materials-project" : "as trained",
+            v->sample_prior_power ? v->sample_prior_power : "0");
     jstr(o, v->label_kind);
     fputs(",\n  \"source\": {\"kind\": ", o);
     jstr(o, v->source_kind);
@@ -685,7 +688,8 @@ int xs_cmd_evaluate(int argc, char **argv)
         }
     }
     json_view v = {m.path, xs_nn_label_kind(m.net), data_path ? "dataset" : "patterns", data_path ? split_name : NULL,
-                   files, n_files, seed, xs_nn_ensemble_size(m.ens), &rs, res, abundance, abundance_source, spearman};
+                   files, n_files, seed, xs_nn_ensemble_size(m.ens), &rs, res, abundance, abundance_source, spearman,
+                   xs_nn_get_meta(m.net, "sample_prior_power")};
     if (!xs_cli_write_atomic(json_path, write_json, &v, "evaluate")) goto done;
     print_summary(&m, &v, json_path);
     status = rs.failed ? 1 : 0;

@@ -18,8 +18,8 @@ static void usage(FILE *out)
             "  --wavelength W    angstrom or a name (CuKa, MoKa, CoKa, ...) for files that do not state it\n"
             "  --min-coverage F  least fraction of the model's grid the pattern must cover (default 0.5)\n"
             "  --prior mp|uniform  outputs reweighted to the space-group frequencies of real materials (the\n"
-            "                    Materials Project's structures; default), or the network's own (uniform over\n"
-            "                    the groups, as trained)\n"
+            "                    Materials Project's structures; default), or the network's own (the class\n"
+            "                    distribution it was trained on: uniform over the groups unless --sample-prior)\n"
             "  --format text|json|tsv\n");
 }
 
