@@ -35,9 +35,10 @@ static void usage(FILE *out)
             "                      --data file, else the model's training data where it still exists)\n"
             "  --wavelength W      for pattern files that do not state theirs (default: Cu K-alpha, said)\n"
             "  --min-coverage F    least fraction of the grid a pattern must cover (default 0.5)\n"
-            "  --prior uniform|mp  the network's own outputs (default), or reweighted to the space-group\n"
-            "                      frequencies of the Materials Project's structures (real materials; for a\n"
-            "                      network trained with --sample-prior T, by the power 1 - T left)\n"
+            "  --prior uniform|mp  probabilities for groups all equally likely (default: a network's own\n"
+            "                      outputs, or for one trained with --sample-prior T those with prior^T\n"
+            "                      divided out), or for groups as frequent as among the Materials Project's\n"
+            "                      structures (real materials)\n"
             "  --json OUT.json     all figures (written atomically); keys: n, accuracy.*, top_n.*, certainty.*,\n"
             "                      refusal.*, confusion.*, per_space_group, subgroup_distance.*\n"
             "  --plots DIR         SVG figures (pattern, refusal, certainty, top-n, confusion, per group, distances)\n"
@@ -199,7 +200,7 @@ static void flush_patterns(run_state *rs, model_info *m, xs_pattern **pats, cons
     xs_error err = {0};
     if (!nb) return;
     if (xs_nn_ensemble_forward(m->ens, x, nb, p, &err) != XS_OK ||
-        (use_mp_prior && xs_eval_apply_prior(m->net, p, nb, &err) != XS_OK)) {
+        xs_eval_apply_prior_power(m->net, use_mp_prior ? 1 : 0, p, nb, &err) != XS_OK) {
         xs_cli_print_error(&err);
         rs->failed += (size_t)nb;
         return;
@@ -293,7 +294,7 @@ static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const
         for (size_t k = 0; k < b; k++) items[k] = idx[b0 + k]; /* crystal i always gets augmentation item i */
         if (xs_train_render(ds, idx + b0, b, &m->grid, &aug, seed, items, 2, x, &err) != XS_OK ||
             xs_nn_ensemble_forward(m->ens, x, (int)b, p, &err) != XS_OK ||
-            (use_mp_prior && xs_eval_apply_prior(m->net, p, (int)b, &err) != XS_OK)) {
+            xs_eval_apply_prior_power(m->net, use_mp_prior ? 1 : 0, p, (int)b, &err) != XS_OK) {
             xs_cli_print_error(&err);
             ok = 0;
             break;
@@ -381,7 +382,7 @@ static int write_json(FILE *o, void *ctx)
     fputs("{\n  \"model\": ", o);
     jstr(o, v->model);
     fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"training_prior_power\": %s, \"label_kind\": ",
-            v->members, use_mp_prior ? "materials-project" : "as trained",
+            v->members, use_mp_prior ? "materials-project" : "uniform",
             v->sample_prior_power ? v->sample_prior_power : "0");
     jstr(o, v->label_kind);
     fputs(",\n  \"source\": {\"kind\": ", o);

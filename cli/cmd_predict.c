@@ -18,8 +18,8 @@ static void usage(FILE *out)
             "  --wavelength W    angstrom or a name (CuKa, MoKa, CoKa, ...) for files that do not state it\n"
             "  --min-coverage F  least fraction of the model's grid the pattern must cover (default 0.5)\n"
             "  --prior mp|uniform  outputs reweighted to the space-group frequencies of real materials (the\n"
-            "                    Materials Project's structures; default), or the network's own (the class\n"
-            "                    distribution it was trained on: uniform over the groups unless --sample-prior)\n"
+            "                    Materials Project's structures; default), or for groups all equally likely\n"
+            "                    (a network's own outputs, or with the prior it learned divided out)\n"
             "  --format text|json|tsv\n");
 }
 
@@ -151,7 +151,7 @@ int xs_cmd_predict(int argc, char **argv)
             double coverage = 0;
             if (xs_pattern_to_grid(pat, wl, &grid, mg.wavelength, min_coverage, x, &coverage, &err) != XS_OK ||
                 xs_nn_ensemble_forward(ens, x, 1, probs, &err) != XS_OK ||
-                (use_prior && xs_eval_apply_prior(net, probs, 1, &err) != XS_OK)) {
+                xs_eval_apply_prior_power(net, use_prior ? 1 : 0, probs, 1, &err) != XS_OK) {
                 xs_cli_print_error(&err);
                 status = 1;
                 continue;
@@ -193,8 +193,14 @@ int xs_cmd_predict(int argc, char **argv)
                            xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best]);
                 printf("  certainty      %.3f: %s (threshold %.2f)\n", certainty,
                        refused ? "REFUSED, too uncertain to answer" : "accepted", threshold);
-                printf("  prior          %s\n", use_prior ? "space-group frequencies of real materials (Materials Project; --prior uniform for the network's own)"
-                                                          : "uniform over the classes, as trained");
+                const char *learned = xs_nn_get_meta(net, "sample_prior_power");
+                if (use_prior)
+                    printf("  prior          space-group frequencies of real materials (Materials Project%s; --prior "
+                           "uniform for groups all equally likely)\n", learned ? ", learned in training" : "");
+                else
+                    printf("  prior          groups all equally likely%s\n",
+                           learned ? " (the real-material frequencies learned in training divided out)"
+                                   : " (the network's own outputs, as trained)");
             } else if (!strcmp(format, "tsv")) {
                 int sg = sg_model ? xs_cli_class_space_group(net, rk[0].cls) : 0;
                 printf("%s\t%d\t%s\t%.4f\t%s\t%.4f\t%.4f\t%d\t", name, sg, sg ? xs_sym_symbol(sg) : "", rk[0].p,

@@ -94,6 +94,25 @@ int main(void)
         }
     }
 
+    /* xs_eval_apply_prior_power: to groups all equally likely (power 0) divides out what a network learned */
+    {
+        xs_nn *learned = small_net(230, "space_group", ptr);
+        if (learned) {
+            xs_nn_set_meta(learned, "sample_prior_power", "1", NULL);
+            float u[230], same[230];
+            for (int c = 0; c < 230; c++) u[c] = same[c] = (float)xs_eval_prior_mp(c + 1);
+            CHECK(xs_eval_apply_prior_power(learned, 1, same, 1, &err) == XS_OK && !memcmp(u, same, sizeof u),
+                  "the power it was trained on: outputs left exactly as they are");
+            CHECK(xs_eval_apply_prior_power(learned, 0, u, 1, &err) == XS_OK, "power 0: %s", err.message);
+            double worst = 0;
+            for (int c = 0; c < 230; c++) worst = fmax(worst, fabs(u[c] - 1.0 / 230));
+            /* 1e-6: float rounding of probabilities near 1/230 */
+            CHECK(worst < 1e-6, "outputs equal to the prior it learned become uniform (worst %g)", worst);
+            CHECK(xs_eval_apply_prior_power(learned, 2.5, u, 1, &err) == XS_ERR_RANGE, "power outside [0, 2] refused");
+            xs_nn_free(learned);
+        }
+    }
+
     xs_nn *other = small_net(3, "colours", (const char *const[]){"red", "green", "blue"});
     float r[3] = {0.2f, 0.3f, 0.5f};
     CHECK(other && xs_eval_apply_prior(other, r, 1, &err) == XS_ERR_INVALID, "other labels refused");

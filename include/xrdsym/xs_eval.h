@@ -145,6 +145,11 @@ double xs_eval_abundance_correlation(const xs_eval_results *res, const size_t ab
 double xs_eval_prior_mp(int space_group);
 struct xs_nn;
 xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_error *err);
+/* The same for groups drawn with probability prior^power (power in [0, 2]): power 1 is
+ * xs_eval_apply_prior, power 0 the probabilities for groups all equally likely (for a network trained
+ * uniformly, its own outputs unchanged; for one trained with sample_prior_power t, its outputs divided
+ * by prior^t). XS_ERR_RANGE for a power outside [0, 2]. */
+xs_status xs_eval_apply_prior_power(struct xs_nn *net, double power, float *probs, int batch, xs_error *err);
 
 #ifdef __cplusplus
 }

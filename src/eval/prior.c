@@ -21,6 +21,12 @@ double xs_eval_prior_mp(int space_group)
 
 xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_error *err)
 {
+    return xs_eval_apply_prior_power(net, 1.0, probs, batch, err);
+}
+
+xs_status xs_eval_apply_prior_power(struct xs_nn *net, double power, float *probs, int batch, xs_error *err)
+{
+    if (!(power >= 0 && power <= 2)) return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "the prior's power must be in [0, 2]");
     int nc = xs_nn_n_classes(net);
     const char *kind = xs_nn_label_kind(net);
     int sg_model = !strcmp(kind, "space_group"), cs_model = !strcmp(kind, "crystal_system");
@@ -32,12 +38,20 @@ xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_err
      * sample_prior_power (0, uniform, when it was not trained class-balanced). */
     const char *power_text = xs_nn_get_meta(net, "sample_prior_power");
     double t = power_text ? atof(power_text) : 0;
-    double train_share[231], z = 0;
-    for (int g = 1; g <= 230; g++) z += train_share[g] = pow(xs_eval_prior_mp(g), t);
+    if (t == power) { /* the outputs are already for that distribution: left exactly as they are */
+        free(w);
+        return XS_OK;
+    }
+    double train_share[231], target[231], z = 0, zt = 0;
+    for (int g = 1; g <= 230; g++) {
+        z += train_share[g] = pow(xs_eval_prior_mp(g), t);
+        zt += target[g] = pow(xs_eval_prior_mp(g), power);
+    }
     double cs_prior[XS_CRYSTAL_SYSTEM_COUNT] = {0}, cs_share[XS_CRYSTAL_SYSTEM_COUNT] = {0};
     for (int g = 1; g <= 230; g++) {
         train_share[g] /= z;
-        cs_prior[xs_sym_crystal_system(g)] += xs_eval_prior_mp(g);
+        target[g] /= zt;
+        cs_prior[xs_sym_crystal_system(g)] += target[g];
         cs_share[xs_sym_crystal_system(g)] += train_share[g];
     }
     for (int c = 0; c < nc; c++) {
@@ -45,7 +59,7 @@ xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_err
         w[c] = 0;
         if (sg_model) {
             int g = name ? atoi(name) : 0;
-            if (g >= 1 && g <= 230) w[c] = xs_eval_prior_mp(g) / train_share[g];
+            if (g >= 1 && g <= 230) w[c] = target[g] / train_share[g];
         } else {
             for (int s = 0; s < XS_CRYSTAL_SYSTEM_COUNT; s++)
                 if (name && !strcmp(name, xs_crystal_system_name((xs_crystal_system)s)))
