@@ -187,6 +187,11 @@ int main(void)
         ft.progress = stop_after_first_epoch;
         CHECK(xs_train_run(d, data, &ft, &tuned2, &err) == XS_ERR_CANCELLED, "fine-tune stopped");
         ft.progress = NULL;
+        ft.sample_prior_power = 0.5; /* the checkpoint of epoch 1 was drawn at power 1 */
+        xs_nn_ensemble *other_power = NULL;
+        CHECK(xs_train_run(d, data, &ft, &other_power, &err) == XS_ERR_INVALID && !other_power &&
+                  strstr(err.message, "class distribution"), "checkpoint of another power refused: %s", err.message);
+        ft.sample_prior_power = 1;
         CHECK(xs_train_run(d, data, &ft, &tuned2, &err) == XS_OK && tuned2, "fine-tune resumed: %s", err.message);
         if (tuned && tuned2) {
             float a = first_weight_sum(tuned), b = first_weight_sum(tuned2);

@@ -136,11 +136,11 @@ double xs_eval_abundance_correlation(const xs_eval_results *res, const size_t ab
 /* ---- class prior of real materials ----
  * The training crystals are uniform over the 230 space groups, or drawn with probability prior^t
  * (xs_train_options.sample_prior; the model's metadata sample_prior_power holds t); real materials are not
- * uniform (P2_1/c, C2/c, Pnma, P-1 ... dominate). xs_eval_apply_prior turns a network's outputs into probabilities for materials drawn
- * like the Materials Project's 88,678 structures (compiled in by tools/gen_sg_prior.py):
- * p_c <- p_c w_c / sum_k p_k w_k with w_c = prior(class c) / training share(class c), where prior(group) =
- * (MP count + 1) / (88,678 + 230) and, for a crystal-system network, a system's prior and training share
- * are the sums over its groups. probs is batch rows of the network's n_classes outputs. XS_ERR_INVALID for a
+ * uniform (P2_1/c, C2/c, Pnma, P-1 ... dominate). xs_eval_apply_prior turns a network's outputs into
+ * probabilities for materials drawn like the Materials Project's 88,678 structures (compiled in by
+ * tools/gen_sg_prior.py): p_c <- p_c w_c / sum_k p_k w_k with w_c = prior(class c) / training share(class c),
+ * where prior(group) = (MP count + 1) / (88,678 + 230) and, for a crystal-system network, a system's prior
+ * and training share are the sums over its groups. probs is batch rows of the network's n_classes outputs. XS_ERR_INVALID for a
  * network whose labels are not space groups or crystal systems. */
 double xs_eval_prior_mp(int space_group);
 struct xs_nn;

@@ -184,7 +184,7 @@ static double learning_rate_of_epoch(const xs_train_options *opt, int epoch)
 }
 
 xs_status xs_train_sampler_build(xs_train_sampler *cs, const xs_dataset *data, const size_t *train, size_t n_train,
-                                     double power, xs_error *err)
+                                 double power, xs_error *err)
 {
     memset(cs, 0, sizeof *cs);
     size_t count[231] = {0};
@@ -320,14 +320,16 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
             if (st != XS_OK) break;
             const char *done_s = xs_nn_get_meta(net, "epochs_done");
             const char *ck_seed = xs_nn_get_meta(net, "member_seed");
-            char want_seed[32];
+            char want_seed[32], want_power[32] = "";
             snprintf(want_seed, sizeof want_seed, "%llu", (unsigned long long)seed);
+            if (opt.sample_prior) snprintf(want_power, sizeof want_power, "%g", opt.sample_prior_power);
+            const char *ck_power = xs_nn_get_meta(net, "sample_prior_power");
             if (!done_s || !ck_seed || strcmp(ck_seed, want_seed) || xs_nn_n_inputs(net) != (int)n_in ||
-                xs_nn_n_classes(net) != nc) {
+                xs_nn_n_classes(net) != nc || strcmp(ck_power ? ck_power : "", want_power)) {
                 xs_nn_free(net);
                 st = xs_error_set(err, XS_ERR_INVALID, ckpt, 0, 0,
-                                  "checkpoint does not belong to this run (other seed, grid or classes): remove it or "
-                                  "change --checkpoint");
+                                  "checkpoint does not belong to this run (other seed, grid, classes or class "
+                                  "distribution): remove it or change --checkpoint");
                 break;
             }
             first_epoch = atoi(done_s);
