@@ -332,7 +332,7 @@ typedef struct {
     const size_t *abundance;
     const char *abundance_source;
     double spearman;
-    const char *sample_prior_power; /* the model's training class distribution, prior^t; NULL: uniform */
+    double sample_prior_power; /* the model's training class distribution, prior^t (0: uniform) */
 } json_view;
 
 static void jstr(FILE *o, const char *s)
@@ -381,9 +381,8 @@ static int write_json(FILE *o, void *ctx)
     int sgm = r->task == XS_EVAL_SPACE_GROUP;
     fputs("{\n  \"model\": ", o);
     jstr(o, v->model);
-    fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"training_prior_power\": %s, \"label_kind\": ",
-            v->members, use_mp_prior ? "materials-project" : "uniform",
-            v->sample_prior_power ? v->sample_prior_power : "0");
+    fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"training_prior_power\": %.17g, \"label_kind\": ",
+            v->members, use_mp_prior ? "materials-project" : "uniform", v->sample_prior_power);
     jstr(o, v->label_kind);
     fputs(",\n  \"source\": {\"kind\": ", o);
     jstr(o, v->source_kind);
@@ -690,7 +689,7 @@ int xs_cmd_evaluate(int argc, char **argv)
     }
     json_view v = {m.path, xs_nn_label_kind(m.net), data_path ? "dataset" : "patterns", data_path ? split_name : NULL,
                    files, n_files, seed, xs_nn_ensemble_size(m.ens), &rs, res, abundance, abundance_source, spearman,
-                   xs_nn_get_meta(m.net, "sample_prior_power")};
+                   xs_nn_get_meta_number(m.net, "sample_prior_power", 0)};
     if (!xs_cli_write_atomic(json_path, write_json, &v, "evaluate")) goto done;
     print_summary(&m, &v, json_path);
     status = rs.failed ? 1 : 0;

@@ -193,7 +193,7 @@ int xs_cmd_predict(int argc, char **argv)
                            xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best]);
                 printf("  certainty      %.3f: %s (threshold %.2f)\n", certainty,
                        refused ? "REFUSED, too uncertain to answer" : "accepted", threshold);
-                const char *learned = xs_nn_get_meta(net, "sample_prior_power");
+                int learned = xs_nn_get_meta_number(net, "sample_prior_power", 0) > 0;
                 if (use_prior)
                     printf("  prior          space-group frequencies of real materials (Materials Project%s; --prior "
                            "uniform for groups all equally likely)\n", learned ? ", learned in training" : "");

@@ -236,6 +236,9 @@ static void test_file_contents(void)
               "labels round trip");
         CHECK(xs_nn_get_meta(b, "epochs") && !strcmp(xs_nn_get_meta(b, "epochs"), "4") && xs_nn_meta_count(b) == 2,
               "meta round trip");
+        CHECK(xs_nn_get_meta_number(b, "epochs", -1) == 4 && xs_nn_get_meta_number(b, "data", -1) == -1 &&
+                  xs_nn_get_meta_number(b, "absent", -1) == -1,
+              "meta as a number: 4, and the default for text or a missing key");
         xs_nn_tensor_info t;
         xs_nn_tensor(b, 0, &t, NULL);
         int zero = 1;

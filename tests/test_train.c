@@ -180,6 +180,18 @@ int main(void)
             CHECK(xs_nn_ensemble_add(mixed, copy, &err) == XS_OK, "first member");
             CHECK(xs_nn_ensemble_add(mixed, t0, &err) == XS_ERR_INVALID && strstr(err.message, "class distribution"),
                   "mixed class distributions refused: %s", err.message);
+            /* fine-tuned on balanced groups from the prior-trained model: the inherited power is not kept, and
+             * it joins the balanced base in an ensemble */
+            xs_train_options back = ft;
+            back.init_model = tuned_path;
+            back.sample_prior = 0;
+            back.epochs = 1;
+            xs_nn_ensemble *balanced = NULL;
+            CHECK(xs_train_run(d, data, &back, &balanced, &err) == XS_OK && balanced, "balanced again: %s", err.message);
+            xs_nn *b0 = balanced ? xs_nn_ensemble_take(balanced, 0) : NULL;
+            CHECK(b0 && xs_nn_get_meta_number(b0, "sample_prior_power", -1) == 0, "power 0 recorded, not 1 inherited");
+            if (b0) CHECK(xs_nn_ensemble_add(mixed, b0, &err) == XS_OK, "same distribution as the base: %s", err.message);
+            xs_nn_ensemble_free(balanced);
             xs_nn_ensemble_free(mixed);
             unlink(tuned_path);
         }

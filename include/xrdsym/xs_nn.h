@@ -170,6 +170,8 @@ const char *xs_nn_label_kind(const xs_nn *net);
 const char *xs_nn_label(const xs_nn *net, int i);
 /* Free-form training metadata (epochs, seed, data file...): string values, set replaces. */
 xs_status xs_nn_set_meta(xs_nn *net, const char *key, const char *value, xs_error *err);
+/* A metadata value read as a number; `absent` when the key is missing or its value is not a number. */
+double xs_nn_get_meta_number(const xs_nn *net, const char *key, double absent);
 const char *xs_nn_get_meta(const xs_nn *net, const char *key); /* NULL when absent */
 int xs_nn_meta_count(const xs_nn *net);
 /* Key and value of entry i (borrowed); 0 when i is out of range. */

@@ -27,6 +27,10 @@ xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_err
 xs_status xs_eval_apply_prior_power(struct xs_nn *net, double power, float *probs, int batch, xs_error *err)
 {
     if (!(power >= 0 && power <= 2)) return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "the prior's power must be in [0, 2]");
+    /* The network learned the classes in its training proportions: prior^t over the groups, t its
+     * sample_prior_power (0, uniform, when it was not trained class-balanced). */
+    double t = xs_nn_get_meta_number(net, "sample_prior_power", 0);
+    if (t == power) return XS_OK; /* the outputs are already for that distribution: left exactly as they are */
     int nc = xs_nn_n_classes(net);
     const char *kind = xs_nn_label_kind(net);
     int sg_model = !strcmp(kind, "space_group"), cs_model = !strcmp(kind, "crystal_system");
@@ -34,14 +38,6 @@ xs_status xs_eval_apply_prior_power(struct xs_nn *net, double power, float *prob
         return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "the model's classes are neither space groups nor crystal systems");
     double *w = malloc((size_t)nc * sizeof *w);
     if (!w) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    /* The network learned the classes in its training proportions: prior^t over the groups, t its
-     * sample_prior_power (0, uniform, when it was not trained class-balanced). */
-    const char *power_text = xs_nn_get_meta(net, "sample_prior_power");
-    double t = power_text ? atof(power_text) : 0;
-    if (t == power) { /* the outputs are already for that distribution: left exactly as they are */
-        free(w);
-        return XS_OK;
-    }
     double train_share[231], target[231], z = 0, zt = 0;
     for (int g = 1; g <= 230; g++) {
         z += train_share[g] = pow(xs_eval_prior_mp(g), t);

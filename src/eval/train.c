@@ -147,8 +147,10 @@ static xs_status describe(xs_nn *net, const xs_train_options *opt, const xs_data
     xs_aug_options_format(&opt->aug, buf, sizeof buf);
     xs_nn_set_meta(net, "augmentation", buf, NULL);
     xs_nn_set_meta(net, "normalisation", "minimum subtracted, maximum scaled to 1", NULL);
-    if (opt->sample_prior) {
-        snprintf(buf, sizeof buf, "%g", opt->sample_prior_power);
+    /* %.17g reads back as the same double; a network fine-tuned on balanced groups from one trained on the
+     * prior must not keep the power it inherited */
+    if (opt->sample_prior || xs_nn_get_meta(net, "sample_prior_power")) {
+        snprintf(buf, sizeof buf, "%.17g", opt->sample_prior ? opt->sample_prior_power : 0.0);
         xs_nn_set_meta(net, "sample_prior_power", buf, NULL);
     }
     if (opt->init_model) xs_nn_set_meta(net, "fine_tuned_from", opt->init_model, NULL);
@@ -320,12 +322,11 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
             if (st != XS_OK) break;
             const char *done_s = xs_nn_get_meta(net, "epochs_done");
             const char *ck_seed = xs_nn_get_meta(net, "member_seed");
-            char want_seed[32], want_power[32] = "";
+            char want_seed[32];
             snprintf(want_seed, sizeof want_seed, "%llu", (unsigned long long)seed);
-            if (opt.sample_prior) snprintf(want_power, sizeof want_power, "%g", opt.sample_prior_power);
-            const char *ck_power = xs_nn_get_meta(net, "sample_prior_power");
             if (!done_s || !ck_seed || strcmp(ck_seed, want_seed) || xs_nn_n_inputs(net) != (int)n_in ||
-                xs_nn_n_classes(net) != nc || strcmp(ck_power ? ck_power : "", want_power)) {
+                xs_nn_n_classes(net) != nc ||
+                xs_nn_get_meta_number(net, "sample_prior_power", 0) != (opt.sample_prior ? opt.sample_prior_power : 0)) {
                 xs_nn_free(net);
                 st = xs_error_set(err, XS_ERR_INVALID, ckpt, 0, 0,
                                   "checkpoint does not belong to this run (other seed, grid, classes or class "

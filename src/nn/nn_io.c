@@ -518,8 +518,6 @@ void xs_nn_ensemble_free(xs_nn_ensemble *ens)
     free(ens);
 }
 
-static int same_text(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
-
 xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err)
 {
     xs_status st = XS_OK;
@@ -534,12 +532,13 @@ xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err)
                         strcmp(net->label_kind ? net->label_kind : "", ens->m[0]->label_kind ? ens->m[0]->label_kind : "")))
         st = xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
                           "ensemble members must agree on their input grid and on what their classes are");
-    else if (ens->n && !same_text(xs_nn_get_meta(net, "sample_prior_power"), xs_nn_get_meta(ens->m[0], "sample_prior_power")))
+    else if (ens->n && xs_nn_get_meta_number(net, "sample_prior_power", 0) !=
+                           xs_nn_get_meta_number(ens->m[0], "sample_prior_power", 0))
         /* their outputs estimate probabilities under different class distributions: the mean is neither */
         st = xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
-                          "ensemble members must be trained on the same class distribution (sample_prior_power %s, not %s)",
-                          xs_nn_get_meta(ens->m[0], "sample_prior_power") ? xs_nn_get_meta(ens->m[0], "sample_prior_power") : "none",
-                          xs_nn_get_meta(net, "sample_prior_power") ? xs_nn_get_meta(net, "sample_prior_power") : "none");
+                          "ensemble members must be trained on the same class distribution (sample_prior_power %g, not %g)",
+                          xs_nn_get_meta_number(ens->m[0], "sample_prior_power", 0),
+                          xs_nn_get_meta_number(net, "sample_prior_power", 0));
     else if (ens->n == ens->cap) {
         int cap = ens->cap ? 2 * ens->cap : 4;
         xs_nn **m = realloc(ens->m, sizeof *m * (size_t)cap);

@@ -759,6 +759,14 @@ const char *xs_nn_get_meta(const xs_nn *net, const char *key)
     return NULL;
 }
 
+double xs_nn_get_meta_number(const xs_nn *net, const char *key, double absent)
+{
+    const char *text = xs_nn_get_meta(net, key);
+    char *end = NULL;
+    double v = text ? strtod(text, &end) : absent;
+    return text && end != text && *end == 0 ? v : absent;
+}
+
 int xs_nn_meta_count(const xs_nn *net) { return net ? net->n_meta : 0; }
 
 int xs_nn_meta_at(const xs_nn *net, int i, const char **key, const char **value)
