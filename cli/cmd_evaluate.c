@@ -30,6 +30,8 @@ static void usage(FILE *out)
             "  --limit N           at most N crystals of the split, spread evenly over it\n"
             "  --seed S            augmentation seed for --data (default 0); augmentation options as the model\n"
             "                      records them (meta 'augmentation'), else the defaults\n"
+            "  --augmentation TEXT render --data with these options instead, written as models record them\n"
+            "                      (the JSON report's source.augmentation); to compare models trained apart\n"
             "  --threshold T       refusal threshold reported on its own (default: the model's, else 0.5)\n"
             "  --abundance FILE.h5 dataset whose training split gives the abundance per group (default: the\n"
             "                      --data file, else the model's training data where it still exists)\n"
@@ -103,10 +105,19 @@ static void model_close(model_info *m)
     free(m->class_name);
 }
 
+/* --augmentation: rendered with these options whatever the model was trained with (checked when parsed) */
+static const char *augmentation_override;
+/* the options --data was rendered with, as text, for the report */
+static char augmentation_used[512];
+
 /* The augmentation the model was trained with (meta "augmentation", as xs_train_run writes it). */
 static void model_augmentation(const xs_nn *net, xs_aug_options *aug)
 {
     xs_aug_options_default(aug);
+    if (augmentation_override) {
+        xs_aug_options_parse(augmentation_override, aug, NULL);
+        return;
+    }
     const char *meta = xs_nn_get_meta(net, "augmentation");
     if (meta) xs_aug_options_parse(meta, aug, NULL); /* unreadable: the defaults stay */
 }
@@ -284,6 +295,7 @@ static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const
                 ds_path, xs_dataset_wavelength(ds), m->mg.wavelength);
     xs_aug_options aug;
     model_augmentation(m->net, &aug);
+    xs_aug_options_format(&aug, augmentation_used, sizeof augmentation_used);
     enum { BATCH = 256 };
     float *x = malloc((size_t)BATCH * m->grid.count * sizeof *x), *p = malloc((size_t)BATCH * m->nc * sizeof *p);
     uint64_t items[BATCH];
@@ -391,7 +403,8 @@ static int write_json(FILE *o, void *ctx)
         jstr(o, v->files[0]);
         fputs(", \"split\": ", o);
         jstr(o, v->split);
-        fprintf(o, ", \"augmentation_seed\": %llu", (unsigned long long)v->seed);
+        fprintf(o, ", \"augmentation_seed\": %llu, \"augmentation\": ", (unsigned long long)v->seed);
+        jstr(o, augmentation_used);
     } else {
         fputs(", \"files\": [", o);
         for (int i = 0; i < v->n_files; i++) {
@@ -580,6 +593,15 @@ int xs_cmd_evaluate(int argc, char **argv)
         else if (!strcmp(a, "--limit") && more) bad = !xs_cli_parse_u64("evaluate", a, argv[++i], &limit);
         else if (!strcmp(a, "--json") && more) json_path = argv[++i];
         else if (!strcmp(a, "--plots") && more) plots = argv[++i];
+        else if (!strcmp(a, "--augmentation") && more) {
+            xs_aug_options check;
+            xs_error aerr = {0};
+            augmentation_override = argv[++i];
+            if (xs_aug_options_parse(augmentation_override, &check, &aerr) != XS_OK) {
+                fprintf(stderr, "xrdsym evaluate: --augmentation: %s\n", aerr.message);
+                bad = 1;
+            }
+        }
         else if (!strcmp(a, "--outputs") && more) outputs_path = argv[++i];
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (!strcmp(a, "--abundance") && more) abundance_path = argv[++i];

@@ -34,7 +34,8 @@ static void usage(FILE *out)
             "  --noise-scale S     the pattern's noise times s, ln s ~ U(0, ln S)\n"
             "  --kalpha2-prob P    the K-alpha2 copy in a fraction P of the patterns only (with --kalpha2)\n"
             "  --jitter SIGMA      every peak's intensity times exp(SIGMA z), z ~ N(0, 1)\n"
-            "  --impurity K H      0..K foreign peaks, heights up to H of the pattern's maximum\n");
+            "  --impurity K H      0..K foreign peaks, heights up to H of the pattern's maximum\n"
+            "  --counts MIN MAX    counting noise of N counts at the maximum, N log-uniform in [MIN, MAX]\n");
 }
 
 /* ---- SVG (helpers in svg.c) ---- */
@@ -126,6 +127,7 @@ static void write_svg(FILE *o, const render_view *v)
     if (v->drawn->kalpha2) fprintf(o, ", K\xce\xb1" "2 ratio %.2f", v->opt->kalpha2_ratio);
     if (v->opt->intensity_jitter > 0) fprintf(o, ", intensity jitter %.2f", v->opt->intensity_jitter);
     if (v->drawn->n_impurity > 0) fprintf(o, ", %d impurity peaks", v->drawn->n_impurity);
+    if (v->drawn->counts > 0) fprintf(o, ", counting noise of %.0f counts at the maximum", v->drawn->counts);
     fprintf(o, ", noise U(%.3g, %.3g)</text>\n", v->opt->noise_min, v->opt->noise_max);
     fprintf(o, "<text x=\"%.0f\" y=\"68\" fill=\"#444\">backgrounds: ", f.x0);
     xs_svg_text(o, bgtext);
@@ -245,6 +247,10 @@ int xs_cmd_render(int argc, char **argv)
             if (!xs_cli_parse_double("render", a, argv[++i], &opt.kalpha2_prob)) return 2;
         } else if (!strcmp(a, "--jitter") && has1) {
             if (!xs_cli_parse_double("render", a, argv[++i], &opt.intensity_jitter)) return 2;
+        } else if (!strcmp(a, "--counts") && has2) {
+            if (!xs_cli_parse_double("render", a, argv[++i], &opt.counts_min) ||
+                !xs_cli_parse_double("render", a, argv[++i], &opt.counts_max))
+                return 2;
         } else if (!strcmp(a, "--impurity") && has2) {
             if (!xs_cli_parse_int("render", a, argv[++i], &opt.impurity_peaks_max) ||
                 !xs_cli_parse_double("render", a, argv[++i], &opt.impurity_height_max))

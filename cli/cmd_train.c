@@ -29,6 +29,7 @@ static void usage(FILE *out)
             "  --impurity K H            0..K foreign peaks per pattern, heights up to H of the maximum\n"
             "  --width-growth G          peak width growing with angle (default 0)\n"
             "  --noise-scale S           noise of each pattern times s, log-uniform in [1, S] (default off)\n"
+            "  --counts MIN MAX          counting noise of N counts at the maximum, N log-uniform (default off)\n"
             "  --init MODEL.h5           fine-tune: start member k from member k mod M of this model (its own\n"
             "                            architecture; --arch not allowed), Adam afresh\n"
             "  --sample-prior T          an epoch draws its patterns group by group with probability\n"
@@ -153,6 +154,11 @@ int xs_cmd_train(int argc, char **argv)
         }
         else if (!strcmp(a, "--width-growth") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.width_growth_max);
         else if (!strcmp(a, "--noise-scale") && more) bad = !xs_cli_parse_double("train", a, argv[++i], &opt.aug.noise_scale_max);
+        else if (!strcmp(a, "--counts") && i + 2 < argc) {
+            bad = !xs_cli_parse_double("train", a, argv[i + 1], &opt.aug.counts_min) ||
+                  !xs_cli_parse_double("train", a, argv[i + 2], &opt.aug.counts_max);
+            i += 2;
+        }
         else if (!strcmp(a, "--checkpoint") && more) checkpoint = argv[++i];
         else if (!strcmp(a, "--no-checkpoint")) no_checkpoint = 1;
         else if (!strcmp(a, "--quiet")) ps.quiet = 1;

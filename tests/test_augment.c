@@ -716,8 +716,104 @@ static void test_realism_options(void)
     free(y), free(lr);
 }
 
+/* Counting noise: on top of the pattern without it (same draws otherwise), every point moves by
+ * sqrt(y / N) times a uniform of unit variance; N log-uniform in [min, max]; off draws nothing. */
+static void test_counting_noise(void)
+{
+    xs_grid g = xs_grid_paper();
+    size_t n = g.count;
+    float *on = malloc(n * sizeof *on), *off = malloc(n * sizeof *off);
+    float tt[4] = {20, 30, 40, 55}, in[4] = {1, 2, 3, 0.5f};
+    xs_aug_peaks pk = {tt, in, 4};
+    xs_aug_options o, plain;
+    xs_aug_options_default(&o);
+    o.noise_scale_max = 4, o.zero_shift_max = 0.05;
+    plain = o;
+    o.counts_min = 50, o.counts_max = 2000;
+    xs_error err = {0};
+    const int N = 3000;
+    double sl = 0, z2 = 0, z4 = 0;
+    size_t nz = 0;
+    int bad_counts = 0, bad_same = 0, bad_bound = 0;
+    for (int item = 0; item < N; item++) {
+        xs_aug_drawn d, dp;
+        if (xs_aug_draw(&o, 7, (uint64_t)item, &d, &err) || xs_aug_draw(&plain, 7, (uint64_t)item, &dp, &err)) {
+            CHECK(0, "%s", err.message);
+            break;
+        }
+        bad_counts += !(d.counts >= 50 && d.counts <= 2000);
+        sl += log(d.counts);
+        double c = d.counts;
+        d.counts = 0;
+        bad_same += memcmp(&d, &dp, sizeof d) != 0; /* the other draws are those of the options without it */
+        if (item < 30) {
+            xs_aug_render(&o, &g, &pk, 7, (uint64_t)item, on, NULL, &err);
+            xs_aug_render(&plain, &g, &pk, 7, (uint64_t)item, off, NULL, &err);
+            for (size_t j = 0; j < n; j++) {
+                double y = off[j] > 0 ? off[j] : 0, e = (double)on[j] - off[j], sd = sqrt(y / c);
+                /* |e| <= sqrt(3) sd; 1e-6: float rounding of values near 1 */
+                bad_bound += fabs(e) > sqrt(3.0) * sd + 1e-6;
+                if (sd > 1e-3) {
+                    double z = e / sd;
+                    z2 += z * z, z4 += z * z * z * z, nz++;
+                }
+            }
+        }
+    }
+    CHECK(!bad_counts, "%d counts outside [50, 2000]", bad_counts);
+    CHECK(!bad_same, "%d patterns whose other draws changed with counting noise on", bad_same);
+    CHECK(!bad_bound, "%d points moved by more than sqrt(3 y / N)", bad_bound);
+    /* ln N ~ U(ln 50, ln 2000): mean and its standard error */
+    double a = log(50.0), b = log(2000.0), m = sl / N, se = (b - a) / sqrt(12.0 * N);
+    CHECK(fabs(m - (a + b) / 2) < Z_TOL * se, "mean ln N %.4f vs %.4f (standard error %.4f)", m, (a + b) / 2, se);
+    /* unit variance: z uniform on [-sqrt 3, sqrt 3] has E z^2 = 1, E z^4 = 9/5, so the mean of nz values of z^2
+     * has standard error sqrt(0.8 / nz) */
+    double v = z2 / (double)nz, v_se = sqrt(0.8 / (double)nz);
+    CHECK(nz > 100000 && fabs(v - 1) < Z_TOL * v_se, "variance of the scaled counting noise %.4f (n %zu, se %.4f)", v,
+          nz, v_se);
+    /* E z^4 = 9/5 for the uniform (3 for a normal); E z^8 = 9 gives a standard error of sqrt(5.76 / nz), about
+     * 0.005 here: 0.05 is 10 of them and still far from a normal's 3 */
+    CHECK(fabs(z4 / (double)nz - 1.8) < 0.05, "fourth moment %.3f, uniform's 1.8", z4 / (double)nz);
+    /* off: the draws of the defaults */
+    xs_aug_options def;
+    xs_aug_options_default(&def);
+    xs_aug_drawn da, db;
+    xs_aug_draw(NULL, 9, 3, &da, NULL);
+    xs_aug_draw(&def, 9, 3, &db, NULL);
+    CHECK(!memcmp(&da, &db, sizeof da) && da.counts == 0, "off: no counts drawn");
+    /* as text and back, exactly */
+    char text[512];
+    xs_aug_options back;
+    o.counts_min = 100.5;
+    xs_aug_options_format(&o, text, sizeof text);
+    CHECK(strstr(text, " counts 100.5 2000") != NULL, "options as text: %s", text);
+    CHECK(xs_aug_options_parse(text, &back, &err) == XS_OK && back.counts_min == 100.5 && back.counts_max == 2000,
+          "parsed back: %s", err.message);
+    CHECK(xs_aug_options_parse("fwhm 0.04..0.21 noise 0.002..0.02 background p 0.5 total 0.1 zero_shift 0 kalpha2 0 "
+                               "growth 0 counts 100",
+                               &back, &err) == XS_ERR_PARSE,
+          "counts without their maximum refused");
+    o.counts_min = 0.5;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE && strstr(err.message, "counts_min"),
+          "fewer than 1 count refused: %s", err.message);
+    o.counts_min = 3000;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE, "counts min above max refused");
+    o.counts_min = 0, o.counts_max = 10;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE, "counts min 0 with a max refused");
+    /* a batch gives the same bytes as single renders, whatever the threads */
+    o.counts_min = 50, o.counts_max = 2000;
+    float *batch = malloc(3 * n * sizeof *batch);
+    xs_aug_peaks pks[3] = {pk, pk, pk};
+    uint64_t items[3] = {4, 11, 4000};
+    CHECK(xs_aug_render_batch(&o, &g, pks, 3, 7, items, 2, batch, &err) == XS_OK, "batch: %s", err.message);
+    xs_aug_render(&o, &g, &pk, 7, 11, on, NULL, &err);
+    CHECK(!memcmp(batch + n, on, n * sizeof *on), "batch row equals the single render");
+    free(batch), free(on), free(off);
+}
+
 int main(void)
 {
+    test_counting_noise();
     test_realism_options();
     test_noise_scale();
     test_draw_statistics();

@@ -132,10 +132,29 @@ int main(void)
                  "g = {x['space_group']: x for x in d['per_space_group']['groups']}\n"
                  "assert set(g) == {225, 14, 2}, set(g)\n"
                  "assert all(x['train_abundance'] > 0 for x in g.values())\n"
-                 "assert d['source']['split'] == 'val' and d['source']['augmentation_seed'] == 5\n",
+                 "assert d['source']['split'] == 'val' and d['source']['augmentation_seed'] == 5\n"
+                 "assert d['source']['augmentation'].startswith('fwhm ') and ' counts ' not in d['source']['augmentation']\n",
                  KEYS, n_val);
         CHECK(py_check(json, prog), "JSON keys and consistency (python3 says why above)");
     }
+    /* --augmentation: rendered with other options than the model's, and reported */
+    snprintf(args, sizeof args,
+             "--model '%s' --data '%s' --split val --json '%s' --augmentation 'fwhm 0.05..0.2 noise 0.002..0.02 "
+             "background p 0.5 total 0.1 zero_shift 0.02 kalpha2 0 growth 1 counts 100 1500'",
+             model, data, json);
+    CHECK(run(args, out) == 0, "evaluate --augmentation exits 0");
+    if (have_py)
+        CHECK(py_check(json, "assert d['source']['augmentation'] == 'fwhm 0.05..0.2 noise 0.002..0.02 background p 0.5 "
+                             "total 0.1 zero_shift 0.02 kalpha2 0 growth 1 counts 100 1500', d['source']\n"),
+              "the augmentation given is the one reported");
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --split val --json '%s' --augmentation 'fwhm 1'", model, data,
+             json);
+    CHECK(run(args, out) == 2, "unreadable --augmentation: usage error");
+    char err_path[4200];
+    snprintf(err_path, sizeof err_path, "%s.err", out);
+    txt = xs_test_slurp(err_path, NULL);
+    CHECK(txt && strstr(txt, "--augmentation"), "the error names the option: %s", txt ? txt : "");
+    free(txt);
     const char *figs[] = {"pattern", "refusal", "certainty", "top_n", "confusion_crystal_system",
                           "confusion_space_group", "per_group_accuracy", "subgroup_distance"};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {

@@ -118,6 +118,14 @@ int main(void)
     CHECK(run(args, out) == 1, "missing file refused");
     snprintf(args, sizeof args, "'%s' --index 0 --fwhm 0.3 0.1", h5);
     CHECK(run(args, out) == 2, "bad FWHM range is a usage error");
+    snprintf(args, sizeof args, "'%s' --index 0 --counts 0.5 10", h5);
+    CHECK(run(args, out) == 2, "fewer than 1 count is a usage error");
+    /* counting noise: the same table but its augmented column, and the plot says the counts */
+    snprintf(args, sizeof args, "'%s' --index 1 --seed 3 --counts 100 1500 --plot '%s'", h5, svg);
+    CHECK(run(args, out) == 0, "render --counts exits 0");
+    s = xs_test_slurp(svg, NULL);
+    CHECK(s && strstr(s, "counting noise of ") && strstr(s, " counts at the maximum"), "the plot names the counts");
+    free(s);
     snprintf(args, sizeof args, "'%s' --index 0 --plot '%s/no/such/dir/p.svg'", h5, dir);
     CHECK(run(args, out) == 1, "unwritable plot path fails");
 

@@ -5,9 +5,15 @@ Noise level of one pattern: the robust standard deviation of its point-to-point 
 (1.4826 * median absolute deviation, divided by sqrt(2) for a difference of two points), with the pattern
 scaled to minimum 0, maximum 1. Peaks move few differences, so this measures the noise, not the peaks.
 
+How the noise grows with the level (--level): the pattern scaled to maximum 1 is cut into 50-point windows;
+in each, the robust standard deviation of second differences (divided by sqrt(6)) against the window's
+median; windows holding a peak (5-95% spread above 8 of those sigmas) are left out. Per pattern, the slope
+of ln sigma against ln level (0 for noise of one level everywhere, 0.5 for Poisson counts), and
+median(level / sigma^2), the counts at the maximum if the noise were Poisson's.
+
 Usage:
-  tools/pattern_noise.py [RRUFF.tsv.gz]          the 332 patterns of ../shared/data/experimental/rruff-dev.tsv.gz
-  tools/pattern_noise.py --xy FILE...            the 4th column of `xrdsym render` outputs (augmented pattern)
+  tools/pattern_noise.py [--level] [RRUFF.tsv.gz]   the 332 patterns of ../shared/data/experimental/rruff-dev.tsv.gz
+  tools/pattern_noise.py [--level] --xy FILE...     the 4th column of `xrdsym render` outputs (augmented pattern)
 Prints the median and the 10th and 90th percentiles.
 """
 import gzip
@@ -26,6 +32,38 @@ def level(y):
     return 1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2)
 
 
+def level_growth(y):
+    """(slope of ln sigma against ln level, counts at the maximum if Poisson, median sigma) or None."""
+    y = np.asarray(y, float)
+    if y.max() <= 0:
+        return None
+    y = y / y.max()
+    w = 50
+    lv, sd = [], []
+    for s in range(0, y.size - w, w):
+        win = y[s:s + w]
+        d2 = win[2:] - 2 * win[1:-1] + win[:-2]
+        sig = 1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6)
+        m = np.median(win)
+        if sig <= 0 or m <= 0 or np.percentile(win, 95) - np.percentile(win, 5) > 8 * sig:
+            continue
+        lv.append(m)
+        sd.append(sig)
+    lv, sd = np.array(lv), np.array(sd)
+    if lv.size <= 20 or lv.max() / lv.min() <= 2:
+        return None
+    slope = np.polyfit(np.log(lv), np.log(sd), 1)[0]
+    return slope, np.median(lv / sd ** 2), np.median(sd)
+
+
+def rruff_patterns(path):
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            yield np.array(line.split("\t")[2].split(), float)
+
+
 def rruff(path):
     out = []
     with gzip.open(path, "rt") as f:
@@ -37,6 +75,24 @@ def rruff(path):
 
 
 def main(argv):
+    if argv and argv[0] == "--level":
+        argv = argv[1:]
+        if argv and argv[0] == "--xy":
+            ys = [np.loadtxt(p, comments="#")[:, 3] for p in argv[1:]]
+            what = f"rendered training patterns"
+        else:
+            here = os.path.dirname(os.path.abspath(__file__))
+            path = argv[0] if argv else os.path.join(here, "..", "..", "shared", "data", "experimental", "rruff-dev.tsv.gz")
+            ys = list(rruff_patterns(path))
+            what = f"patterns of {path}"
+        r = np.array([g for g in map(level_growth, ys) if g is not None])
+        if r.size == 0:
+            sys.exit("pattern_noise: no pattern has enough windows without peaks over a range of levels")
+        q = lambda v: "median %.3g, 10%% %.3g, 90%% %.3g" % tuple(np.percentile(v, [50, 10, 90]))
+        print(f"{len(r)} of {len(ys)} {what}: slope of ln sigma on ln level {q(r[:, 0])} (quartiles "
+              f"{np.percentile(r[:, 0], 25):.2f}..{np.percentile(r[:, 0], 75):.2f}); counts at the maximum if Poisson "
+              f"{q(r[:, 1])}; sigma of second differences {q(r[:, 2])}")
+        return
     if argv and argv[0] == "--xy":
         vals = np.array([level(np.loadtxt(p, comments="#")[:, 3]) for p in argv[1:]])
         what = f"{len(vals)} rendered training patterns"

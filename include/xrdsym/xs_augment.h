@@ -45,12 +45,21 @@
  * from the ideal structure does not know: preferred orientation, absorption, displacement parameters,
  * site occupancies); and m ~ U{0..K} foreign peaks of an impurity phase, each at a position uniform over
  * the grid's range, of height ~ U(0, h) times the maximum of the pattern's own peaks, with the pattern's
- * width and K-alpha2 (the maximum is taken again after them, so it stays exactly 1).
+ * width and K-alpha2 (the maximum is taken again after them, so it stays exactly 1); and counting noise:
+ * after the backgrounds every point y gets sqrt(max(y, 0) / N) times a zero-mean value of unit variance
+ * added (uniform on [-sqrt 3, sqrt 3], one more 23-bit uniform a point: the variance of Poisson counts with
+ * N counts at the maximum, not their shape), N log-uniform in [counts_min, counts_max] per pattern. Measured
+ * RRUFF patterns are noisier where they are higher: the robust sigma of second differences in 50-point
+ * windows without a peak grows as level^0.37 (median over the 332 patterns; IQR 0.31-0.42), where the
+ * paper's noise gives level^0.02; read as Poisson counts, their N at the maximum has 10th/50th/90th
+ * percentiles 61/259/682 (tools/pattern_noise.py --level).
  *
  * Randomness: one pattern depends only on (options, grid, peaks, seed, item) where item is the pattern's
  * index (any 64-bit number): its generator is xs_rng_seed(seed, item). The draws come in a fixed order
  * (FWHM, zero shift, width growth, noise scale, the four backgrounds, the K-alpha2 coin, the jitter
- * generator's seed, the impurity peaks, then the noise of each grid point; an option that is off draws
+ * generator's seed, the impurity peaks, then the noise of each grid point, then its counting noise; N is
+ * drawn from a copy of the generator after the impurity peaks, so a pattern with counting noise differs
+ * from the one without by that noise alone; an option that is off draws
  * nothing, so patterns drawn without it are unchanged), so that
  * xs_aug_draw returns exactly the parameters the render of the same (seed, item) uses. A batch gives the
  * same bytes whatever the number of threads. The drawn parameters and noise values are the same on every
@@ -99,6 +108,8 @@ typedef struct {
     double intensity_jitter;     /* sigma: every peak's intensity times exp(sigma z), z ~ N(0, 1); 0..2 */
     int impurity_peaks_max;      /* K: m ~ U{0..K} foreign peaks per pattern; 0..XS_AUG_IMPURITY_MAX */
     double impurity_height_max;  /* h: each foreign peak's height ~ U(0, h) times the pattern's maximum; 0..1 */
+    double counts_min, counts_max; /* counting noise, N counts at the maximum ~ log-uniform; 0 0 = off;
+                                    * else 1 <= min <= max <= 1e9 */
     int clip_negative;           /* 1: values below 0 are set to 0 after the backgrounds */
 } xs_aug_options;
 
@@ -107,7 +118,7 @@ void xs_aug_options_default(xs_aug_options *opt);
 xs_status xs_aug_options_check(const xs_aug_options *opt, xs_error *err);
 /* The drawn options as one line, as model files record them ("fwhm 0.04..0.21 noise 0.002..0.02 background
  * p 0.5 total 0.1 zero_shift 0 kalpha2 0 growth 0", then " noise_scale S", " kalpha2_prob P", " jitter J"
- * and " impurity K H" for those that are on), and back: parse
+ * , " impurity K H" and " counts MIN MAX" for those that are on), and back: parse
  * starts from the defaults (kernel_sigmas, ka1, ka2 and clip_negative stay so) and gives XS_ERR_PARSE for
  * text not of that form, XS_ERR_RANGE for values xs_aug_options_check refuses; *opt is set only on XS_OK. */
 void xs_aug_options_format(const xs_aug_options *opt, char *buf, size_t size);
@@ -140,6 +151,7 @@ typedef struct {
     uint64_t jitter_seed;        /* generator of the per-peak intensity factors (0 when jitter is off) */
     int n_impurity;              /* foreign peaks: position (0..1 of the grid range) and relative height */
     double impurity_x[XS_AUG_IMPURITY_MAX], impurity_height[XS_AUG_IMPURITY_MAX];
+    double counts;               /* N of the counting noise (0 when it is off) */
 } xs_aug_drawn;
 
 /* One peak list. two_theta in degrees, intensity >= 0 (any scale); both finite. Borrowed. */

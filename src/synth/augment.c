@@ -61,6 +61,9 @@ xs_status xs_aug_options_check(const xs_aug_options *o, xs_error *err)
                 "impurity_peaks_max %d outside 0..%d", o->impurity_peaks_max, XS_AUG_IMPURITY_MAX);
     RANGE_CHECK(o->impurity_height_max >= 0 && o->impurity_height_max <= 1, "impurity_height_max %g outside 0..1",
                 o->impurity_height_max);
+    RANGE_CHECK((o->counts_min == 0 && o->counts_max == 0) ||
+                    (o->counts_min >= 1 && o->counts_min <= o->counts_max && o->counts_max <= 1e9),
+                "counts_min %g / counts_max %g: 0 0 (off) or 1 <= min <= max <= 1e9", o->counts_min, o->counts_max);
     RANGE_CHECK(o->noise_scale_max == 0 || (o->noise_scale_max >= 1 && o->noise_scale_max <= 100),
                 "noise_scale_max %g: 0 (off) or 1..100", o->noise_scale_max);
     return XS_OK;
@@ -80,6 +83,7 @@ void xs_aug_options_format(const xs_aug_options *o, char *buf, size_t size)
     if (o->kalpha2_ratio > 0 && o->kalpha2_prob < 1) APPEND(" kalpha2_prob %g", o->kalpha2_prob);
     if (o->intensity_jitter > 0) APPEND(" jitter %g", o->intensity_jitter);
     if (o->impurity_peaks_max > 0) APPEND(" impurity %d %g", o->impurity_peaks_max, o->impurity_height_max);
+    if (o->counts_max > 0) APPEND(" counts %.17g %.17g", o->counts_min, o->counts_max);
 #undef APPEND
 }
 
@@ -105,7 +109,8 @@ xs_status xs_aug_options_parse(const char *text, xs_aug_options *opt, xs_error *
         optional_part(buf, " noise_scale ", "%lf", 1, &a.noise_scale_max, NULL) < 0 ||
         optional_part(buf, " kalpha2_prob ", "%lf", 1, &a.kalpha2_prob, NULL) < 0 ||
         optional_part(buf, " jitter ", "%lf", 1, &a.intensity_jitter, NULL) < 0 ||
-        optional_part(buf, " impurity ", "%d %lf", 2, &a.impurity_peaks_max, &a.impurity_height_max) < 0)
+        optional_part(buf, " impurity ", "%d %lf", 2, &a.impurity_peaks_max, &a.impurity_height_max) < 0 ||
+        optional_part(buf, " counts ", "%lf %lf", 2, &a.counts_min, &a.counts_max) < 0)
         return xs_error_set(err, XS_ERR_PARSE, NULL, 0, 0, "not a description of augmentation options: '%s'", text);
     xs_status st = xs_aug_options_check(&a, err);
     if (st == XS_OK) *opt = a;
@@ -207,6 +212,12 @@ static void draw_all(const xs_aug_options *o, xs_rng *r, xs_aug_drawn *d)
             d->impurity_x[k] = xs_rng_uniform(r);
             d->impurity_height[k] = xs_rng_range(r, 0, o->impurity_height_max);
         }
+    }
+    if (o->counts_max > 0) {
+        /* from a copy of the generator: the per-point noise seeded next stays that of the pattern without
+         * counting noise, which then differs from it by the counting noise alone */
+        xs_rng c = *r;
+        d->counts = exp(xs_rng_range(&c, log(o->counts_min), log(o->counts_max)));
     }
 }
 
@@ -689,6 +700,20 @@ static void render_checked(const xs_aug_options *o, const xs_grid *g, const xs_a
         for (size_t k = 0; k < m; k++) o_[k] = inv * (a_[k] / div) + (lo + span * u[k]);
     }
     add_background(&d.bg, n, out);
+    if (d.counts > 0) {
+        /* Poisson variance y / N (y in units of the maximum), with a uniform of that variance: the draws go on
+         * from the lanes of the noise above */
+        const float inv_counts = (float)(1.0 / d.counts), root12 = 3.4641016f;
+        for (size_t j0 = 0; j0 < n; j0 += NOISE_BLOCK) {
+            noise_block(&nl, u);
+            size_t m = n - j0 < NOISE_BLOCK ? n - j0 : NOISE_BLOCK;
+            float *o_ = out + j0;
+            for (size_t k = 0; k < m; k++) {
+                float y = o_[k] > 0 ? o_[k] : 0.0f;
+                o_[k] += sqrtf(y * inv_counts) * root12 * (u[k] - 0.5f);
+            }
+        }
+    }
     if (o->clip_negative)
         for (size_t k = 0; k < n; k++) out[k] = out[k] < 0 ? 0 : out[k];
     if (drawn) *drawn = d;
