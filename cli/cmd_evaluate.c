@@ -379,6 +379,26 @@ static void jnums(FILE *o, const double *v, int n)
     fputc(']', o);
 }
 
+/* the number right behind an accuracy of n samples (the accuracies are right / n) */
+static int interval95(double acc, size_t n, double *lo, double *hi)
+{
+    if (!isfinite(acc) || n == 0) return 0;
+    double right = nearbyint(acc * (double)n);
+    xs_eval_wilson_interval((size_t)right, n, 1.959963984540054, lo, hi);
+    return isfinite(*lo);
+}
+
+/* [lo, hi] of the 95% interval, or null */
+static void jinterval(FILE *o, double acc, size_t n)
+{
+    double lo, hi;
+    if (!interval95(acc, n, &lo, &hi)) {
+        fputs("null", o);
+        return;
+    }
+    fprintf(o, "[%.10g, %.10g]", lo, hi);
+}
+
 static void jcounts(FILE *o, const size_t *v, int n)
 {
     fputc('[', o);
@@ -424,6 +444,16 @@ static int write_json(FILE *o, void *ctx)
     jstr(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; centrosymmetric_space_group: "
                   "samples with a centrosymmetric true group, output renormalised over the 92 centrosymmetric groups"
                 : "crystal-system model: no space-group figures");
+    fputs("},\n  \"interval95\": {\"space_group\": ", o);
+    jinterval(o, r->acc_space_group, r->n);
+    fputs(", \"crystal_system\": ", o);
+    jinterval(o, r->acc_crystal_system, r->n);
+    fputs(", \"centrosymmetric_space_group\": ", o);
+    jinterval(o, r->acc_centrosymmetric, r->n_centrosymmetric);
+    fputs(", \"accuracy_at_half\": ", o);
+    jinterval(o, r->accuracy_at_half, r->accepted_at_half);
+    fputs(", \"note\": ", o);
+    jstr(o, "Wilson score intervals (95%) of the accuracies above: where the accuracy on all such patterns may lie");
     fputs("},\n  \"top_n\": {\"space_group\": ", o);
     if (sgm) jnums(o, r->top_n_space_group, XS_EVAL_TOP_N);
     else fputs("null", o);
@@ -517,9 +547,13 @@ static int write_json(FILE *o, void *ctx)
 }
 
 /* ---- summary ---- */
-static void pct(const char *what, double v)
+static void pct(const char *what, double v, size_t n)
 {
-    if (isfinite(v)) printf("  %-30s %5.1f%%\n", what, 100 * v);
+    double lo, hi;
+    if (!isfinite(v)) return;
+    printf("  %-30s %5.1f%%", what, 100 * v);
+    if (interval95(v, n, &lo, &hi)) printf("   (95%%: %.1f-%.1f%%)", 100 * lo, 100 * hi);
+    printf("\n");
 }
 
 static void print_summary(const model_info *m, const json_view *v, const char *json_path)
@@ -534,25 +568,28 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
     if (v->rs->failed) printf(" (%zu failed)", v->rs->failed);
     printf("\n");
     if (sgm) {
-        pct("space group", r->acc_space_group);
-        pct("crystal system (summed)", r->acc_crystal_system);
-        pct("crystal system of top group", r->acc_crystal_system_of_top);
+        pct("space group", r->acc_space_group, r->n);
+        pct("crystal system (summed)", r->acc_crystal_system, r->n);
+        pct("crystal system of top group", r->acc_crystal_system_of_top, r->n);
         if (r->n_centrosymmetric) {
             char what[64];
             snprintf(what, sizeof what, "centrosymmetric (n = %zu)", r->n_centrosymmetric);
-            pct(what, r->acc_centrosymmetric);
+            pct(what, r->acc_centrosymmetric, r->n_centrosymmetric);
         }
         printf("  top-n space group             ");
         for (int k = 0; k < XS_EVAL_TOP_N; k++) printf(" %.0f", 100 * r->top_n_space_group[k]);
         printf(" %%\n");
     } else {
-        pct("crystal system", r->acc_crystal_system);
+        pct("crystal system", r->acc_crystal_system, r->n);
         printf("  top-n crystal system          ");
         for (int k = 0; k < XS_CRYSTAL_SYSTEM_COUNT; k++) printf(" %.0f", 100 * r->top_n_crystal_system[k]);
         printf(" %%\n");
     }
-    printf("  half refused: %.1f%% right on the %zu most certain (certainty >= %.3f)\n", 100 * r->accuracy_at_half,
+    printf("  half refused: %.1f%% right on the %zu most certain (certainty >= %.3f)", 100 * r->accuracy_at_half,
            r->accepted_at_half, r->threshold_at_half);
+    double lo, hi;
+    if (interval95(r->accuracy_at_half, r->accepted_at_half, &lo, &hi)) printf("   (95%%: %.1f-%.1f%%)", 100 * lo, 100 * hi);
+    printf("\n");
     if (isfinite(r->accuracy_at_threshold))
         printf("  threshold %.2f: %.1f%% unclassified, %.1f%% right on the rest\n", r->threshold,
                100 * r->unclassified_at_threshold, 100 * r->accuracy_at_threshold);

@@ -276,8 +276,38 @@ static void test_random_invariants(void)
     free(r);
 }
 
+/* The Wilson score interval against the published examples of Newcombe, Stat. Med. 17, 857 (1998), Table I,
+ * method 3 (four decimals there, so 6e-5 covers their rounding), and its edge cases. */
+static void test_wilson_interval(void)
+{
+    const struct {
+        size_t right, n;
+        double lo, hi;
+    } ex[] = {{81, 263, 0.2553, 0.3662}, {15, 148, 0.0624, 0.1605}, {0, 20, 0.0, 0.1611}, {1, 29, 0.0061, 0.1718}};
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        double lo, hi;
+        xs_eval_wilson_interval(ex[i].right, ex[i].n, 1.959963984540054, &lo, &hi);
+        CHECK(fabs(lo - ex[i].lo) < 6e-5 && fabs(hi - ex[i].hi) < 6e-5, "%zu/%zu: %.5f-%.5f, published %.4f-%.4f",
+              ex[i].right, ex[i].n, lo, hi, ex[i].lo, ex[i].hi);
+    }
+    double lo, hi;
+    xs_eval_wilson_interval(20, 20, 1.959963984540054, &lo, &hi);
+    CHECK(hi == 1.0 && fabs(lo - (1 - 0.1611)) < 6e-5, "20/20: %.5f-%.5f, the mirror of 0/20", lo, hi);
+    xs_eval_wilson_interval(0, 0, 1.96, &lo, &hi);
+    CHECK(isnan(lo) && isnan(hi), "no samples: NaN");
+    xs_eval_wilson_interval(5, 4, 1.96, &lo, &hi);
+    CHECK(isnan(lo) && isnan(hi), "more right than samples: NaN");
+    /* the interval holds the proportion and narrows as n grows */
+    double lo2, hi2;
+    xs_eval_wilson_interval(80, 332, 1.959963984540054, &lo, &hi);
+    xs_eval_wilson_interval(800, 3320, 1.959963984540054, &lo2, &hi2);
+    CHECK(lo < 80.0 / 332 && 80.0 / 332 < hi && hi2 - lo2 < 0.4 * (hi - lo), "80/332 %.4f-%.4f, 800/3320 %.4f-%.4f", lo,
+          hi, lo2, hi2);
+}
+
 int main(void)
 {
+    test_wilson_interval();
     test_distances();
     test_space_group_metrics();
     test_labelled_classes();

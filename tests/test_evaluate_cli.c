@@ -132,6 +132,10 @@ int main(void)
                  "g = {x['space_group']: x for x in d['per_space_group']['groups']}\n"
                  "assert set(g) == {225, 14, 2}, set(g)\n"
                  "assert all(x['train_abundance'] > 0 for x in g.values())\n"
+                 "lo, hi = d['interval95']['space_group']\n"
+                 "assert 0 <= lo <= d['accuracy']['space_group'] <= hi <= 1, (lo, hi)\n"
+                 "lo, hi = d['interval95']['accuracy_at_half']\n"
+                 "assert 0 <= lo <= d['refusal']['accuracy_at_half'] <= hi <= 1, (lo, hi)\n"
                  "assert d['source']['split'] == 'val' and d['source']['augmentation_seed'] == 5\n"
                  "assert d['source']['augmentation'].startswith('fwhm ') and ' counts ' not in d['source']['augmentation']\n",
                  KEYS, n_val);

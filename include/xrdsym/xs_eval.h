@@ -129,6 +129,11 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
  * _TEST), or in all of them when split is -1: the abundance that per-group accuracy is set against. */
 void xs_eval_dataset_counts(const xs_dataset *d, int split, size_t counts[231]);
 
+/* Wilson score interval of a proportion, right of n, at z standard normal deviates (1.959963984540054 for
+ * 95%): how far an accuracy measured on n samples can be from the one on all such samples (Newcombe,
+ * Stat. Med. 17, 857 (1998), method 3). *lo = *hi = NaN when n is 0 or right > n. */
+void xs_eval_wilson_interval(size_t right, size_t n, double z, double *lo, double *hi);
+
 /* Spearman rank correlation (ties get mean ranks) between per-group accuracy and abundance[g] over the
  * groups with at least one sample; NaN when fewer than 3 groups or a constant variable. */
 double xs_eval_abundance_correlation(const xs_eval_results *res, const size_t abundance[231]);

@@ -285,6 +285,19 @@ static void mean_ranks(const double *v, int m, double *rank)
     }
 }
 
+void xs_eval_wilson_interval(size_t right, size_t n, double z, double *lo, double *hi)
+{
+    if (n == 0 || right > n || !(z > 0)) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double N = (double)n, p = (double)right / N, z2 = z * z, d = 1 + z2 / N;
+    double centre = (p + z2 / (2 * N)) / d, half = z * sqrt(p * (1 - p) / N + z2 / (4 * N * N)) / d;
+    /* at 0 and n the bound is exactly 0 or 1; rounding would leave 1e-17 */
+    *lo = right == 0 ? 0.0 : centre - half;
+    *hi = right == n ? 1.0 : centre + half;
+}
+
 double xs_eval_abundance_correlation(const xs_eval_results *res, const size_t abundance[231])
 {
     double acc[230], ab[230], ra[230], rb[230];
