@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Two models on the same samples, sample by sample: how often each is right where the other is wrong, and
+the exact McNemar test of the hypothesis that both are equally good (two-sided binomial test on the
+discordant samples). Reads two `xrdsym evaluate --outputs` tables of the same samples in the same order
+(the same --patterns or the same --data, --split, --limit and --seed), with the same --prior.
+
+On few samples (332 RRUFF patterns) the accuracies of two models carry intervals of about +-5 points each
+(evaluate's interval95), yet the paired test can still tell them apart when their errors mostly coincide.
+
+    tools/compare_outputs.py A.tsv B.tsv
+"""
+import math
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        if head[:2] != ["name", "true_space_group"]:
+            sys.exit(f"{path}: not an `xrdsym evaluate --outputs` table")
+        labels = [int(h) for h in head[2:]]
+        names, right = [], []
+        for line_no, line in enumerate(f, 2):
+            if not line.strip():
+                continue
+            r = line.rstrip("\n").split("\t")
+            if len(r) != len(head):
+                sys.exit(f"{path}:{line_no}: {len(r)} columns, the header has {len(head)}")
+            p = [float(v) for v in r[2:]]
+            best = max(range(len(p)), key=lambda k: (p[k], -k))  # ties: the lower class, as evaluate ranks
+            names.append(r[0])
+            right.append(labels[best] == int(r[1]))
+    return names, right
+
+
+def binomial_two_sided(k, n):
+    """P(|X - n/2| >= |k - n/2|) for X ~ Binomial(n, 1/2)."""
+    if n == 0:
+        return 1.0
+    lo = min(k, n - k)
+    tail = sum(math.comb(n, i) for i in range(lo + 1)) / 2.0 ** n
+    return min(1.0, 2 * tail)
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.exit(__doc__)
+    na, ra = load(argv[0])
+    nb, rb = load(argv[1])
+    if na != nb:
+        sys.exit("the two tables do not hold the same samples in the same order")
+    only_a = sum(a and not b for a, b in zip(ra, rb))
+    only_b = sum(b and not a for a, b in zip(ra, rb))
+    both = sum(a and b for a, b in zip(ra, rb))
+    n = len(ra)
+    p = binomial_two_sided(only_a, only_a + only_b)
+    print(f"{n} samples: A right {sum(ra)} ({100 * sum(ra) / n:.1f}%), B right {sum(rb)} ({100 * sum(rb) / n:.1f}%); "
+          f"both {both}, only A {only_a}, only B {only_b}; exact McNemar p = {p:.3g}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
