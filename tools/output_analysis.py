@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Analyses of `xrdsym evaluate --outputs` tables that README quotes.
+
+    tools/output_analysis.py certainty TABLE.tsv...
+        accuracy of the half that is surest, for several certainties (largest probability, the paper's; margin
+        to the second; negative entropy) and for the largest probability after temperature scaling
+        (probabilities to the power 1/tau, renormalised). Tables of simulated sets (file names without
+        "rruff") are weighted as real materials, sample weight prior(g) / share of g in the table, as
+        tools/prior_power.py does; RRUFF tables are not weighted.
+    tools/output_analysis.py named TABLE.tsv [GROUP...]
+        how often each of the groups (default: the ten named most often) is named, how often rightly, how
+        often it is the true group, and its share of the Materials Project prior.
+"""
+import os
+import sys
+from collections import Counter
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from prior_power import load, mp_prior  # noqa: E402
+
+
+def weights(path, groups, truth, prior):
+    if "rruff" in os.path.basename(path):
+        return np.ones(len(truth))
+    share = np.bincount(truth, minlength=231) / len(truth)
+    return prior[truth - 1] / share[truth]
+
+
+def accuracy_at_half(cert, right, w):
+    order = np.argsort(-cert, kind="stable")
+    cw = np.cumsum(w[order])
+    k = int(np.searchsorted(cw, cw[-1] / 2)) + 1
+    sel = order[:k]
+    return (right[sel] * w[sel]).sum() / w[sel].sum()
+
+
+def certainty(paths):
+    prior = mp_prior()
+    for path in paths:
+        groups, truth, p = load(path)
+        p = np.maximum(p, 1e-30)
+        p /= p.sum(1, keepdims=True)
+        w = weights(path, groups, truth, prior)
+        right = (groups[p.argmax(1)] == truth).astype(float)
+        s = np.sort(p, 1)
+        entropy = -(p * np.log(p)).sum(1)
+        row = [f"all {100 * (right * w).sum() / w.sum():.1f}",
+               f"largest {100 * accuracy_at_half(s[:, -1], right, w):.1f}",
+               f"margin {100 * accuracy_at_half(s[:, -1] - s[:, -2], right, w):.1f}",
+               f"neg. entropy {100 * accuracy_at_half(-entropy, right, w):.1f}"]
+        for tau in (0.5, 0.75, 1.5, 2, 3):
+            q = np.exp(np.log(p) / tau)
+            q /= q.sum(1, keepdims=True)
+            row.append(f"tau {tau:g} {100 * accuracy_at_half(q.max(1), right, w):.1f}")
+        print(f"{path}: accuracy % at half refused: " + ", ".join(row))
+
+
+def named(path, wanted):
+    prior = mp_prior()
+    groups, truth, p = load(path)
+    pred = groups[p.argmax(1)]
+    count = Counter(pred.tolist())
+    if not wanted:
+        wanted = [g for g, _ in count.most_common(10)]
+    print(f"{path}: {len(truth)} samples")
+    for g in wanted:
+        print(f"  group {g:3d}: named {count[g]:5d}, rightly {int(((pred == g) & (truth == g)).sum()):4d}, "
+              f"true {int((truth == g).sum()):5d}, prior share {prior[g - 1]:.4f}")
+    sel = np.isin(pred, wanted)
+    print(f"  together: named {int(sel.sum())}, rightly {int((pred[sel] == truth[sel]).sum())}, "
+          f"prior share {prior[np.array(wanted) - 1].sum():.3f}")
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == "certainty":
+        certainty(argv[1:])
+    elif len(argv) >= 2 and argv[0] == "named":
+        named(argv[1], [int(g) for g in argv[2:]])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
