@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "                      records them (meta 'augmentation'), else the defaults\n"
             "  --augmentation TEXT render --data with these options instead, written as models record them\n"
             "                      (the JSON report's source.augmentation); to compare models trained apart\n"
+            "                      (--data only)\n"
             "  --threshold T       refusal threshold reported on its own (default: the model's, else 0.5)\n"
             "  --abundance FILE.h5 dataset whose training split gives the abundance per group (default: the\n"
             "                      --data file, else the model's training data where it still exists)\n"
@@ -662,6 +663,10 @@ int xs_cmd_evaluate(int argc, char **argv)
     }
     if (!bad && (!json_path || (!n_files) == (!data_path))) {
         fprintf(stderr, "xrdsym evaluate: give --json and either --patterns FILE... or --data FILE.h5\n");
+        bad = 1;
+    }
+    if (!bad && augmentation_override && !data_path) {
+        fprintf(stderr, "xrdsym evaluate: --augmentation renders --data; measured --patterns are used as they are\n");
         bad = 1;
     }
     xs_error err = {0};

@@ -159,6 +159,12 @@ int main(void)
     txt = xs_test_slurp(err_path, NULL);
     CHECK(txt && strstr(txt, "--augmentation"), "the error names the option: %s", txt ? txt : "");
     free(txt);
+    snprintf(args, sizeof args, "--model '%s' --patterns '%s' --json '%s' --augmentation 'fwhm 0.04..0.21 noise "
+             "0.002..0.02 background p 0.5 total 0.1 zero_shift 0 kalpha2 0 growth 0'", model, table, json);
+    CHECK(run(args, out) == 2, "--augmentation with measured patterns: usage error");
+    txt = xs_test_slurp(err_path, NULL);
+    CHECK(txt && strstr(txt, "--augmentation renders --data"), "and says why: %s", txt ? txt : "");
+    free(txt);
     const char *figs[] = {"pattern", "refusal", "certainty", "top_n", "confusion_crystal_system",
                           "confusion_space_group", "per_group_accuracy", "subgroup_distance"};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
