@@ -9,7 +9,8 @@ How the noise grows with the level (--level): the pattern scaled to maximum 1 is
 in each, the robust standard deviation of second differences (divided by sqrt(6)) against the window's
 median; windows holding a peak (5-95% spread above 8 of those sigmas) are left out. Per pattern, the slope
 of ln sigma against ln level (0 for noise of one level everywhere, 0.5 for Poisson counts), and
-median(level / sigma^2), the counts at the maximum if the noise were Poisson's.
+median(level / sigma^2), the counts at the maximum if the noise were Poisson's; and the correlation of
+neighbouring values of the noise about a quadratic fitted to each window (0 for white noise).
 
 Usage:
   tools/pattern_noise.py [--level] [RRUFF.tsv.gz]   the 332 patterns of ../shared/data/experimental/rruff-dev.tsv.gz
@@ -33,13 +34,15 @@ def level(y):
 
 
 def level_growth(y):
-    """(slope of ln sigma against ln level, counts at the maximum if Poisson, median sigma) or None."""
+    """(slope of ln sigma against ln level, counts at the maximum if Poisson, median sigma, mean correlation
+    of neighbouring noise values) or None."""
     y = np.asarray(y, float)
     if y.max() <= 0:
         return None
     y = y / y.max()
     w = 50
-    lv, sd = [], []
+    lv, sd, rho = [], [], []
+    x = np.arange(w)
     for s in range(0, y.size - w, w):
         win = y[s:s + w]
         d2 = win[2:] - 2 * win[1:-1] + win[:-2]
@@ -49,11 +52,14 @@ def level_growth(y):
             continue
         lv.append(m)
         sd.append(sig)
+        r = win - np.polyval(np.polyfit(x, win, 2), x)  # the noise about a smooth curve
+        if (r * r).mean() > 0:
+            rho.append((r[:-1] * r[1:]).mean() / (r * r).mean())
     lv, sd = np.array(lv), np.array(sd)
     if lv.size <= 20 or lv.max() / lv.min() <= 2:
         return None
     slope = np.polyfit(np.log(lv), np.log(sd), 1)[0]
-    return slope, np.median(lv / sd ** 2), np.median(sd)
+    return slope, np.median(lv / sd ** 2), np.median(sd), np.mean(rho)
 
 
 def rruff_patterns(path):
@@ -91,7 +97,8 @@ def main(argv):
         q = lambda v: "median %.3g, 10%% %.3g, 90%% %.3g" % tuple(np.percentile(v, [50, 10, 90]))
         print(f"{len(r)} of {len(ys)} {what}: slope of ln sigma on ln level {q(r[:, 0])} (quartiles "
               f"{np.percentile(r[:, 0], 25):.2f}..{np.percentile(r[:, 0], 75):.2f}); counts at the maximum if Poisson "
-              f"{q(r[:, 1])}; sigma of second differences {q(r[:, 2])}")
+              f"{q(r[:, 1])}; sigma of second differences {q(r[:, 2])}; correlation of neighbouring noise values "
+              f"{q(r[:, 3])}")
         return
     if argv and argv[0] == "--xy":
         vals = np.array([level(np.loadtxt(p, comments="#")[:, 3]) for p in argv[1:]])
