@@ -106,19 +106,21 @@ static void model_close(model_info *m)
     free(m->class_name);
 }
 
-/* --augmentation: rendered with these options whatever the model was trained with (checked when parsed) */
+/* --augmentation: rendered with these options whatever the model was trained with (parsed once, with the
+ * arguments) */
 static const char *augmentation_override;
+static xs_aug_options augmentation_given;
 /* the options --data was rendered with, as text, for the report */
 static char augmentation_used[512];
 
 /* The augmentation the model was trained with (meta "augmentation", as xs_train_run writes it). */
 static void model_augmentation(const xs_nn *net, xs_aug_options *aug)
 {
-    xs_aug_options_default(aug);
     if (augmentation_override) {
-        xs_aug_options_parse(augmentation_override, aug, NULL);
+        *aug = augmentation_given;
         return;
     }
+    xs_aug_options_default(aug);
     const char *meta = xs_nn_get_meta(net, "augmentation");
     if (meta) xs_aug_options_parse(meta, aug, NULL); /* unreadable: the defaults stay */
 }
@@ -548,13 +550,19 @@ static int write_json(FILE *o, void *ctx)
 }
 
 /* ---- summary ---- */
-static void pct(const char *what, double v, size_t n)
+/* "   (95%: lo-hi%)" and the end of the line */
+static void print_interval95(double v, size_t n)
 {
     double lo, hi;
-    if (!isfinite(v)) return;
-    printf("  %-30s %5.1f%%", what, 100 * v);
     if (interval95(v, n, &lo, &hi)) printf("   (95%%: %.1f-%.1f%%)", 100 * lo, 100 * hi);
     printf("\n");
+}
+
+static void pct(const char *what, double v, size_t n)
+{
+    if (!isfinite(v)) return;
+    printf("  %-30s %5.1f%%", what, 100 * v);
+    print_interval95(v, n);
 }
 
 static void print_summary(const model_info *m, const json_view *v, const char *json_path)
@@ -588,9 +596,7 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
     }
     printf("  half refused: %.1f%% right on the %zu most certain (certainty >= %.3f)", 100 * r->accuracy_at_half,
            r->accepted_at_half, r->threshold_at_half);
-    double lo, hi;
-    if (interval95(r->accuracy_at_half, r->accepted_at_half, &lo, &hi)) printf("   (95%%: %.1f-%.1f%%)", 100 * lo, 100 * hi);
-    printf("\n");
+    print_interval95(r->accuracy_at_half, r->accepted_at_half);
     if (isfinite(r->accuracy_at_threshold))
         printf("  threshold %.2f: %.1f%% unclassified, %.1f%% right on the rest\n", r->threshold,
                100 * r->unclassified_at_threshold, 100 * r->accuracy_at_threshold);
@@ -632,10 +638,9 @@ int xs_cmd_evaluate(int argc, char **argv)
         else if (!strcmp(a, "--json") && more) json_path = argv[++i];
         else if (!strcmp(a, "--plots") && more) plots = argv[++i];
         else if (!strcmp(a, "--augmentation") && more) {
-            xs_aug_options check;
             xs_error aerr = {0};
             augmentation_override = argv[++i];
-            if (xs_aug_options_parse(augmentation_override, &check, &aerr) != XS_OK) {
+            if (xs_aug_options_parse(augmentation_override, &augmentation_given, &aerr) != XS_OK) {
                 fprintf(stderr, "xrdsym evaluate: --augmentation: %s\n", aerr.message);
                 bad = 1;
             }

@@ -546,6 +546,16 @@ static void test_errors(void)
 
 /* Noise of a level drawn per pattern: with S = 8, every noise value of item i lies in s_i [0.002, 0.02), s_i
  * in [1, 8] with ln s ~ U(0, ln 8); off (0), the draws and patterns are those of the defaults. */
+/* The draws of (seed 9, item 3) with options o, and whether they are those of the defaults: an option that
+ * is off draws nothing. */
+static int draws_as_defaults(const xs_aug_options *o, xs_aug_drawn *drawn)
+{
+    xs_aug_drawn def;
+    xs_aug_draw(NULL, 9, 3, &def, NULL);
+    xs_aug_draw(o, 9, 3, drawn, NULL);
+    return !memcmp(&def, drawn, sizeof def);
+}
+
 static void test_noise_scale(void)
 {
     xs_grid g = xs_grid_paper();
@@ -589,10 +599,8 @@ static void test_noise_scale(void)
     /* off: the same draws and pattern as with the defaults */
     xs_aug_options def;
     xs_aug_options_default(&def);
-    xs_aug_drawn a, b;
-    xs_aug_draw(NULL, 9, 3, &a, NULL);
-    xs_aug_draw(&def, 9, 3, &b, NULL);
-    CHECK(!memcmp(&a, &b, sizeof a) && a.noise_scale == 1, "off: noise scale 1, same draws");
+    xs_aug_drawn a;
+    CHECK(draws_as_defaults(&def, &a) && a.noise_scale == 1, "off: noise scale 1, same draws");
     /* the text model files record, and back */
     char text[256];
     xs_aug_options back;
@@ -690,11 +698,10 @@ static void test_realism_options(void)
     /* all three off: the draws of the defaults */
     xs_aug_options def;
     xs_aug_options_default(&def);
-    xs_aug_drawn a, b;
-    xs_aug_draw(NULL, 9, 3, &a, NULL);
+    xs_aug_drawn a;
     def.kalpha2_prob = 0.5; /* no effect without a K-alpha2 ratio */
-    xs_aug_draw(&def, 9, 3, &b, NULL);
-    CHECK(!memcmp(&a, &b, sizeof a) && !a.kalpha2 && !a.n_impurity && !a.jitter_seed, "off: same draws as the defaults");
+    CHECK(draws_as_defaults(&def, &a) && !a.kalpha2 && !a.n_impurity && !a.jitter_seed,
+          "off: same draws as the defaults");
     /* as text and back */
     char text[512];
     xs_aug_options back;
@@ -777,10 +784,8 @@ static void test_counting_noise(void)
     /* off: the draws of the defaults */
     xs_aug_options def;
     xs_aug_options_default(&def);
-    xs_aug_drawn da, db;
-    xs_aug_draw(NULL, 9, 3, &da, NULL);
-    xs_aug_draw(&def, 9, 3, &db, NULL);
-    CHECK(!memcmp(&da, &db, sizeof da) && da.counts == 0, "off: no counts drawn");
+    xs_aug_drawn da;
+    CHECK(draws_as_defaults(&def, &da) && da.counts == 0, "off: no counts drawn");
     /* as text and back, exactly */
     char text[512];
     xs_aug_options back;

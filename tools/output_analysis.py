@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prior_power import load, mp_prior  # noqa: E402
 
 
-def weights(path, groups, truth, prior):
+def weights(path, truth, prior):
     if "rruff" in os.path.basename(path):
         return np.ones(len(truth))
     share = np.bincount(truth, minlength=231) / len(truth)
@@ -42,7 +42,7 @@ def certainty(paths):
         groups, truth, p = load(path)
         p = np.maximum(p, 1e-30)
         p /= p.sum(1, keepdims=True)
-        w = weights(path, groups, truth, prior)
+        w = weights(path, truth, prior)
         right = (groups[p.argmax(1)] == truth).astype(float)
         s = np.sort(p, 1)
         entropy = -(p * np.log(p)).sum(1)

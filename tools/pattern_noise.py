@@ -85,7 +85,7 @@ def main(argv):
         argv = argv[1:]
         if argv and argv[0] == "--xy":
             ys = [np.loadtxt(p, comments="#")[:, 3] for p in argv[1:]]
-            what = f"rendered training patterns"
+            what = "rendered training patterns"
         else:
             here = os.path.dirname(os.path.abspath(__file__))
             path = argv[0] if argv else os.path.join(here, "..", "..", "shared", "data", "experimental", "rruff-dev.tsv.gz")
