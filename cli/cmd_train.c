@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "  --sample-prior T          an epoch draws its patterns group by group with probability\n"
             "                            (Materials Project frequency)^T, T in [0, 2] (0: groups balanced exactly;\n"
             "                            1: as in real materials); --prior mp then applies the power 1 - T left\n"
+            "  --mix FILE.h5 F           a fraction F (0..0.9] of every batch drawn from the training split of a\n"
+            "                            second dataset (simulated real structures, say), same augmentation\n"
             "  --checkpoint PREFIX       save every member after every epoch (default MODEL.h5.ckpt); a run\n"
             "                            started again with the same options resumes there; --no-checkpoint\n"
             "  --quiet                   no progress lines\n");
@@ -98,7 +100,7 @@ int xs_cmd_train(int argc, char **argv)
 {
     xs_train_options opt;
     xs_train_options_default(&opt);
-    const char *data_path = NULL, *out_path = NULL, *checkpoint = NULL;
+    const char *data_path = NULL, *out_path = NULL, *checkpoint = NULL, *mix_path = NULL;
     int no_checkpoint = 0, arch_given = 0;
     progress_state ps = {0, isatty(2)};
     int bad = 0; /* an option's value is not a number: said, and a usage error */
@@ -159,6 +161,11 @@ int xs_cmd_train(int argc, char **argv)
                   !xs_cli_parse_double("train", a, argv[i + 2], &opt.aug.counts_max);
             i += 2;
         }
+        else if (!strcmp(a, "--mix") && i + 2 < argc) {
+            mix_path = argv[i + 1];
+            bad = !xs_cli_parse_double("train", a, argv[i + 2], &opt.mix_fraction);
+            i += 2;
+        }
         else if (!strcmp(a, "--checkpoint") && more) checkpoint = argv[++i];
         else if (!strcmp(a, "--no-checkpoint")) no_checkpoint = 1;
         else if (!strcmp(a, "--quiet")) ps.quiet = 1;
@@ -201,17 +208,29 @@ int xs_cmd_train(int argc, char **argv)
         xs_cli_print_error(&err);
         return 1;
     }
+    xs_dataset *mix = NULL;
+    if (mix_path && xs_dataset_open(mix_path, &mix, &err) != XS_OK) {
+        xs_cli_print_error(&err);
+        xs_dataset_free(data);
+        return 1;
+    }
+    opt.mix = mix;
+    opt.mix_path = mix_path;
     opt.grid.start = 5.0; /* the paper's grid; the dataset's peaks are at its own wavelength */
     fprintf(stderr, "xrdsym train: %zu crystals (%zu training, %zu validation) from %s; %s, %d epochs, batch %d, %d "
                     "member(s)\n",
             xs_dataset_count(data), xs_dataset_count_split(data, XS_SPLIT_TRAIN), xs_dataset_count_split(data, XS_SPLIT_VAL),
             data_path, opt.task == XS_TASK_CRYSTAL_SYSTEM ? "crystal systems" : "space groups", opt.epochs, opt.batch,
             opt.ensemble);
+    if (mix)
+        fprintf(stderr, "xrdsym train: %g of every batch from the %zu training crystals of %s\n", opt.mix_fraction,
+                xs_dataset_count_split(mix, XS_SPLIT_TRAIN), mix_path);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     xs_nn_ensemble *ens = NULL;
     xs_status st = xs_train_run(data, data_path, &opt, &ens, &err);
     xs_dataset_free(data);
+    xs_dataset_free(mix);
     if (st == XS_ERR_CANCELLED) {
         fprintf(stderr, "\nxrdsym train: interrupted; finished epochs are in %s.member*.h5; run the same command again "
                         "to resume\n",

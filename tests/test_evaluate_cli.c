@@ -76,7 +76,7 @@ int main(void)
 
     /* xrdsym train --init (fine-tuning) and --sample-prior, then evaluate the result with the rest of the prior */
     {
-        char tuned[512], targs[2048];
+        char tuned[512], targs[4096];
         snprintf(tuned, sizeof tuned, "%s/tuned.h5", dir);
         snprintf(targs, sizeof targs, "--data '%s' --init '%s' --arch dense --out '%s'", data, model, tuned);
         CHECK(xs_test_run_cli(exe, "train", targs, out) == 2, "--init with --arch is a usage error");
@@ -97,6 +97,32 @@ int main(void)
                   from ? from : "-");
             xs_nn_free(net);
         }
+        /* --mix: a second dataset in every batch; a missing file, a bad or out-of-range fraction are said */
+        snprintf(targs, sizeof targs, "--data '%s' --mix '%s.missing' 0.2 --quiet --no-checkpoint --out '%s.mix'", data,
+                 data, tuned);
+        CHECK(xs_test_run_cli(exe, "train", targs, out) == 1, "--mix of a missing file fails");
+        char out_err[600];
+        snprintf(out_err, sizeof out_err, "%s.err", out);
+        char *said = xs_test_slurp(out_err, NULL);
+        CHECK(said && strstr(said, ".missing"), "the missing file is named: %s", said ? said : "");
+        free(said);
+        snprintf(targs, sizeof targs, "--data '%s' --mix '%s' some --out '%s.mix'", data, data, tuned);
+        CHECK(xs_test_run_cli(exe, "train", targs, out) == 2, "--mix needs a fraction");
+        snprintf(targs, sizeof targs, "--data '%s' --mix '%s' 0.95 --quiet --no-checkpoint --out '%s.mix'", data, data, tuned);
+        CHECK(xs_test_run_cli(exe, "train", targs, out) == 1, "--mix 0.95 is refused");
+        snprintf(targs, sizeof targs,
+                 "--data '%s' --init '%s' --mix '%s' 0.5 --epochs 1 --batch 16 --lr 0.0005 --quiet --no-checkpoint "
+                 "--out '%s.mix'", data, model, data, tuned);
+        CHECK(xs_test_run_cli(exe, "train", targs, out) == 0, "fine-tuning with --mix exits 0");
+        char mixed_model[1024];
+        snprintf(mixed_model, sizeof mixed_model, "%s.mix", tuned);
+        CHECK(xs_nn_load(mixed_model, &net, &err) == XS_OK, "load mixed: %s", err.message);
+        if (net) {
+            const char *md = xs_nn_get_meta(net, "mixed_data");
+            CHECK(md && strstr(md, data) && strstr(md, "fraction 0.5"), "mix recorded: %s", md ? md : "-");
+            xs_nn_free(net);
+        }
+        remove(mixed_model);
         snprintf(targs, sizeof targs, "--model '%s' --data '%s' --split val --prior mp --json '%s'", tuned, data, json);
         CHECK(run(targs, out) == 0, "evaluate --prior mp on the fine-tuned model");
         char *ev = xs_test_slurp(out, NULL);

@@ -1,7 +1,8 @@
 /* Training on a small dataset written here: three space groups whose peak lists differ, a small network;
  * training must learn them, and a run interrupted after one epoch and resumed from its checkpoint must give
  * the same weights, bit for bit, as a run straight through. Class-balanced epochs draw the groups in the
- * prior's proportions; fine-tuning starts from a trained model and resumes bit for bit too. */
+ * prior's proportions; fine-tuning starts from a trained model and resumes bit for bit too, and so does a run
+ * with a second dataset mixed into every batch. */
 #include "xrdsym.h"
 #include "xs_test.h"
 #include "xs_fixtures.h"
@@ -13,6 +14,21 @@ static int stop_after_first_epoch(const xs_train_progress *p, void *ctx)
 {
     (void)ctx;
     return p->epoch_end && p->epoch == 0;
+}
+
+/* The run stopped by the callback after its first epoch (checkpoint written), then started again to the end:
+ * the resumed result, or NULL. */
+static xs_nn_ensemble *stopped_then_resumed(const xs_dataset *d, const char *data, xs_train_options opt, const char *ckpt,
+                                            const char *what)
+{
+    xs_error err = {0};
+    xs_nn_ensemble *e = NULL;
+    opt.checkpoint = ckpt;
+    opt.progress = stop_after_first_epoch;
+    CHECK(xs_train_run(d, data, &opt, &e, &err) == XS_ERR_CANCELLED && !e, "%s: stopped by the callback", what);
+    opt.progress = NULL;
+    CHECK(xs_train_run(d, data, &opt, &e, &err) == XS_OK && e, "%s: resumed: %s", what, err.message);
+    return e;
 }
 
 static float first_weight_sum(xs_nn_ensemble *e)
@@ -76,13 +92,9 @@ int main(void)
     /* cosine learning rate: set anew at every epoch, so a resumed run still equals a straight one */
     opt.lr_cosine = 1;
     opt.checkpoint = NULL;
-    xs_nn_ensemble *cos_straight = NULL, *cos_resumed = NULL;
+    xs_nn_ensemble *cos_straight = NULL;
     CHECK(xs_train_run(d, data, &opt, &cos_straight, &err) == XS_OK, "cosine: %s", err.message);
-    opt.checkpoint = ckpt;
-    opt.progress = stop_after_first_epoch;
-    CHECK(xs_train_run(d, data, &opt, &cos_resumed, &err) == XS_ERR_CANCELLED, "cosine stopped");
-    opt.progress = NULL;
-    CHECK(xs_train_run(d, data, &opt, &cos_resumed, &err) == XS_OK, "cosine resume: %s", err.message);
+    xs_nn_ensemble *cos_resumed = stopped_then_resumed(d, data, opt, ckpt, "cosine");
     if (cos_straight && cos_resumed && straight) {
         xs_nn *net = xs_nn_ensemble_member(cos_straight, 0);
         const char *va = xs_nn_get_meta(net, "val_accuracy"), *lr = xs_nn_get_meta(net, "learning_rate");
@@ -222,12 +234,90 @@ int main(void)
         unlink(base);
     }
 
+    /* mixing in a second dataset: a group that only it holds is learned from it, the first dataset's groups
+     * still are, and a run with it resumes bit for bit */
+    {
+        char mix_path[64], far_path[64], mix_ckpt[64], mix_ckpt_file[96];
+        snprintf(mix_path, sizeof mix_path, "/tmp/xs_train_mix_%d.h5", (int)getpid());
+        snprintf(far_path, sizeof far_path, "/tmp/xs_train_mix_mo_%d.h5", (int)getpid());
+        snprintf(mix_ckpt, sizeof mix_ckpt, "/tmp/xs_train_mix_ckpt_%d", (int)getpid());
+        snprintf(mix_ckpt_file, sizeof mix_ckpt_file, "%s.member0.h5", mix_ckpt);
+        for (int file = 0; file < 2; file++) {
+            xs_dataset_writer *w = NULL;
+            /* the second file is at Mo K-alpha: its peaks mean other d-spacings */
+            CHECK(xs_dataset_writer_create(file ? far_path : mix_path, file ? 0.7107 : 1.54184, 5, 90, "test_train mix", &w,
+                                           &err) == XS_OK, "mix writer: %s", err.message);
+            for (int i = 0; w && i < 60; i++) {
+                double tt[4], in[4];
+                for (int k = 0; k < 4; k++) {
+                    tt[k] = 10 + 20 * k + 0.01 * i; /* between the tiny dataset's peaks (15, 21, 27 + 20k) */
+                    in[k] = 100 - 20 * k;
+                }
+                xs_fixture_add_crystal(w, 62, "Y", tt, in, 4);
+            }
+            if (w) CHECK(xs_dataset_writer_close(w, 7, 0.0, 0.0, &err) == XS_OK, "mix close: %s", err.message);
+        }
+        xs_dataset *mix = NULL, *far = NULL;
+        CHECK(xs_dataset_open(mix_path, &mix, &err) == XS_OK && xs_dataset_open(far_path, &far, &err) == XS_OK, "open mixes");
+        xs_train_options mo;
+        xs_fixture_tiny_train_options(&mo);
+        mo.mix = mix;
+        mo.mix_path = mix_path;
+        mo.mix_fraction = 0.25;
+        xs_nn_ensemble *mixed = NULL, *mixed2 = NULL;
+        CHECK(mix && xs_train_run(d, data, &mo, &mixed, &err) == XS_OK && mixed, "train with a mix: %s", err.message);
+        if (mixed) {
+            xs_nn *net = xs_nn_ensemble_member(mixed, 0);
+            const char *va = xs_nn_get_meta(net, "val_accuracy"), *md = xs_nn_get_meta(net, "mixed_data");
+            /* validation is the first dataset's: its three groups are still told apart */
+            CHECK(va && atof(va) > 0.9, "with a mix: validation accuracy %s", va ? va : "(none)");
+            CHECK(md && strstr(md, mix_path) && strstr(md, "0.25"), "mix recorded: %s", md ? md : "(none)");
+            enum { M = 60 };
+            size_t idx[M];
+            uint64_t items[M];
+            for (size_t i = 0; i < M; i++) idx[i] = i, items[i] = 1000 + i;
+            float *x = malloc((size_t)M * 8500 * sizeof *x), *probs = malloc((size_t)M * 230 * sizeof *probs);
+            CHECK(xs_train_render(mix, idx, M, &mo.grid, &mo.aug, 77, items, 1, x, &err) == XS_OK, "render mix: %s", err.message);
+            CHECK(xs_nn_forward(net, x, M, probs, &err) == XS_OK, "forward: %s", err.message);
+            int right = 0;
+            for (int i = 0; i < M; i++) {
+                int best = 0;
+                for (int c = 1; c < 230; c++)
+                    if (probs[i * 230 + c] > probs[i * 230 + best]) best = c;
+                right += best == 61;
+            }
+            /* the group seen only in the mix, 25% of every batch for 4 epochs: far above chance (1/4) */
+            CHECK(right >= 54, "group 62 of the mix named for %d of 60 new renders", right);
+            free(x);
+            free(probs);
+        }
+        mixed2 = stopped_then_resumed(d, data, mo, mix_ckpt, "mix run");
+        if (mixed && mixed2) CHECK(first_weight_sum(mixed) == first_weight_sum(mixed2), "resumed mix run bit for bit");
+        unlink(mix_ckpt_file);
+        xs_nn_ensemble *none = NULL;
+        mo.mix_fraction = 0.95;
+        CHECK(xs_train_run(d, data, &mo, &none, &err) == XS_ERR_RANGE && !none && strstr(err.message, "0.95"),
+              "fraction 0.95 refused: %s", err.message);
+        mo.mix_fraction = 0.25;
+        mo.mix = far;
+        mo.mix_path = far_path;
+        CHECK(far && xs_train_run(d, data, &mo, &none, &err) == XS_ERR_INVALID && !none && strstr(err.message, "wavelength") &&
+                  !strcmp(err.file, far_path),
+              "mix at another wavelength refused: %s", err.message);
+        xs_nn_ensemble_free(mixed);
+        xs_nn_ensemble_free(mixed2);
+        xs_dataset_free(mix);
+        xs_dataset_free(far);
+        unlink(mix_path);
+        unlink(far_path);
+    }
+
     /* ensemble of two: different seeds, different weights */
     opt.checkpoint = NULL;
     opt.ensemble = 2;
     opt.epochs = 1;
     xs_nn_ensemble *two = NULL;
-    CHECK(xs_train_run(d, data, &opt, &two, &err) == XS_OK && two && xs_nn_ensemble_size(two) == 2, "ensemble of 2");
+    CHECK(xs_train_run(d, data, &opt, &two, &err) == XS_OK && two && xs_nn_ensemble_size(two) == 2, "ensemble of 2: %s", err.message);
     xs_nn_ensemble_free(two);
 
     xs_dataset_free(d);

@@ -41,6 +41,23 @@ static inline void xs_fixture_tiny_train_options(xs_train_options *opt)
     opt->learning_rate = 0.003;
 }
 
+/* One crystal of a 5 A cubic-looking cell with its n peaks, added to a dataset being written. */
+static inline void xs_fixture_add_crystal(xs_dataset_writer *w, int space_group, const char *formula, const double *two_theta,
+                                          const double *intensity, int n)
+{
+    xs_error err = {0};
+    xs_dataset_entry e = {0};
+    e.space_group = space_group;
+    e.formula = formula;
+    e.lattice_params[0] = e.lattice_params[1] = e.lattice_params[2] = 5;
+    e.lattice_params[3] = e.lattice_params[4] = e.lattice_params[5] = 90;
+    e.n_atoms = 1;
+    e.n_peaks = n;
+    e.two_theta = two_theta;
+    e.intensity = intensity;
+    CHECK(xs_dataset_writer_add(w, &e, &err) == XS_OK, "add: %s", err.message);
+}
+
 /* A tiny peak-list dataset: 300 crystals of space groups 225, 14 and 2 (100 each) whose four peaks sit at
  * 15 + 20k + 6g degrees (g = 0, 1, 2 the group), shifted by 0.01 deg per crystal; 20% validation. */
 static inline void xs_fixture_tiny_dataset(const char *path)
@@ -58,16 +75,7 @@ static inline void xs_fixture_tiny_dataset(const char *path)
             tt[k] = 15 + 20 * k + 6 * g + 0.01 * (i / 3);
             in[k] = 100 - 20 * k;
         }
-        xs_dataset_entry e = {0};
-        e.space_group = groups[g];
-        e.formula = "X";
-        e.lattice_params[0] = e.lattice_params[1] = e.lattice_params[2] = 5;
-        e.lattice_params[3] = e.lattice_params[4] = e.lattice_params[5] = 90;
-        e.n_atoms = 1;
-        e.n_peaks = 4;
-        e.two_theta = tt;
-        e.intensity = in;
-        CHECK(xs_dataset_writer_add(w, &e, &err) == XS_OK, "add: %s", err.message);
+        xs_fixture_add_crystal(w, groups[g], "X", tt, in, 4);
     }
     CHECK(xs_dataset_writer_close(w, 7, 0.2, 0.0, &err) == XS_OK, "close: %s", err.message);
 }

@@ -86,6 +86,15 @@ typedef struct {
      * power (metadata "sample_prior_power") and xs_eval_apply_prior applies only the rest of the prior. */
     int sample_prior;
     double sample_prior_power;
+    /* Mixing in a second dataset (simulated patterns of real structures, say): NULL (default), or a dataset
+     * whose training split fills a fraction mix_fraction (in (0, 0.9]) of every batch. Its crystals are drawn
+     * uniformly with replacement from (seed, epoch) and rendered with the same augmentation (items of their
+     * own); the first dataset's crystals fill the rest of each batch, so an epoch still passes each of them
+     * once (or as many draws with sample_prior), and validation stays on the first dataset. Both datasets
+     * must have one wavelength and 2theta range. The model records mix_path and the fraction ("mixed_data"). */
+    const xs_dataset *mix;
+    const char *mix_path;
+    double mix_fraction;
     xs_train_progress_fn progress;
     void *progress_ctx;
     size_t progress_every;   /* call progress every this many samples (default 4096) and at epoch ends */

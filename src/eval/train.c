@@ -154,6 +154,10 @@ static xs_status describe(xs_nn *net, const xs_train_options *opt, const xs_data
         xs_nn_set_meta(net, "sample_prior_power", buf, NULL);
     }
     if (opt->init_model) xs_nn_set_meta(net, "fine_tuned_from", opt->init_model, NULL);
+    if (opt->mix) {
+        snprintf(buf, sizeof buf, "%s, fraction %g of every batch", opt->mix_path ? opt->mix_path : "", opt->mix_fraction);
+        xs_nn_set_meta(net, "mixed_data", buf, NULL);
+    }
     return XS_OK;
 }
 
@@ -250,6 +254,16 @@ static xs_status load_init_member(const char *path, int k, int n_in, int nc, con
     return XS_OK;
 }
 
+/* Crystals of the mixed-in dataset that join b of the first dataset's: the full share in a full batch, the
+ * same proportion (never past the batch size) in the last, shorter one. */
+static size_t mix_share(size_t b, size_t batch_main, size_t batch, double fraction)
+{
+    if (fraction <= 0) return 0;
+    if (b >= batch_main) return batch - batch_main;
+    size_t m = (size_t)llround((double)b * fraction / (1 - fraction));
+    return m < batch - b ? m : batch - b;
+}
+
 xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_train_options *opt_in,
                        xs_nn_ensemble **out, xs_error *err)
 {
@@ -263,12 +277,32 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
     if (!opt.progress_every) opt.progress_every = 4096;
     xs_status st = xs_aug_options_check(&opt.aug, err);
     if (st != XS_OK) return st;
+    if (opt.mix) {
+        if (!(opt.mix_fraction > 0 && opt.mix_fraction <= 0.9))
+            return xs_error_set(err, XS_ERR_RANGE, opt.mix_path, 0, 0,
+                                "the fraction of every batch from the mixed-in dataset must be in (0, 0.9], not %g",
+                                opt.mix_fraction);
+        /* peaks are positions at a wavelength: a mix of two wavelengths or ranges would be two grids */
+        if (fabs(xs_dataset_wavelength(opt.mix) - xs_dataset_wavelength(data)) > 1e-9 ||
+            fabs(xs_dataset_two_theta_min(opt.mix) - xs_dataset_two_theta_min(data)) > 1e-9 ||
+            fabs(xs_dataset_two_theta_max(opt.mix) - xs_dataset_two_theta_max(data)) > 1e-9)
+            return xs_error_set(err, XS_ERR_INVALID, opt.mix_path, 0, 0,
+                                "the mixed-in dataset has wavelength %g A and 2theta %g..%g deg, the training data %g A "
+                                "and %g..%g deg",
+                                xs_dataset_wavelength(opt.mix), xs_dataset_two_theta_min(opt.mix),
+                                xs_dataset_two_theta_max(opt.mix), xs_dataset_wavelength(data),
+                                xs_dataset_two_theta_min(data), xs_dataset_two_theta_max(data));
+    } else {
+        opt.mix_fraction = 0;
+    }
     int nc = xs_train_n_classes(opt.task);
     size_t n_all = xs_dataset_count(data);
     size_t *train = malloc((n_all ? n_all : 1) * sizeof *train), *val = malloc((n_all ? n_all : 1) * sizeof *val);
     int *train_label = malloc((n_all ? n_all : 1) * sizeof *train_label);
     int *val_label = malloc((n_all ? n_all : 1) * sizeof *val_label);
     size_t n_train = 0, n_val = 0;
+    size_t *mix_list = NULL, *mix_idx = NULL;
+    int *mix_label = NULL;
     if (!train || !val || !train_label || !val_label) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done_lists;
@@ -282,9 +316,32 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
         st = xs_error_set(err, XS_ERR_INVALID, data_path, 0, 0, "the dataset has no training crystals");
         goto done_lists;
     }
+    size_t n_mix = 0;
+    if (opt.mix) {
+        size_t n_mix_all = xs_dataset_count(opt.mix);
+        mix_list = malloc((n_mix_all ? n_mix_all : 1) * sizeof *mix_list);
+        mix_label = malloc((n_mix_all ? n_mix_all : 1) * sizeof *mix_label);
+        if (!mix_list || !mix_label) {
+            st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            goto done_lists;
+        }
+        n_mix = xs_dataset_select(opt.mix, XS_SPLIT_TRAIN, 0, mix_list);
+        for (size_t k = 0; k < n_mix; k++) mix_label[k] = xs_train_class_of(opt.task, xs_dataset_space_group(opt.mix, mix_list[k]));
+        if (n_mix == 0) {
+            st = xs_error_set(err, XS_ERR_INVALID, opt.mix_path, 0, 0, "the dataset to mix in has no training crystals");
+            goto done_lists;
+        }
+    }
 
     size_t n_in = opt.grid.count;
     size_t batch = (size_t)opt.batch;
+    /* first-dataset crystals a batch; the rest of it comes from the mixed-in one */
+    size_t batch_main = batch - (size_t)llround(opt.mix_fraction * (double)batch);
+    if (batch_main < 1) batch_main = 1;
+    size_t per_epoch = n_train; /* patterns an epoch trains, both datasets */
+    for (size_t s = 0; s < n_train; s += batch_main)
+        per_epoch += mix_share(n_train - s < batch_main ? n_train - s : batch_main, batch_main, batch, opt.mix_fraction);
+    mix_idx = malloc(batch * sizeof *mix_idx);
     float *x = malloc(batch * n_in * sizeof *x);
     float *xval = malloc((n_val ? n_val : 1) * n_in * sizeof *xval);
     size_t *bidx = malloc(batch * sizeof *bidx);
@@ -296,7 +353,7 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
     xs_train_sampler sampler = {0};
     if (opt.sample_prior && (st = xs_train_sampler_build(&sampler, data, train, n_train, opt.sample_prior_power, err)) != XS_OK)
         goto done;
-    if (!x || !xval || !bidx || !bitem || !blabel || !perm || !val_items) {
+    if (!x || !xval || !bidx || !bitem || !blabel || !perm || !val_items || !mix_idx) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
@@ -310,7 +367,7 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
 
     double t_start = now_s();
     size_t samples_run = 0;            /* trained in this process, for the rate */
-    size_t samples_left_total = (size_t)opt.ensemble * (size_t)opt.epochs * n_train;
+    size_t samples_left_total = (size_t)opt.ensemble * (size_t)opt.epochs * per_epoch;
     for (int k = 0; k < opt.ensemble && st == XS_OK; k++) {
         uint64_t seed = opt.seed + (uint64_t)k;
         xs_nn *net = NULL;
@@ -335,7 +392,7 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
             }
             first_epoch = atoi(done_s);
             if (first_epoch > opt.epochs) first_epoch = opt.epochs;
-            samples_left_total -= (size_t)first_epoch * n_train;
+            samples_left_total -= (size_t)first_epoch * per_epoch;
         } else if (opt.init_model) {
             st = load_init_member(opt.init_model, k, (int)n_in, nc,
                                   opt.task == XS_TASK_CRYSTAL_SYSTEM ? "crystal_system" : "space_group", &net, err);
@@ -385,10 +442,13 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
                     perm[j] = t;
                 }
             }
+            xs_rng mix_rng;
+            xs_rng_seed(&mix_rng, seed, 0x6d69780000ULL + (uint64_t)epoch);
             double loss_sum = 0, t_epoch = now_s();
             size_t correct = 0, done_n = 0, next_report = opt.progress_every;
-            for (size_t s = 0; s < n_train; s += batch) {
-                size_t b = n_train - s < batch ? n_train - s : batch;
+            for (size_t s = 0; s < n_train; s += batch_main) {
+                size_t b = n_train - s < batch_main ? n_train - s : batch_main;
+                size_t bm = mix_share(b, batch_main, batch, opt.mix_fraction);
                 for (size_t i = 0; i < b; i++) {
                     size_t t = perm[s + i];
                     bidx[i] = train[t];
@@ -398,6 +458,19 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
                 }
                 st = xs_train_render(data, bidx, b, &opt.grid, &opt.aug, seed, bitem, opt.threads, x, err);
                 if (st != XS_OK) break;
+                if (bm) {
+                    for (size_t i = 0; i < bm; i++) {
+                        size_t t = (size_t)xs_rng_below(&mix_rng, (uint64_t)n_mix);
+                        mix_idx[i] = mix_list[t];
+                        blabel[b + i] = mix_label[t];
+                        bitem[b + i] = (uint64_t)epoch * (uint64_t)n_train + (uint64_t)(s + i);
+                    }
+                    /* a seed of their own: their items then never repeat a first-dataset crystal's noise */
+                    st = xs_train_render(opt.mix, mix_idx, bm, &opt.grid, &opt.aug, seed ^ 0x6d69782d696e2121ULL, bitem + b,
+                                         opt.threads, x + b * n_in, err);
+                    if (st != XS_OK) break;
+                    b += bm;
+                }
                 double l = 0;
                 int nc_ok = 0;
                 st = xs_nn_train_step(net, x, blabel, (int)b, loss, &l, &nc_ok, err);
@@ -412,9 +485,9 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
                 done_n += b;
                 samples_run += b;
                 samples_left_total -= b;
-                if (opt.progress && done_n >= next_report && done_n < n_train) {
+                if (opt.progress && done_n >= next_report && done_n < per_epoch) {
                     next_report = done_n + opt.progress_every;
-                    xs_train_progress p = progress_of(k, &opt, epoch, done_n, n_train, loss_sum, correct, t_epoch, t_start,
+                    xs_train_progress p = progress_of(k, &opt, epoch, done_n, per_epoch, loss_sum, correct, t_epoch, t_start,
                                                       samples_run, samples_left_total, loss);
                     if (opt.progress(&p, opt.progress_ctx)) {
                         st = xs_error_set(err, XS_ERR_CANCELLED, NULL, 0, 0, "training stopped after %zu samples of epoch %d",
@@ -425,7 +498,7 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
             }
             if (st != XS_OK) break;
             /* end of the epoch: validate, record, checkpoint, report */
-            xs_train_progress p = progress_of(k, &opt, epoch, done_n, n_train, loss_sum, correct, t_epoch, t_start,
+            xs_train_progress p = progress_of(k, &opt, epoch, done_n, per_epoch, loss_sum, correct, t_epoch, t_start,
                                               samples_run, samples_left_total, loss);
             st = validate(net, xval, val_label, n_val, (int)n_in, opt.batch, &p.val_loss, &p.val_accuracy, err);
             if (st != XS_OK) break;
@@ -460,8 +533,11 @@ done:
     free(blabel);
     free(perm);
     free(val_items);
+    free(mix_idx);
     free(sampler.by_group);
 done_lists:
+    free(mix_list);
+    free(mix_label);
     free(train);
     free(val);
     free(train_label);

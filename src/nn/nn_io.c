@@ -518,6 +518,13 @@ void xs_nn_ensemble_free(xs_nn_ensemble *ens)
     free(ens);
 }
 
+/* Field by field: the struct has padding after count, which memcmp would read. */
+static int same_grid(const xs_nn_grid *a, const xs_nn_grid *b)
+{
+    return a->two_theta_start == b->two_theta_start && a->two_theta_step == b->two_theta_step && a->count == b->count &&
+           a->wavelength == b->wavelength;
+}
+
 xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err)
 {
     xs_status st = XS_OK;
@@ -527,8 +534,7 @@ xs_status xs_nn_ensemble_add(xs_nn_ensemble *ens, xs_nn *net, xs_error *err)
         st = xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
                           "ensemble members must agree: %d inputs and %d classes, not %d and %d", ens->m[0]->n_in,
                           ens->m[0]->n_classes, net->n_in, net->n_classes);
-    else if (ens->n && (net->has_grid != ens->m[0]->has_grid ||
-                        (net->has_grid && memcmp(&net->grid, &ens->m[0]->grid, sizeof net->grid)) ||
+    else if (ens->n && (net->has_grid != ens->m[0]->has_grid || (net->has_grid && !same_grid(&net->grid, &ens->m[0]->grid)) ||
                         strcmp(net->label_kind ? net->label_kind : "", ens->m[0]->label_kind ? ens->m[0]->label_kind : "")))
         st = xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
                           "ensemble members must agree on their input grid and on what their classes are");
