@@ -1,6 +1,7 @@
 /* xrdsym dataset: HDF5 files of peak lists, from random crystals (synth) or from structure files. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -38,6 +39,9 @@ static void usage(FILE *out)
             "  --chunk N          synth: every N crystals the finished ones are kept in FILE.h5.partK files\n"
             "                     (default 16384); an interrupted run started again with the same options\n"
             "                     resumes after the last one, and the result is the file of a straight run\n"
+            "  --inorganic        structures: leave out those with carbon and hydrogen (organic, metal-organic)\n"
+            "  --exclude-like F.h5  structures: leave out those of the space group and elements of a crystal of\n"
+            "                     F.h5 (keeps a test set apart from training; up to 8 times)\n"
             "  --quiet            no progress bar\n",
             XS_SYMPREC_DEFAULT);
 }
@@ -199,6 +203,11 @@ typedef struct {
     int has_seed, threads, quiet, no_prior;
     double frac_val, frac_test, symprec;
     xs_synth_options synth;
+    /* structures: leave out organic ones (carbon with hydrogen), and those of the space group and elements of
+     * a crystal of the exclude_like datasets (test sets kept apart from training) */
+    int inorganic;
+    const char *exclude_like[8];
+    int n_exclude_like;
 } common_opts;
 
 static xs_status open_writer(const common_opts *c, const char *generator, xs_dataset_writer **w, xs_error *err)
@@ -493,14 +502,100 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
 
 /* ---- structures ---- */
 
+static int compare_symbols(const void *a, const void *b) { return strcmp(a, b); }
+
+/* The elements of a formula ("Al2MgO4", "C8H10Cl2N4Zn"), sorted and each once: "Al Mg O". Tokens that are
+ * not element symbols are read as letters all the same: the key only has to be the same for the same set. */
+static void element_key(const char *formula, char *key, size_t size)
+{
+    char sym[64][4];
+    int n = 0;
+    for (const char *p = formula; *p && n < 64;) {
+        if (isupper((unsigned char)*p)) {
+            int len = 1;
+            if (islower((unsigned char)p[1])) len = 2;
+            char e[4] = {p[0], len == 2 ? p[1] : 0, 0, 0};
+            int seen = 0;
+            for (int k = 0; k < n; k++) seen |= !strcmp(sym[k], e);
+            if (!seen) memcpy(sym[n++], e, sizeof e);
+            p += len;
+        } else {
+            p++;
+        }
+    }
+    qsort(sym, (size_t)n, sizeof sym[0], compare_symbols);
+    size_t len = 0;
+    key[0] = 0;
+    for (int k = 0; k < n && len + 4 < size; k++) len += (size_t)snprintf(key + len, size - len, "%s%s", k ? " " : "", sym[k]);
+}
+
+static int is_organic(const char *key)
+{
+    char padded[300];
+    snprintf(padded, sizeof padded, " %s ", key);
+    return strstr(padded, " C ") && strstr(padded, " H ");
+}
+
+/* Space group and element key of every crystal of the --exclude-like datasets. */
+typedef struct {
+    int *group;
+    char (*key)[256];
+    size_t n;
+} like_set;
+
+static int load_like(const common_opts *c, like_set *ls)
+{
+    memset(ls, 0, sizeof *ls);
+    for (int f = 0; f < c->n_exclude_like; f++) {
+        xs_dataset *d = NULL;
+        xs_error err = {0};
+        if (xs_dataset_open(c->exclude_like[f], &d, &err) != XS_OK) {
+            xs_cli_print_error(&err);
+            return 1;
+        }
+        size_t m = xs_dataset_count(d);
+        int *g = realloc(ls->group, (ls->n + m + 1) * sizeof *g);
+        if (g) ls->group = g;
+        char(*k)[256] = realloc(ls->key, (ls->n + m + 1) * sizeof *k);
+        if (k) ls->key = k;
+        if (!g || !k) {
+            xs_dataset_free(d);
+            fprintf(stderr, "xrdsym dataset: out of memory\n");
+            return 1;
+        }
+        for (size_t i = 0; i < m; i++, ls->n++) {
+            ls->group[ls->n] = xs_dataset_space_group(d, i);
+            element_key(xs_dataset_formula(d, i), ls->key[ls->n], sizeof ls->key[0]);
+        }
+        xs_dataset_free(d);
+    }
+    return 0;
+}
+
+static int is_like(const like_set *ls, int group, const char *key)
+{
+    for (size_t i = 0; i < ls->n; i++)
+        if (ls->group[i] == group && !strcmp(ls->key[i], key)) return 1;
+    return 0;
+}
+
 static int run_structures(common_opts *c, char **files, int n_files, const char *cmdline)
 {
     xs_dataset_writer *w;
     xs_error err = {0};
-    if (open_writer(c, cmdline, &w, &err)) {
-        xs_cli_print_error(&err);
+    like_set like;
+    if (load_like(c, &like)) {
+        free(like.group);
+        free(like.key);
         return 1;
     }
+    if (open_writer(c, cmdline, &w, &err)) {
+        xs_cli_print_error(&err);
+        free(like.group);
+        free(like.key);
+        return 1;
+    }
+    size_t left_organic = 0, left_like = 0;
     xs_xrd_options xrd;
     xs_xrd_options_default(&xrd);
     xs_xrd_wavelength("CuKa", &xrd.wavelength, NULL);
@@ -520,9 +615,16 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
             xs_structure *s = list[k];
             xs_spacegroup sg;
             xs_peaks *pk = NULL;
+            char formula[256], key[256];
+            xs_structure_formula(s, formula, sizeof formula);
+            element_key(formula, key, sizeof key);
             if (xs_sym_find(s, c->symprec, &sg, &err)) {
                 fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", files[f], xs_structure_name(s), err.message);
                 failed++;
+            } else if (c->inorganic && is_organic(key)) {
+                left_organic++;
+            } else if (is_like(&like, sg.number, key)) {
+                left_like++;
             } else if (xs_xrd_peaks(s, &xrd, &pk, &err) || !xs_peaks_count(pk)) {
                 fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", files[f], xs_structure_name(s),
                         pk ? "no peak in 5..90 deg" : err.message);
@@ -531,8 +633,7 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
                 size_t np = xs_peaks_count(pk);
                 double *tt = malloc(np * sizeof *tt), *in = malloc(np * sizeof *in);
                 for (size_t i = 0; i < np; i++) tt[i] = xs_peaks_get(pk, i)->two_theta, in[i] = xs_peaks_get(pk, i)->intensity;
-                char formula[256], source[1200];
-                xs_structure_formula(s, formula, sizeof formula);
+                char source[1200];
                 snprintf(source, sizeof source, "%s%s%s", files[f], n > 1 ? "#" : "", n > 1 ? xs_structure_name(s) : "");
                 double lat[3][3];
                 xs_dataset_entry e = {.space_group = sg.number, .formula = formula,
@@ -558,6 +659,11 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
         }
     }
     if (!c->quiet) progress((size_t)n_files, 0, (size_t)n_files, t0, 1);
+    free(like.group);
+    free(like.key);
+    if (c->inorganic || c->n_exclude_like)
+        fprintf(stderr, "xrdsym dataset: left out %zu organic structures (--inorganic) and %zu of a space group and elements "
+                        "found in --exclude-like\n", left_organic, left_like);
     if (g_interrupted) {
         xs_dataset_writer_abort(w);
         fprintf(stderr, "xrdsym dataset: interrupted; %s was not written\n", c->out);
@@ -645,6 +751,14 @@ int xs_cmd_dataset(int argc, char **argv)
             c.chunk = (size_t)v;
         } else if (!strcmp(a, "--quiet")) {
             c.quiet = 1;
+        } else if (!strcmp(a, "--inorganic") && !synth) {
+            c.inorganic = 1;
+        } else if (!strcmp(a, "--exclude-like") && has && !synth) {
+            if (c.n_exclude_like == 8) {
+                fprintf(stderr, "xrdsym dataset: --exclude-like at most 8 times\n");
+                goto bad;
+            }
+            c.exclude_like[c.n_exclude_like++] = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "xrdsym dataset: unknown option %s (or it lacks its value)\n", a);
             goto bad;

@@ -16,20 +16,8 @@ x=build/xrdsym
 mkdir -p "$run/table1"
 t="$run/table1"
 
-# real structures as files xrdsym reads
-if [ ! -f "$t/spglib.h5" ]; then
-  mkdir -p "$t/spglib"
-  tar -xzf "$shared/structures/spglib-test-structures.tar.gz" -C "$t/spglib"
-  find "$t/spglib" -name 'POSCAR-*' ! -path '*virtual*' ! -path '*distorted*' | sort > "$t/spglib.list"
-  # files without species cannot be simulated; dataset structures reports and skips them
-  $x dataset structures $(cat "$t/spglib.list") --out "$t/spglib.h5" --val 0 --test 1 --quiet 2> "$t/spglib.log" || true
-  echo "spglib structures: $(grep -c "names no species" "$t/spglib.log") files without species skipped (see $t/spglib.log)" >&2
-fi
-if [ ! -f "$t/aflow.h5" ]; then
-  /usr/bin/python3 tools/aflow_to_poscar.py "$shared/structures/aflow-prototypes.json.gz" "$t/aflow" >/dev/null
-  $x dataset structures "$t"/aflow/*.vasp --out "$t/aflow.h5" --val 0 --test 1 --quiet
-fi
-[ -f "$t/rruff.tsv" ] || gzip -dc "$shared/experimental/rruff-dev.tsv.gz" > "$t/rruff.tsv"
+# real structures as files xrdsym reads (spglib.h5, aflow.h5, rruff.tsv; made once)
+scripts/real_structures.sh "$run"
 
 $x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "${SYNTH:-$run/synth2500.h5}" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
 $x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$t/spglib.h5" --split test --json "$t/eval-spglib.json" > "$t/eval-spglib.txt"

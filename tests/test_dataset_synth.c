@@ -1,4 +1,5 @@
-/* `xrdsym dataset synth` and `xrdsym dataset structures` end to end: the file does not depend on the number
+/* `xrdsym dataset synth` and `xrdsym dataset structures` end to end (with its filters --inorganic and
+ * --exclude-like): the file does not depend on the number
  * of threads, holds the crystals asked for with their groups, and a run that cannot finish leaves no file.
  * Runs the xrdsym program of the build folder ($XS_BUILD_DIR); skipped when it is absent. */
 #include "xrdsym.h"
@@ -11,7 +12,7 @@ static char g_bin[1024], g_dir[1024];
 
 static int run(const char *args)
 {
-    char cmd[8192];
+    char cmd[12288];
     snprintf(cmd, sizeof cmd, "'%s' %s 2>'%s/stderr.txt'", g_bin, args, g_dir);
     int rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -45,7 +46,7 @@ int main(void)
         printf("SKIPPED: no temporary folder\n");
         return 77;
     }
-    char args[4096], f1[1200], f2[1200];
+    char args[8192], f1[1200], f2[1200];
     snprintf(f1, sizeof f1, "%s/one.h5", g_dir);
     snprintf(f2, sizeof f2, "%s/two.h5", g_dir);
     /* groups of every crystal system, including the ones that need their general position */
@@ -169,6 +170,48 @@ int main(void)
               xs_dataset_formula(a, 0));
         xs_dataset_free(a);
     }
+    /* --inorganic and --exclude-like: sylvite is kept; rock salt again (larger cell: another file, the same
+     * group and elements as a crystal of f3) and a CsCl-type "CH" (carbon with hydrogen) are left out */
+    {
+        const char *names[3] = {"POSCAR-KCl", "POSCAR-NaCl-big", "POSCAR-CH"};
+        const char *texts[3] = {
+            "KCl\n1.0\n6.29 0 0\n0 6.29 0\n0 0 6.29\nK Cl\n4 4\nDirect\n0 0 0\n0 .5 .5\n.5 0 .5\n.5 .5 0\n"
+            ".5 .5 .5\n.5 0 0\n0 .5 0\n0 0 .5\n",
+            "NaCl\n1.0\n5.70 0 0\n0 5.70 0\n0 0 5.70\nNa Cl\n4 4\nDirect\n0 0 0\n0 .5 .5\n.5 0 .5\n.5 .5 0\n"
+            ".5 .5 .5\n.5 0 0\n0 .5 0\n0 0 .5\n",
+            "CH\n1.0\n3.1 0 0\n0 3.1 0\n0 0 3.1\nC H\n1 1\nDirect\n0 0 0\n.5 .5 .5\n"};
+        char paths[3][1200], f4[1200];
+        for (int k = 0; k < 3; k++) {
+            snprintf(paths[k], sizeof paths[k], "%s/%s", g_dir, names[k]);
+            FILE *pf = fopen(paths[k], "w");
+            if (pf) {
+                fputs(texts[k], pf);
+                fclose(pf);
+            }
+        }
+        snprintf(f4, sizeof f4, "%s/kept.h5", g_dir);
+        snprintf(args, sizeof args, "dataset structures '%s' '%s' '%s' --inorganic --exclude-like '%s' --val 0 --test 0 --quiet --out '%s'",
+                 paths[0], paths[1], paths[2], f3, f4);
+        CHECK(run(args) == 0, "structures with --inorganic --exclude-like");
+        if (xs_dataset_open(f4, &a, &err) == XS_OK) {
+            CHECK(xs_dataset_count(a) == 1 && xs_dataset_space_group(a, 0) == 225 && !strcmp(xs_dataset_formula(a, 0), "ClK"),
+                  "only sylvite kept: %zu entries, %s", xs_dataset_count(a), xs_dataset_count(a) ? xs_dataset_formula(a, 0) : "-");
+            xs_dataset_free(a);
+        }
+        char path[1300], text[4096] = {0};
+        snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
+        FILE *e = fopen(path, "r");
+        if (e) {
+            text[fread(text, 1, sizeof text - 1, e)] = 0;
+            fclose(e);
+        }
+        CHECK(strstr(text, "left out 1 organic") && strstr(text, "and 1 of a space group"), "what was left out is said: %.200s", text);
+        snprintf(args, sizeof args, "dataset structures '%s' --exclude-like '%s/missing.h5' --quiet --out '%s'", paths[0], g_dir, f4);
+        CHECK(run(args) == 1, "--exclude-like of a missing file fails");
+        snprintf(args, sizeof args, "dataset synth --count 2 --seed 1 --inorganic --out '%s'", f4);
+        CHECK(run(args) == 2, "--inorganic is for structures only");
+    }
+
     char cmd[2200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The real structures of the shared data as peak-list datasets, in RUN_DIR/table1/ (made once, kept):
+#   spglib.h5   spglib's test structures (not the virtual or distorted ones), all in the test split
+#   aflow.h5    the 288 AFLOW prototypes, all in the test split
+#   rruff.tsv   the 332 measured RRUFF patterns, unpacked
+#   cod-inorganic.h5  training crystals: the inorganic structures among the COD's 1,470 real-world CIFs
+#               (carbon with hydrogen left out), without any of the space group and elements of a spglib or
+#               AFLOW structure, so that those two test sets stay apart from training; all in the training split
+# Used by scripts/table1.sh and scripts/train_default_model.sh.
+#   scripts/real_structures.sh [RUN_DIR]    (default runs/; needs build/xrdsym and python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run="${1:-runs}"
+shared="${XS_SHARED_DATA:-$PWD/../shared/data}"
+x=build/xrdsym
+t="$run/table1"
+mkdir -p "$t"
+export LC_ALL=C # the file lists are sorted, and the datasets' order with them
+
+if [ ! -f "$t/spglib.h5" ]; then
+  mkdir -p "$t/spglib"
+  tar -xzf "$shared/structures/spglib-test-structures.tar.gz" -C "$t/spglib"
+  find "$t/spglib" -name 'POSCAR-*' ! -path '*virtual*' ! -path '*distorted*' | sort > "$t/spglib.list"
+  # files without species cannot be simulated; dataset structures reports and skips them
+  $x dataset structures $(cat "$t/spglib.list") --out "$t/spglib.h5" --val 0 --test 1 --quiet 2> "$t/spglib.log" || true
+  echo "spglib structures: $(grep -c "names no species" "$t/spglib.log") files without species skipped (see $t/spglib.log)" >&2
+fi
+if [ ! -f "$t/aflow.h5" ]; then
+  python3 tools/aflow_to_poscar.py "$shared/structures/aflow-prototypes.json.gz" "$t/aflow" >/dev/null
+  $x dataset structures "$t"/aflow/*.vasp --out "$t/aflow.h5" --val 0 --test 1 --quiet
+fi
+[ -f "$t/rruff.tsv" ] || gzip -dc "$shared/experimental/rruff-dev.tsv.gz" > "$t/rruff.tsv"
+if [ ! -f "$t/cod-inorganic.h5" ]; then
+  mkdir -p "$t/cod"
+  tar -xzf "$shared/structures/cod-tools-test-cifs.tar.gz" -C "$t/cod"
+  find "$t/cod" -name '*.cif' | sort > "$t/cod.list"
+  # many of these files are broken on purpose (they test a CIF parser): reported in cod.log and skipped
+  $x dataset structures $(cat "$t/cod.list") --inorganic --exclude-like "$t/spglib.h5" --exclude-like "$t/aflow.h5" \
+    --val 0 --test 0 --quiet --out "$t/cod-inorganic.h5" 2> "$t/cod.log" || true
+  [ -f "$t/cod-inorganic.h5" ] || { echo "real_structures: $t/cod-inorganic.h5 not written, see $t/cod.log" >&2; exit 1; }
+  tail -2 "$t/cod.log" >&2
+fi
