@@ -18,6 +18,18 @@ static int run(const char *args)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+/* What the last run() wrote to stderr, cut to size - 1 characters. */
+static void last_stderr(char *text, size_t size)
+{
+    char path[1300];
+    text[0] = 0;
+    snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    text[fread(text, 1, size - 1, f)] = 0;
+    fclose(f);
+}
+
 static int same_datasets(const xs_dataset *a, const xs_dataset *b)
 {
     if (xs_dataset_count(a) != xs_dataset_count(b)) return 0;
@@ -98,13 +110,8 @@ int main(void)
     snprintf(args, sizeof args, "dataset synth --per-group 2 --groups %s --seed 11 --no-prior --threads 2 --chunk 8 --out '%s'",
              groups, f4);
     CHECK(run(args) == 0, "resumed run");
-    char errpath[1300], text[8192] = {0};
-    snprintf(errpath, sizeof errpath, "%s/stderr.txt", g_dir);
-    FILE *ef = fopen(errpath, "r");
-    if (ef) {
-        text[fread(text, 1, sizeof text - 1, ef)] = 0;
-        fclose(ef);
-    }
+    char text[8192];
+    last_stderr(text, sizeof text);
     CHECK(strstr(text, "resuming after crystal 16") != NULL, "says where it resumes: %.200s", text);
     CHECK(access(p0, F_OK) != 0 && access(p1, F_OK) != 0, "parts removed after the dataset is written");
     if (xs_dataset_open(f1, &a, &err) == XS_OK && xs_dataset_open(f4, &b, &err) == XS_OK)
@@ -140,14 +147,8 @@ int main(void)
     for (int k = 0; k < 5; k++) {
         snprintf(args, sizeof args, "dataset synth %s --out '%s'", bad_numbers[k], f3);
         CHECK(run(args) == 2, "usage error for %s", bad_numbers[k]);
-        char path[1300], text[4096] = {0};
-        snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
-        FILE *e = fopen(path, "r");
-        if (e) {
-            size_t got = fread(text, 1, sizeof text - 1, e);
-            text[got] = 0;
-            fclose(e);
-        }
+        char text[4096];
+        last_stderr(text, sizeof text);
         CHECK(strstr(text, named[k]) != NULL && strstr(text, "expects") != NULL, "message names %s: %.120s", named[k], text);
     }
     CHECK(access(f3, F_OK) != 0, "no file after usage errors");
@@ -198,13 +199,8 @@ int main(void)
                   "only sylvite kept: %zu entries, %s", xs_dataset_count(a), xs_dataset_count(a) ? xs_dataset_formula(a, 0) : "-");
             xs_dataset_free(a);
         }
-        char path[1300], text[4096] = {0};
-        snprintf(path, sizeof path, "%s/stderr.txt", g_dir);
-        FILE *e = fopen(path, "r");
-        if (e) {
-            text[fread(text, 1, sizeof text - 1, e)] = 0;
-            fclose(e);
-        }
+        char text[4096];
+        last_stderr(text, sizeof text);
         CHECK(strstr(text, "left out 1 organic") && strstr(text, "and 1 of a space group"), "what was left out is said: %.200s", text);
         snprintf(args, sizeof args, "dataset structures '%s' --exclude-like '%s/missing.h5' --quiet --out '%s'", paths[0], g_dir, f4);
         CHECK(run(args) == 1, "--exclude-like of a missing file fails");
