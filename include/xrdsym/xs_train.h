@@ -88,8 +88,10 @@ typedef struct {
     double sample_prior_power;
     /* Mixing in a second dataset (simulated patterns of real structures, say): NULL (default), or a dataset
      * whose training split fills a fraction mix_fraction (in (0, 0.9]) of every batch. Its crystals are drawn
-     * uniformly with replacement from (seed, epoch) and rendered with the same augmentation (items of their
-     * own); the first dataset's crystals fill the rest of each batch, so an epoch still passes each of them
+     * with replacement from (seed, epoch), uniformly, or with sample_prior group by group with the same power
+     * among the groups it holds (so the classes seen stay close to those the model records: a group the prior
+     * makes rare stays rare), and rendered with the same augmentation (items of their own); the first
+     * dataset's crystals fill the rest of each batch, so an epoch still passes each of them
      * once (or as many draws with sample_prior), and validation stays on the first dataset. Both datasets
      * must have one wavelength and 2theta range. The model records mix_path and the fraction ("mixed_data"). */
     const xs_dataset *mix;

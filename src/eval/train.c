@@ -342,6 +342,9 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
     for (size_t s = 0; s < n_train; s += batch_main)
         per_epoch += mix_share(n_train - s < batch_main ? n_train - s : batch_main, batch_main, batch, opt.mix_fraction);
     mix_idx = malloc(batch * sizeof *mix_idx);
+    size_t n_mix_epoch = per_epoch - n_train;
+    size_t *mix_draw = malloc((n_mix_epoch ? n_mix_epoch : 1) * sizeof *mix_draw);
+    xs_train_sampler mix_sampler = {0};
     float *x = malloc(batch * n_in * sizeof *x);
     float *xval = malloc((n_val ? n_val : 1) * n_in * sizeof *xval);
     size_t *bidx = malloc(batch * sizeof *bidx);
@@ -353,7 +356,12 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
     xs_train_sampler sampler = {0};
     if (opt.sample_prior && (st = xs_train_sampler_build(&sampler, data, train, n_train, opt.sample_prior_power, err)) != XS_OK)
         goto done;
-    if (!x || !xval || !bidx || !bitem || !blabel || !perm || !val_items || !mix_idx) {
+    /* with sample_prior, the mixed-in crystals are drawn group by group with the same power: the classes the
+     * network sees stay those the model records (a group the prior makes rare, such as P1, stays rare) */
+    if (opt.sample_prior && opt.mix &&
+        (st = xs_train_sampler_build(&mix_sampler, opt.mix, mix_list, n_mix, opt.sample_prior_power, err)) != XS_OK)
+        goto done;
+    if (!x || !xval || !bidx || !bitem || !blabel || !perm || !val_items || !mix_idx || !mix_draw) {
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
@@ -442,8 +450,14 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
                     perm[j] = t;
                 }
             }
-            xs_rng mix_rng;
-            xs_rng_seed(&mix_rng, seed, 0x6d69780000ULL + (uint64_t)epoch);
+            if (opt.sample_prior && opt.mix) {
+                xs_train_sampler_draw(&mix_sampler, seed ^ 0x6d69782d696e2121ULL, epoch, mix_draw, n_mix_epoch);
+            } else if (opt.mix) {
+                xs_rng mix_rng;
+                xs_rng_seed(&mix_rng, seed, 0x6d69780000ULL + (uint64_t)epoch);
+                for (size_t i = 0; i < n_mix_epoch; i++) mix_draw[i] = (size_t)xs_rng_below(&mix_rng, (uint64_t)n_mix);
+            }
+            size_t mix_next = 0;
             double loss_sum = 0, t_epoch = now_s();
             size_t correct = 0, done_n = 0, next_report = opt.progress_every;
             for (size_t s = 0; s < n_train; s += batch_main) {
@@ -460,7 +474,7 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
                 if (st != XS_OK) break;
                 if (bm) {
                     for (size_t i = 0; i < bm; i++) {
-                        size_t t = (size_t)xs_rng_below(&mix_rng, (uint64_t)n_mix);
+                        size_t t = mix_draw[mix_next++];
                         mix_idx[i] = mix_list[t];
                         blabel[b + i] = mix_label[t];
                         bitem[b + i] = (uint64_t)epoch * (uint64_t)n_train + (uint64_t)(s + i);
@@ -534,6 +548,8 @@ done:
     free(perm);
     free(val_items);
     free(mix_idx);
+    free(mix_draw);
+    free(mix_sampler.by_group);
     free(sampler.by_group);
 done_lists:
     free(mix_list);
