@@ -2,8 +2,8 @@
 # Rebuild the shipped models, models/default.h5 (space groups) and models/crystal-system.h5, from nothing:
 # build, generate the synthetic crystals of all 230 space groups, train. Measured here (2 cores): 12 min for
 # the 2,500-per-group dataset, 83 min for the two space-group networks trained side by side (one core each,
-# about 2,400 samples/s each), 16 min for fine-tuning them, 15 min for the 1,200-per-group dataset and 13 min
-# for the crystal-system model: about 2 h 20 min.
+# about 2,400 samples/s each), under a minute for the real-structure sets, 18 min for fine-tuning them, 15 min
+# for the 1,200-per-group dataset and 13 min for the crystal-system model: about 2 h 22 min.
 # Interrupt at any time and run again: finished datasets are kept, a dataset being generated resumes from its
 # last part file, and training resumes from its last finished epoch (RUN_DIR/*.h5.ckpt.member0.h5).
 #   scripts/train_default_model.sh [RUN_DIR]      (default RUN_DIR: runs/)
@@ -54,20 +54,23 @@ trap - INT TERM
 # Then both fine-tuned on the class distribution of real materials: 4 more epochs from their final weights,
 # every epoch drawn group by group with the groups' Materials Project frequencies (--sample-prior 1, so the
 # network learns the prior that --prior mp otherwise applies afterwards), Adam afresh at 2e-4 lowered along a
-# cosine to 2e-5; about 16 min side by side. Chosen among the candidates of README's model table on the RRUFF
-# space group with the prior; also better than A + B on the synthetic test crystals (README).
+# cosine to 2e-5, with a tenth of every batch simulated from real structures: the 295 inorganic structures
+# among the COD's real-world CIFs of the shared data, none of the space group and elements of a spglib or
+# AFLOW test structure (scripts/real_structures.sh); about 17 min side by side. Chosen among the candidates
+# of README's model table on the RRUFF space group with the prior (README).
+scripts/real_structures.sh "$run"
 FT=(--data "$run/synth2500.h5" --task space-group --loss cce --epochs 4 --lr 0.0002 --lr-cosine --lr-final 0.1
-  --batch 128 --threads 1 --sample-prior 1)
+  --batch 128 --threads 1 --sample-prior 1 --mix "$run/table1/cod-inorganic.h5" 0.1)
 pids=()
-[ -f "$run/sgA-mp.h5" ] || { $x train "${FT[@]}" --init "$run/sgA.h5" --seed 11 $AUG --out "$run/sgA-mp.h5" > "$run/sgA-mp.log" 2>&1 & pids+=($!); }
-[ -f "$run/sgB-mp.h5" ] || { $x train "${FT[@]}" --init "$run/sgB.h5" --seed 12 $AUG $REALISM --out "$run/sgB-mp.h5" > "$run/sgB-mp.log" 2>&1 & pids+=($!); }
+[ -f "$run/sgA-mix.h5" ] || { $x train "${FT[@]}" --init "$run/sgA.h5" --seed 11 $AUG --out "$run/sgA-mix.h5" > "$run/sgA-mix.log" 2>&1 & pids+=($!); }
+[ -f "$run/sgB-mix.h5" ] || { $x train "${FT[@]}" --init "$run/sgB.h5" --seed 12 $AUG $REALISM --out "$run/sgB-mix.h5" > "$run/sgB-mix.log" 2>&1 & pids+=($!); }
 trap 'kill "${pids[@]}" 2>/dev/null' INT TERM
-[ ${#pids[@]} -eq 0 ] || echo "fine-tuning on real-material class frequencies; progress in $run/sgA-mp.log and $run/sgB-mp.log"
-for p in "${pids[@]}"; do wait "$p" || { echo "a fine-tuning failed, see $run/sgA-mp.log and $run/sgB-mp.log" >&2; exit 1; }; done
+[ ${#pids[@]} -eq 0 ] || echo "fine-tuning on real-material class frequencies and real structures; progress in $run/sgA-mix.log and $run/sgB-mix.log"
+for p in "${pids[@]}"; do wait "$p" || { echo "a fine-tuning failed, see $run/sgA-mix.log and $run/sgB-mix.log" >&2; exit 1; }; done
 trap - INT TERM
 # Stored with 16-bit weights (15.5 MB against 31 MB; README measures what that changes). The ensemble command
 # writes atomically.
-$x ensemble "$run/sgA-mp.h5" "$run/sgB-mp.h5" --out models/default.h5 --half
+$x ensemble "$run/sgA-mix.h5" "$run/sgB-mix.h5" --out models/default.h5 --half
 
 # The same network for the 7 crystal systems (the paper trains separate networks for the two tasks), trained
 # in an earlier session on 1,200 crystals per group (seed 2026) and kept: on RRUFF the space-group model's

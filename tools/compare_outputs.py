@@ -38,7 +38,8 @@ def binomial_two_sided(k, n):
     if n == 0:
         return 1.0
     lo = min(k, n - k)
-    tail = sum(math.comb(n, i) for i in range(lo + 1)) / 2.0 ** n
+    # integers throughout: 2.0 ** n overflows a float beyond n = 1023, int / int divides exactly
+    tail = sum(math.comb(n, i) for i in range(lo + 1)) / 2 ** n
     return min(1.0, 2 * tail)
 
 
