@@ -543,6 +543,13 @@ typedef struct {
     size_t n;
 } like_set;
 
+static void like_free(like_set *ls)
+{
+    free(ls->group);
+    free(ls->key);
+    memset(ls, 0, sizeof *ls);
+}
+
 static int load_like(const common_opts *c, like_set *ls)
 {
     memset(ls, 0, sizeof *ls);
@@ -585,14 +592,12 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
     xs_error err = {0};
     like_set like;
     if (load_like(c, &like)) {
-        free(like.group);
-        free(like.key);
+        like_free(&like);
         return 1;
     }
     if (open_writer(c, cmdline, &w, &err)) {
         xs_cli_print_error(&err);
-        free(like.group);
-        free(like.key);
+        like_free(&like);
         return 1;
     }
     size_t left_organic = 0, left_like = 0;
@@ -659,8 +664,7 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
         }
     }
     if (!c->quiet) progress((size_t)n_files, 0, (size_t)n_files, t0, 1);
-    free(like.group);
-    free(like.key);
+    like_free(&like);
     if (c->inorganic || c->n_exclude_like)
         fprintf(stderr, "xrdsym dataset: left out %zu organic structures (--inorganic) and %zu of a space group and elements "
                         "found in --exclude-like\n", left_organic, left_like);

@@ -2,7 +2,7 @@
 # The paper's Table I for a model: crystal-system and space-group accuracy, top-5 and the refusal figure on
 # (1) the synthetic test split, (2) simulated patterns of the real spglib test structures (not virtual or
 # distorted), (3) the 288 AFLOW prototypes, (4) the 332 MEASURED RRUFF patterns. Prints a markdown table;
-# the JSON reports stay in RUN_DIR/eval-*.json.
+# the JSON reports stay in RUN_DIR/table1/eval-*.json.
 #   [PRIOR=mp] [SYNTH=FILE.h5] scripts/table1.sh [MODEL.h5] [RUN_DIR]     (defaults: models/default.h5, runs/;
 #   PRIOR=mp reweights the outputs to the space-group frequencies of real materials, see xs_eval_apply_prior;
 #   SYNTH is the synthetic dataset whose test split makes the first row, default RUN_DIR/synth2500.h5, the one
@@ -11,12 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-models/default.h5}"
 run="${2:-runs}"
-shared="${XS_SHARED_DATA:-$PWD/../shared/data}"
 x=build/xrdsym
-mkdir -p "$run/table1"
 t="$run/table1"
 
-# real structures as files xrdsym reads (spglib.h5, aflow.h5, rruff.tsv; made once)
+# real structures as files xrdsym reads (spglib.h5, aflow.h5, rruff.tsv; made once, in $t)
 scripts/real_structures.sh "$run"
 
 $x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "${SYNTH:-$run/synth2500.h5}" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"

@@ -62,22 +62,23 @@ def level_growth(y):
     return slope, np.median(lv / sd ** 2), np.median(sd), np.mean(rho)
 
 
-def rruff_patterns(path):
+def rruff_records(path):
+    """(id, space group, intensities) of every pattern of a one-pattern-a-line table such as rruff-dev.tsv.gz."""
     with gzip.open(path, "rt") as f:
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
-            yield np.array(line.split("\t")[2].split(), float)
+            name, group, values = line.split("\t")[:3]
+            yield name, int(group), np.array(values.split(), float)
+
+
+def rruff_patterns(path):
+    for _, _, y in rruff_records(path):
+        yield y
 
 
 def rruff(path):
-    out = []
-    with gzip.open(path, "rt") as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            out.append(level(np.array(line.split("\t")[2].split(), float)))
-    return np.array(out)
+    return np.array([level(y) for y in rruff_patterns(path)])
 
 
 def main(argv):

@@ -18,11 +18,14 @@ Usage:
 Prints how many patterns come within 0.9, 0.8, 0.7 of some crystal, and how often that crystal's space group
 is the pattern's (the labels are read only for this count).
 """
-import gzip
+import os
 import sys
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pattern_noise import rruff_records  # noqa: E402
 
 GRID = 5.0 + 0.01 * np.arange(8500)
 SHIFT = 20  # points: +-0.2 deg
@@ -64,15 +67,10 @@ def main(argv):
     table = argv[argv.index("--table") + 1] if "--table" in argv else None
     crystals, groups = crystal_patterns(argv[0])
     ids, labels, measured = [], [], []
-    with gzip.open(argv[1], "rt") as f:
-        for line in f:
-            if line.startswith("#") or not line.strip():
-                continue
-            parts = line.split()
-            ids.append(parts[0])
-            labels.append(int(parts[1]))
-            y = np.array(parts[2:], float)
-            measured.append(y - running_minimum(y))
+    for name, group, y in rruff_records(argv[1]):
+        ids.append(name)
+        labels.append(group)
+        measured.append(y - running_minimum(y))
     c = prepare(crystals)
     m = prepare(np.array(measured))
     best = np.full(len(ids), -1.0)

@@ -450,8 +450,10 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
                     perm[j] = t;
                 }
             }
+            /* the mixed-in crystals' own seed: their draws and their items never repeat the first dataset's */
+            const uint64_t mix_seed = seed ^ 0x6d69782d696e2121ULL;
             if (opt.sample_prior && opt.mix) {
-                xs_train_sampler_draw(&mix_sampler, seed ^ 0x6d69782d696e2121ULL, epoch, mix_draw, n_mix_epoch);
+                xs_train_sampler_draw(&mix_sampler, mix_seed, epoch, mix_draw, n_mix_epoch);
             } else if (opt.mix) {
                 xs_rng mix_rng;
                 xs_rng_seed(&mix_rng, seed, 0x6d69780000ULL + (uint64_t)epoch);
@@ -479,9 +481,8 @@ xs_status xs_train_run(const xs_dataset *data, const char *data_path, const xs_t
                         blabel[b + i] = mix_label[t];
                         bitem[b + i] = (uint64_t)epoch * (uint64_t)n_train + (uint64_t)(s + i);
                     }
-                    /* a seed of their own: their items then never repeat a first-dataset crystal's noise */
-                    st = xs_train_render(opt.mix, mix_idx, bm, &opt.grid, &opt.aug, seed ^ 0x6d69782d696e2121ULL, bitem + b,
-                                         opt.threads, x + b * n_in, err);
+                    st = xs_train_render(opt.mix, mix_idx, bm, &opt.grid, &opt.aug, mix_seed, bitem + b, opt.threads,
+                                         x + b * n_in, err);
                     if (st != XS_OK) break;
                     b += bm;
                 }
