@@ -3,6 +3,7 @@
  * metrics are computed by the library (xs_eval.h); this file reads, runs the model and formats. */
 #include "cli.h"
 #include "eval_plots.h"
+#include "label_table.h"
 #include "svg.h"
 
 #include <errno.h>
@@ -24,7 +25,12 @@ static void usage(FILE *out)
             "  maximal-subgroup graph between true and predicted groups (see include/xrdsym/xs_eval.h).\n"
             "  --model FILE        model or ensemble (default: the shipped models/default.h5)\n"
             "  --patterns FILE...  labelled pattern files (the one-pattern-a-line table with space groups, e.g.\n"
-            "                      ../shared/data/experimental/rruff-dev.tsv.gz); unlabelled patterns are skipped\n"
+            "                      ../shared/data/experimental/rruff-dev.tsv.gz; a Rietveld CIF's refined\n"
+            "                      structure); unlabelled patterns are skipped\n"
+            "  --labels TABLE      labels of the --patterns (CSV/TSV with a header: first column the pattern's file\n"
+            "                      name with or without extension, then 'space group' (number or symbol) and/or\n"
+            "                      'crystal system', optionally 'wavelength' (for files that state none));\n"
+            "                      crystal systems alone give a crystal-system evaluation of any model\n"
             "  --data FILE.h5      a peaks dataset: its crystals rendered and augmented as training does\n"
             "  --split S           test (default), val, train or all\n"
             "  --limit N           at most N crystals of the split, spread evenly over it\n"
@@ -129,6 +135,10 @@ static void model_augmentation(const xs_nn *net, xs_aug_options *aug)
 typedef struct {
     xs_eval *ev;
     size_t unlabelled, failed, assumed_cu;
+    /* --labels: the table, which of its rows named a pattern, and whether only crystal systems are judged */
+    const xs_cli_label_table *labels;
+    unsigned char *label_used;
+    int cs_mode;
     /* the first sample, for the plot */
     char first_name[PATH_MAX + 256];
     int first_group;
@@ -177,27 +187,31 @@ typedef struct {
 static int write_outputs(FILE *o, void *ctx)
 {
     const outputs_view *v = ctx;
-    fputs("name\ttrue_space_group", o);
-    for (int c = 0; c < v->m->nc; c++) fprintf(o, "\t%s", v->m->class_name[c]);
+    int cs = v->rs->cs_mode, nc = cs ? XS_CRYSTAL_SYSTEM_COUNT : v->m->nc;
+    fputs(cs ? "name\ttrue_crystal_system" : "name\ttrue_space_group", o);
+    for (int c = 0; c < nc; c++)
+        fprintf(o, "\t%s", cs ? xs_crystal_system_name((xs_crystal_system)c) : v->m->class_name[c]);
     fputc('\n', o);
     for (size_t i = 0; i < v->rs->out_n; i++) {
         for (const char *s = v->rs->out_name[i]; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, o);
         fprintf(o, "\t%d", v->rs->out_label[i]);
-        const float *p = v->rs->out_p + i * (size_t)v->m->nc;
-        for (int c = 0; c < v->m->nc; c++) fprintf(o, "\t%.6g", p[c]);
+        const float *p = v->rs->out_p + i * (size_t)nc;
+        for (int c = 0; c < nc; c++) fprintf(o, "\t%.6g", p[c]);
         fputc('\n', o);
     }
     return !ferror(o);
 }
 
-static void keep_first(run_state *rs, const model_info *m, const char *name, int group, const float *x, const float *p)
+/* p: the nc outputs judged (the model's, or in a crystal-system evaluation the 7 systems') */
+static void keep_first(run_state *rs, const model_info *m, int nc, const char *name, int group, const float *x,
+                       const float *p)
 {
     if (rs->first_x) return;
     rs->first_x = malloc(m->grid.count * sizeof *rs->first_x);
-    rs->first_p = malloc((size_t)m->nc * sizeof *rs->first_p);
+    rs->first_p = malloc((size_t)nc * sizeof *rs->first_p);
     if (!rs->first_x || !rs->first_p) return;
     memcpy(rs->first_x, x, m->grid.count * sizeof *x);
-    memcpy(rs->first_p, p, (size_t)m->nc * sizeof *p);
+    memcpy(rs->first_p, p, (size_t)nc * sizeof *p);
     snprintf(rs->first_name, sizeof rs->first_name, "%s", name);
     rs->first_group = group;
 }
@@ -220,15 +234,31 @@ static void flush_patterns(run_state *rs, model_info *m, xs_pattern **pats, cons
         return;
     }
     for (int k = 0; k < nb; k++) {
-        if (xs_eval_add(rs->ev, labels[k], p + (size_t)k * m->nc, &err) != XS_OK) {
+        const float *pk = p + (size_t)k * m->nc;
+        float systems[XS_CRYSTAL_SYSTEM_COUNT] = {0};
+        int nc = m->nc;
+        xs_status st;
+        if (rs->cs_mode) { /* labels[k] is a crystal system; the outputs are summed over each system's classes */
+            for (int c = 0; c < m->nc; c++) {
+                int l = m->class_label[c];
+                int sys = m->sg_model ? (l >= 1 ? (int)xs_sym_crystal_system(l) : -1) : l;
+                if (sys >= 0) systems[sys] += pk[c];
+            }
+            pk = systems;
+            nc = XS_CRYSTAL_SYSTEM_COUNT;
+            st = xs_eval_add_crystal_system(rs->ev, labels[k], pk, &err);
+        } else {
+            st = xs_eval_add(rs->ev, labels[k], pk, &err);
+        }
+        if (st != XS_OK) {
             xs_cli_print_error(&err);
             rs->failed++;
             continue;
         }
         if (!rs->first_x)
-            keep_first(rs, m, xs_pattern_name(pats[which[k]]), labels[k], x + (size_t)k * m->grid.count,
-                       p + (size_t)k * m->nc);
-        keep_output(rs, m->nc, xs_pattern_name(pats[which[k]]), labels[k], p + (size_t)k * m->nc);
+            keep_first(rs, m, nc, xs_pattern_name(pats[which[k]]), rs->cs_mode ? 0 : labels[k],
+                       x + (size_t)k * m->grid.count, pk);
+        keep_output(rs, nc, xs_pattern_name(pats[which[k]]), labels[k], pk);
     }
 }
 
@@ -250,11 +280,20 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
         int labels[PATTERN_BATCH], nb = 0;
         for (size_t q = 0; q < np; q++) {
             int label = xs_pattern_label(pats[q]);
-            if (label < 1 || label > 230) {
+            const xs_cli_label_row *row = rs->labels ? xs_cli_label_table_find(rs->labels, xs_pattern_name(pats[q])) : NULL;
+            if (row) {
+                rs->label_used[row - rs->labels->rows] = 1;
+                if (row->group) label = row->group;
+            }
+            if (rs->cs_mode) /* the table's crystal system, else that of the group the table or the file gives */
+                label = row && row->system >= 0 ? row->system
+                      : label >= 1 && label <= 230 ? (int)xs_sym_crystal_system(label) : -1;
+            if (rs->cs_mode ? label < 0 : (label < 1 || label > 230)) {
                 rs->unlabelled++;
                 continue;
             }
             double wl = xs_pattern_wavelength(pats[q]);
+            if (wl <= 0 && row) wl = row->wavelength;
             if (wl <= 0) wl = user_wl;
             if (wl <= 0) {
                 wl = 1.54184;
@@ -323,7 +362,7 @@ static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const
             }
             char name[600];
             snprintf(name, sizeof name, "%s crystal %zu (%s)", ds_path, idx[b0 + k], xs_dataset_formula(ds, idx[b0 + k]));
-            keep_first(rs, m, name, g, x + k * m->grid.count, p + k * (size_t)m->nc);
+            keep_first(rs, m, m->nc, name, g, x + k * m->grid.count, p + k * (size_t)m->nc);
             keep_output(rs, m->nc, name, g, p + k * (size_t)m->nc);
         }
         if (tty) fprintf(stderr, "\rxrdsym evaluate: %zu / %zu", b0 + b, n);
@@ -348,6 +387,7 @@ typedef struct {
     const char *abundance_source;
     double spearman;
     double sample_prior_power; /* the model's training class distribution, prior^t (0: uniform) */
+    const char *labels_path;   /* --labels, or NULL */
 } json_view;
 
 static void jstr(FILE *o, const char *s)
@@ -436,6 +476,9 @@ static int write_json(FILE *o, void *ctx)
         }
         fputc(']', o);
     }
+    fputs(", \"labels\": ", o);
+    if (v->labels_path) jstr(o, v->labels_path);
+    else fputs("null", o);
     fprintf(o, ", \"skipped_unlabelled\": %zu, \"failed\": %zu, \"assumed_cu_kalpha\": %zu},\n", v->rs->unlabelled,
             v->rs->failed, v->rs->assumed_cu);
     fprintf(o, "  \"n\": %zu,\n", r->n);
@@ -446,7 +489,9 @@ static int write_json(FILE *o, void *ctx)
     fprintf(o, ", \"n_centrosymmetric\": %zu,\n    \"note\": ", r->n_centrosymmetric);
     jstr(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; centrosymmetric_space_group: "
                   "samples with a centrosymmetric true group, output renormalised over the 92 centrosymmetric groups"
-                : "crystal-system model: no space-group figures");
+           : v->rs->cs_mode ? "patterns labelled by crystal system only (--labels): the model's outputs summed over "
+                              "each system's classes; no space-group figures"
+                            : "crystal-system model: no space-group figures");
     fputs("},\n  \"interval95\": {\"space_group\": ", o);
     jinterval(o, r->acc_space_group, r->n);
     fputs(", \"crystal_system\": ", o);
@@ -568,9 +613,9 @@ static void pct(const char *what, double v, size_t n)
 static void print_summary(const model_info *m, const json_view *v, const char *json_path)
 {
     const xs_eval_results *r = v->res;
-    int sgm = m->sg_model;
-    printf("%s: %s model, %d classes, %d member(s)\n", m->path, sgm ? "space-group" : "crystal-system", m->nc,
-           v->members);
+    int sgm = r->task == XS_EVAL_SPACE_GROUP;
+    printf("%s: %s model, %d classes, %d member(s)%s\n", m->path, m->sg_model ? "space-group" : "crystal-system", m->nc,
+           v->members, v->rs->cs_mode ? "; judged on crystal systems (the labels give no more)" : "");
     printf("%zu samples from %s%s%s", r->n, v->split ? v->files[0] : (v->n_files == 1 ? v->files[0] : "the files"),
            v->split ? ", split " : "", v->split ? v->split : "");
     if (v->rs->unlabelled) printf(" (%zu unlabelled skipped)", v->rs->unlabelled);
@@ -615,7 +660,7 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
 int xs_cmd_evaluate(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *split_name = "test", *json_path = NULL, *plots = NULL;
-    const char *wl_arg = NULL, *abundance_path = NULL, *outputs_path = NULL;
+    const char *wl_arg = NULL, *abundance_path = NULL, *outputs_path = NULL, *labels_path = NULL;
     double threshold = -1, min_coverage = 0.5;
     uint64_t seed = 0, limit = 0;
     const char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -646,6 +691,7 @@ int xs_cmd_evaluate(int argc, char **argv)
             }
         }
         else if (!strcmp(a, "--outputs") && more) outputs_path = argv[++i];
+        else if (!strcmp(a, "--labels") && more) labels_path = argv[++i];
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (!strcmp(a, "--abundance") && more) abundance_path = argv[++i];
         else if (!strcmp(a, "--prior") && more) {
@@ -670,6 +716,10 @@ int xs_cmd_evaluate(int argc, char **argv)
         fprintf(stderr, "xrdsym evaluate: give --json and either --patterns FILE... or --data FILE.h5\n");
         bad = 1;
     }
+    if (!bad && labels_path && data_path) {
+        fprintf(stderr, "xrdsym evaluate: --labels labels --patterns files; a dataset's crystals carry their groups\n");
+        bad = 1;
+    }
     if (!bad && augmentation_override && !data_path) {
         fprintf(stderr, "xrdsym evaluate: --augmentation renders --data; measured --patterns are used as they are\n");
         bad = 1;
@@ -691,6 +741,8 @@ int xs_cmd_evaluate(int argc, char **argv)
     run_state rs;
     memset(&rs, 0, sizeof rs);
     rs.keep_outputs = outputs_path != NULL;
+    xs_cli_label_table labels;
+    memset(&labels, 0, sizeof labels);
     xs_dataset *ds = NULL, *ab_ds = NULL;
     xs_eval_results *res = NULL;
     size_t *abundance = NULL;
@@ -702,8 +754,21 @@ int xs_cmd_evaluate(int argc, char **argv)
         threshold = t ? atof(t) : 0.5;
         if (!(threshold >= 0 && threshold <= 1)) threshold = 0.5;
     }
-    if (xs_eval_create(m.sg_model ? XS_EVAL_SPACE_GROUP : XS_EVAL_CRYSTAL_SYSTEM, m.nc, m.class_label, &rs.ev, &err) !=
-        XS_OK) {
+    if (labels_path) {
+        if (xs_cli_label_table_read(labels_path, &labels, &err) != XS_OK) {
+            xs_cli_print_error(&err);
+            goto done;
+        }
+        if (!(rs.label_used = calloc(labels.n, 1))) {
+            fprintf(stderr, "xrdsym evaluate: out of memory\n");
+            goto done;
+        }
+        rs.labels = &labels;
+        rs.cs_mode = !labels.has_group; /* crystal systems only: any model judged on its summed systems */
+    }
+    if ((rs.cs_mode ? xs_eval_create(XS_EVAL_CRYSTAL_SYSTEM, XS_CRYSTAL_SYSTEM_COUNT, NULL, &rs.ev, &err)
+                    : xs_eval_create(m.sg_model ? XS_EVAL_SPACE_GROUP : XS_EVAL_CRYSTAL_SYSTEM, m.nc, m.class_label,
+                                     &rs.ev, &err)) != XS_OK) {
         xs_cli_print_error(&err);
         goto done;
     }
@@ -717,6 +782,13 @@ int xs_cmd_evaluate(int argc, char **argv)
         if (!run_dataset(&rs, &m, ds, data_path, split, (size_t)limit, seed)) goto done;
     } else if (!run_patterns(&rs, &m, files, n_files, user_wl, min_coverage)) {
         goto done;
+    }
+    if (rs.labels) {
+        size_t unused = 0;
+        for (size_t i = 0; i < labels.n; i++) unused += !rs.label_used[i];
+        if (unused)
+            fprintf(stderr, "xrdsym evaluate: warning: %zu of the %zu rows of %s named no pattern read\n", unused,
+                    labels.n, labels_path);
     }
     if (rs.assumed_cu)
         fprintf(stderr, "xrdsym evaluate: %zu pattern(s) do not state a wavelength: Cu K-alpha 1.54184 A assumed "
@@ -758,7 +830,7 @@ int xs_cmd_evaluate(int argc, char **argv)
     }
     json_view v = {m.path, xs_nn_label_kind(m.net), data_path ? "dataset" : "patterns", data_path ? split_name : NULL,
                    files, n_files, seed, xs_nn_ensemble_size(m.ens), &rs, res, abundance, abundance_source, spearman,
-                   xs_nn_get_meta_number(m.net, "sample_prior_power", 0)};
+                   xs_nn_get_meta_number(m.net, "sample_prior_power", 0), labels_path};
     if (!xs_cli_write_atomic(json_path, write_json, &v, "evaluate")) goto done;
     print_summary(&m, &v, json_path);
     status = rs.failed ? 1 : 0;
@@ -768,9 +840,12 @@ int xs_cmd_evaluate(int argc, char **argv)
         const char *sbase = strrchr(files[0], '/') ? strrchr(files[0], '/') + 1 : files[0];
         snprintf(title, sizeof title, "%s on %s%s%s (%zu %s)", mbase, sbase, data_path ? ", " : "",
                  data_path ? split_name : "", res->n, data_path ? "crystals" : "patterns");
+        const char *system_names[XS_CRYSTAL_SYSTEM_COUNT];
+        for (int k = 0; k < XS_CRYSTAL_SYSTEM_COUNT; k++) system_names[k] = xs_crystal_system_name((xs_crystal_system)k);
         xs_cli_eval_plot_input pin = {title, res, abundance, abundance_source, spearman, rs.first_name, rs.first_group,
-                                      &m.grid, rs.first_x, rs.first_p, m.nc, m.sg_model ? m.class_label : NULL,
-                                      m.class_name};
+                                      &m.grid, rs.first_x, rs.first_p, rs.cs_mode ? XS_CRYSTAL_SYSTEM_COUNT : m.nc,
+                                      m.sg_model && !rs.cs_mode ? m.class_label : NULL,
+                                      rs.cs_mode ? (const char *const *)system_names : (const char *const *)m.class_name};
         int written = xs_cli_eval_plots(plots, &pin);
         if (written < 0) status = 1;
         else printf("  plots: %d SVG files in %s\n", written, plots);
@@ -787,6 +862,8 @@ int xs_cmd_evaluate(int argc, char **argv)
         }
     }
 done:
+    xs_cli_label_table_free(&labels);
+    free(rs.label_used);
     for (size_t i = 0; i < rs.out_n; i++) free(rs.out_name[i]);
     free(rs.out_name);
     free(rs.out_label);

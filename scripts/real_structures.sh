@@ -3,6 +3,9 @@
 #   spglib.h5   spglib's test structures (not the virtual or distorted ones), all in the test split
 #   aflow.h5    the 288 AFLOW prototypes, all in the test split
 #   rruff.tsv   the 332 measured RRUFF patterns, unpacked
+#   iucr/       the 15 IUCr Rietveld CIFs: measured profiles (Cu, Mo, synchrotron), each with its refined
+#               structure, whose space group is the label (xs_cif_read_powder)
+#   ssrl/       the 15 SSRL synchrotron .xy patterns, ssrl-labels.csv their crystal systems and wavelengths
 #   cod-inorganic.h5  training crystals: the inorganic structures among the COD's 1,470 real-world CIFs
 #               (carbon with hydrogen left out), without any of the space group and elements of a spglib or
 #               AFLOW structure, so that those two test sets stay apart from training; all in the training split
@@ -30,6 +33,17 @@ if [ ! -f "$t/aflow.h5" ]; then
   $x dataset structures "$t"/aflow/*.vasp --out "$t/aflow.h5" --val 0 --test 1 --quiet
 fi
 [ -f "$t/rruff.tsv" ] || gzip -dc "$shared/experimental/rruff-dev.tsv.gz" > "$t/rruff.tsv"
+if [ ! -d "$t/iucr" ]; then
+  mkdir -p "$t/iucr.tmp"
+  tar -xzf "$shared/structures/iucr-rietveld-cifs.tar.gz" -C "$t/iucr.tmp"
+  mv "$t/iucr.tmp/cif_files" "$t/iucr" && rmdir "$t/iucr.tmp"
+fi
+if [ ! -f "$t/ssrl-labels.csv" ]; then
+  mkdir -p "$t/ssrl.tmp"
+  tar -xzf "$shared/experimental/ssrl-synchrotron-xy.tar.gz" -C "$t/ssrl.tmp"
+  rm -rf "$t/ssrl" && mv "$t/ssrl.tmp/XYdata" "$t/ssrl" && rmdir "$t/ssrl.tmp"
+  cp "$shared/experimental/ssrl-synchrotron-labels.csv" "$t/ssrl-labels.csv"
+fi
 if [ ! -f "$t/cod-inorganic.h5" ]; then
   mkdir -p "$t/cod"
   tar -xzf "$shared/structures/cod-tools-test-cifs.tar.gz" -C "$t/cod"

@@ -214,7 +214,28 @@ static void test_crystal_system_model(void)
     CHECK_NEAR(r->threshold_at_half, 0.7, 1e-7, "threshold at half (float 0.7: 1e-7)");
     CHECK(r->confusion_crystal_system[XS_MONOCLINIC][XS_TRICLINIC] == 1, "confusion");
     CHECK(r->distance_max == -1, "no distances for a crystal-system model");
+
+    /* Samples whose crystal system alone is known (a label table of systems): the same figures, none per
+     * group. A hexagonal sample answered trigonal (R-3c labelled "hexagonal" in hexagonal axes) is wrong. */
+    float h[7] = {0};
+    h[XS_TRIGONAL] = 0.9f, h[XS_HEXAGONAL] = 0.1f;
+    CHECK(xs_eval_add_crystal_system(ev, XS_HEXAGONAL, h, &err) == XS_OK, "add by crystal system: %s", err.message);
+    CHECK(xs_eval_add_crystal_system(ev, XS_CUBIC, p, &err) == XS_OK, "add a cubic one");
+    CHECK(xs_eval_add_crystal_system(ev, 7, p, &err) == XS_ERR_INVALID, "system 7 refused");
+    CHECK(xs_eval_compute(ev, 0.5, r, &err) == XS_OK && r->n == 4, "compute with 4 samples");
+    CHECK_NEAR(r->acc_crystal_system, 0.5, EXACT, "2 of 4 right");
+    CHECK(r->confusion_crystal_system[XS_HEXAGONAL][XS_TRIGONAL] == 1, "hexagonal answered trigonal");
+    CHECK(r->group_count[225] == 1 && r->group_count[14] == 1 && r->group_count[0] == 2,
+          "per group: the two with groups; the two without counted apart (index 0)");
+    CHECK_NEAR(r->top_n_crystal_system[1], 1.0, EXACT, "top-2 over all four");
     free(r);
+    xs_eval_free(ev);
+
+    /* a space-group accumulator needs the group */
+    CHECK(xs_eval_create(XS_EVAL_SPACE_GROUP, 230, NULL, &ev, &err) == XS_OK, "create space-group");
+    float u[230];
+    for (int c = 0; c < 230; c++) u[c] = 1.0f / 230;
+    CHECK(ev && xs_eval_add_crystal_system(ev, XS_CUBIC, u, &err) == XS_ERR_INVALID, "system alone refused there");
     xs_eval_free(ev);
 }
 

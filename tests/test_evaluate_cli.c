@@ -224,7 +224,88 @@ int main(void)
     for (size_t j = 0; j < grid.count; j++) fprintf(t, "%s%d", j ? " " : "", (int)(j % 7));
     fputc('\n', t);
     fclose(t);
+    /* the same three as .xy files that state no wavelength: at Cu K-alpha, and at Mo K-alpha (the same
+     * intensities at the angles of the same d-spacings), with a label table (a spreadsheet's CSV: byte order
+     * mark, quoted fields) of crystal systems and wavelengths, as the SSRL synchrotron set has */
+    char labels[600];
+    snprintf(labels, sizeof labels, "%s/labels.csv", dir);
+    FILE *lt = fopen(labels, "w");
+    fprintf(lt, "\xEF\xBB\xBFMaterial,Name,\"Crystal System\",a,Wavelength\n");
+    for (int i = 0; i < 3; i++)
+        for (int mo = 0; mo < 2; mo++) {
+            char xy[600];
+            snprintf(xy, sizeof xy, "%s/%s-%d.xy", dir, mo ? "mo" : "cu", i);
+            FILE *f = fopen(xy, "w");
+            for (size_t j = 0; j < grid.count; j++) {
+                double tt = grid.start + grid.step * (double)j;
+                if (mo) tt = 2 * asin(0.71073 / 1.54184 * sin(tt * M_PI / 360)) * 180 / M_PI;
+                fprintf(f, "%.7f %.6f\n", tt, 1000 * x[i * grid.count + j]);
+            }
+            fclose(f);
+            fprintf(lt, "%s-%d,\"X, Y\",%s,4.1,%s\n", mo ? "mo" : "cu", i,
+                    xs_crystal_system_name(xs_sym_crystal_system(xs_dataset_space_group(d, idx[i]))),
+                    mo ? "0.71073" : "1.54184");
+        }
+    fprintf(lt, "ghost,,cubic,,\n");
+    fclose(lt);
     free(x);
+    {
+        char outputs_cs[600];
+        snprintf(outputs_cs, sizeof outputs_cs, "%s/outputs-cs.tsv", dir);
+        snprintf(args, sizeof args, "--model '%s' --patterns %s/cu-*.xy %s/mo-*.xy --labels '%s' --json '%s' --outputs '%s'",
+                 model, dir, dir, labels, json, outputs_cs);
+        CHECK(run(args, out) == 0, "evaluate --labels (crystal systems) exits 0");
+        char out_err[600];
+        snprintf(out_err, sizeof out_err, "%s.err", out);
+        char *said = xs_test_slurp(out_err, NULL);
+        CHECK(said && strstr(said, "1 of the 7 rows") && !strstr(said, "assum"),
+              "the unused row is said; no wavelength assumed: %s", said ? said : "");
+        free(said);
+        if (have_py) {
+            CHECK(py_check(json, "assert d['n'] == 6, d['n']\n"
+                                 "assert d['source']['labels'].endswith('labels.csv')\n"
+                                 "assert d['source']['assumed_cu_kalpha'] == 0\n"
+                                 "assert d['accuracy']['space_group'] is None and d['top_n']['space_group'] is None\n"
+                                 "assert d['accuracy']['crystal_system'] is not None\n"
+                                 "assert len(d['top_n']['crystal_system']) == 7\n"),
+                  "crystal-system labels JSON");
+            /* at Mo with the table's wavelength the model sees what it sees at Cu: the grid points map onto the
+             * written points (7 decimals of 2theta), so only the 6 printed digits of intensity differ; 1e-3 */
+            char prog[2048];
+            snprintf(prog, sizeof prog,
+                     "rows = [l.rstrip('\\n').split('\\t') for l in open('%s')]\n"
+                     "head, rows = rows[0], rows[1:]\n"
+                     "assert head[:2] == ['name', 'true_crystal_system'] and head[2:] == ['triclinic', 'monoclinic',"
+                     " 'orthorhombic', 'tetragonal', 'trigonal', 'hexagonal', 'cubic'], head\n"
+                     "by = {r[0].split('/')[-1]: [float(v) for v in r[2:]] for r in rows}\n"
+                     "for i in range(3):\n"
+                     "    cu, mo = by['cu-%%d.xy' %% i], by['mo-%%d.xy' %% i]\n"
+                     "    assert max(abs(a - b) for a, b in zip(cu, mo)) < 1e-3, (cu, mo)\n"
+                     "right = sum(int(r[1]) == max(range(7), key=lambda k: float(r[2 + k])) for r in rows)\n"
+                     "assert right == round(d['accuracy']['crystal_system'] * d['n']), right\n",
+                     outputs_cs);
+            CHECK(py_check(json, prog), "Mo patterns with the table's wavelength answer as the Cu ones");
+        }
+        /* a table of space groups (a symbol, a number) judges space groups; a bad row names file and line */
+        lt = fopen(labels, "w");
+        fprintf(lt, "file\tspace group\ncu-0\t%s\ncu-1.xy\t%d\n", xs_sym_symbol(xs_dataset_space_group(d, idx[0])),
+                xs_dataset_space_group(d, idx[1]));
+        fclose(lt);
+        snprintf(args, sizeof args, "--model '%s' --patterns %s/cu-*.xy --labels '%s' --json '%s'", model, dir, labels, json);
+        CHECK(run(args, out) == 0, "evaluate --labels (space groups) exits 0");
+        if (have_py)
+            CHECK(py_check(json, "assert d['n'] == 2 and d['source']['skipped_unlabelled'] == 1, d['n']\n"
+                                 "assert d['accuracy']['space_group'] is not None\n"),
+                  "space-group labels: two labelled, the third skipped");
+        lt = fopen(labels, "w");
+        fprintf(lt, "file,crystal system\ncu-0,cubic\ncu-1,hexagonl\n");
+        fclose(lt);
+        CHECK(run(args, out) == 1, "a bad crystal system fails");
+        said = xs_test_slurp(out_err, NULL);
+        CHECK(said && strstr(said, "labels.csv:3") && strstr(said, "hexagonl"), "file, line and value named: %s",
+              said ? said : "");
+        free(said);
+    }
     snprintf(cmd, sizeof cmd, "gzip -c '%s' > '%s.gz'", table, table);
     CHECK(system(cmd) == 0, "gzip");
     char outputs[600];

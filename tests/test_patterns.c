@@ -162,6 +162,68 @@ int main(void)
         xs_pattern_list_free(l, n);
     }
 
+    /* A Rietveld CIF as journals publish it: the profile block states no wavelength; the phase block linked
+     * to it by _pd_block_diffractogram_id does, and declares the refined structure's group by a Hall symbol
+     * with a bar (P-6m2); a simulated block with a calculated profile only follows. */
+    {
+        char phase[1024];
+        snprintf(phase, sizeof phase,
+                 "data_phase\n_pd_block_id PH\n_pd_block_diffractogram_id PROF\n_diffrn_radiation_wavelength 0.49935\n"
+                 "_symmetry_space_group_name_Hall 'P -6 2'\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 5\n"
+                 "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 120\n"
+                 "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nNa1 0 0 0\n");
+        for (int variant = 0; variant < 3; variant++) {
+            size_t used = (size_t)snprintf(text, sizeof text,
+                                           "data_profile\n_pd_block_id PROF\n_pd_proc_2theta_range_min 5\n"
+                                           "_pd_proc_2theta_range_inc 0.05\nloop_\n_pd_proc_intensity_net\n");
+            for (int k = 0; k < 200; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", k == 50 ? 500 : 10);
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s", phase);
+            if (variant == 1) /* a second phase of another group: a mixture, no label */
+                used += (size_t)snprintf(text + used, sizeof text - used,
+                                         "data_phase2\n_pd_block_id PH2\n_pd_block_diffractogram_id PROF\n"
+                                         "_space_group_IT_number 225\n_cell_length_a 4\n_cell_length_b 4\n_cell_length_c 4\n"
+                                         "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n"
+                                         "_atom_site_fract_z\nCl1 0 0 0\n");
+            if (variant == 2) /* a phase whose group is not known (a superspace group): no label either */
+                used += (size_t)snprintf(text + used, sizeof text - used,
+                                         "data_phase3\n_pd_block_id PH3\n_pd_block_diffractogram_id PROF\n"
+                                         "_space_group_ssg_name 'X2/m(a0g)0s'\n_cell_length_a 4\n_cell_length_b 4\n"
+                                         "_cell_length_c 4\nloop_\n_atom_site_label\n_atom_site_fract_x\n"
+                                         "_atom_site_fract_y\n_atom_site_fract_z\nCl1 0 0 0\n");
+            used += (size_t)snprintf(text + used, sizeof text - used,
+                                     "data_simulated\n_pd_proc_2theta_range_min 0.02\n_pd_proc_2theta_range_inc 0.02\n"
+                                     "_diffrn_radiation_wavelength 0.71073\nloop_ _pd_calc_intensity_total\n");
+            for (int k = 0; k < 50; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", k == 5 ? 9 : 1);
+            memset(&err, 0, sizeof err);
+            CHECK(read_one(".cif", text, &l, &n, &err) == XS_OK && n == 1, "Rietveld CIF %d: one measured profile (%zu): %s",
+                  variant, n, err.message);
+            if (n == 1) {
+                CHECK(strstr(xs_pattern_name(l[0]), "#profile") != NULL, "the measured block, not the simulated one: %s",
+                      xs_pattern_name(l[0]));
+                CHECK_NEAR(xs_pattern_wavelength(l[0]), 0.49935, 1e-12, "wavelength from the linked phase block");
+                CHECK(xs_pattern_label(l[0]) == (variant == 0 ? 187 : 0), "variant %d: label %d (P-6m2 once, else none)",
+                      variant, xs_pattern_label(l[0]));
+            }
+            xs_pattern_list_free(l, n);
+        }
+        /* wavelength from _pd_proc_wavelength, and from the anode of _diffrn_radiation_type */
+        static const char *const wl_items[] = {"_pd_proc_wavelength 0.71073\n", "_diffrn_radiation_type 'MoK\\a'\n"};
+        for (int i = 0; i < 2; i++) {
+            size_t used = (size_t)snprintf(text, sizeof text, "data_p\n%s_pd_meas_2theta_range_min 5\n"
+                                           "_pd_meas_2theta_range_inc 0.05\nloop_\n_pd_meas_counts_total\n", wl_items[i]);
+            for (int k = 0; k < 200; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", k == 50 ? 500 : 10);
+            CHECK(read_one(".cif", text, &l, &n, &err) == XS_OK && n == 1 && fabs(xs_pattern_wavelength(l[0]) - 0.71073) < 1e-9,
+                  "wavelength from %s", wl_items[i]);
+            xs_pattern_list_free(l, n);
+        }
+        /* a file of calculated profiles only is still read */
+        size_t used = (size_t)snprintf(text, sizeof text, "data_c\n_pd_proc_2theta_range_min 5\n_pd_proc_2theta_range_inc 0.05\n"
+                                       "loop_ _pd_calc_intensity_total\n");
+        for (int k = 0; k < 200; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", k == 50 ? 500 : 10);
+        CHECK(read_one(".cif", text, &l, &n, &err) == XS_OK && n == 1, "calculated profile alone: %s", err.message);
+        xs_pattern_list_free(l, n);
+    }
+
     /* broken files */
     memset(&err, 0, sizeof err);
     CHECK(read_one(".xy", "", &l, &n, &err) == XS_ERR_NOT_FOUND && l == NULL, "empty file");

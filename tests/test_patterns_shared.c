@@ -66,6 +66,35 @@ int main(void)
     snprintf(path, sizeof path, "%s/cif_files", dir);
     read_dir(path, ".cif", &files, &patterns, &wl);
     printf("IUCr Rietveld CIFs: %d files, %d measured profiles, %d with their wavelength\n", files, patterns, wl);
-    CHECK(files == 15 && patterns >= 15, "a profile from every IUCr Rietveld CIF (%d profiles from %d files)", patterns, files);
+    CHECK(files == 15 && patterns == 15,
+          "one measured profile from every IUCr Rietveld CIF, their simulated blocks left out (%d from %d files)",
+          patterns, files);
+    CHECK(wl == 15, "every profile's wavelength found, in its own block or a linked one (%d)", wl);
+    /* labels from the refined structures, as written in the files: a Hall symbol with a bar ('P 4 -2', 'P -6 2'),
+     * a linked phase block; none for the two-phase mixture and the modulated structure */
+    static const struct {
+        const char *file;
+        int label;
+        double wavelength;
+    } expect[] = {{"ks5409BTsup2.rtv.combined.cif", 99, 1.54056},
+                  {"wn6225Isup2.rtv.combined.cif", 187, 0},
+                  {"gw5052Mg2Si_100K_LTsup2.rtv.combined.cif", 225, 0.49935},
+                  {"wh5012phaseIIsup2.rtv.combined.cif", 62, 0.71073},
+                  {"av5088sup4.rtv.combined.cif", 0, 0},
+                  {"ck5030Vsup6.rtv.combined.cif", 0, 0}};
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        snprintf(path, sizeof path, "%s/cif_files/%s", dir, expect[i].file);
+        l = NULL;
+        n = 0;
+        CHECK(xs_pattern_read(path, &l, &n, &err) == XS_OK && n == 1, "%s: %s", expect[i].file, err.message);
+        if (n != 1) continue;
+        CHECK(xs_pattern_label(l[0]) == expect[i].label, "%s: label %d, got %d", expect[i].file, expect[i].label,
+              xs_pattern_label(l[0]));
+        /* 1e-9: the number as written in the file */
+        if (expect[i].wavelength > 0)
+            CHECK(fabs(xs_pattern_wavelength(l[0]) - expect[i].wavelength) < 1e-9, "%s: wavelength %g, got %g",
+                  expect[i].file, expect[i].wavelength, xs_pattern_wavelength(l[0]));
+        xs_pattern_list_free(l, n);
+    }
     return xs_test_finish();
 }

@@ -132,6 +132,22 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0, "cleanup");
 
+    /* Symbols to groups: H-M in several spellings, and Hall symbols with a bar, which the old bar-less H-M
+     * spelling must not swallow ("P -6 2" once read as P6_2, "P 4 -2" as P4_2; both from IUCr CIFs). */
+    static const struct {
+        const char *symbol;
+        int number;
+    } symbols[] = {{"P 4 -2", 99},      {"P -6 2", 187},     {"P 4 M M", 99},  {"P -6 m 2", 187},
+                   {"P 6c -2c", 186},   {"P 63 m c", 186},   {"P42", 77},      {"P 1 21/n 1", 14},
+                   {"-p 4a 2a", 129},   {"P 4/n m m", 129},  {"P -4 21 m", 113}, {"Fd3m", 227},
+                   {"R -3 m", 166},     {"-P 2ac 2n", 62},   {"P -1", 2}};
+    for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
+        int hall = xs_sym_hall_from_symbol(symbols[i].symbol);
+        xs_spacegroup g;
+        int number = hall > 0 && xs_sym_from_hall(hall, &g, NULL) == XS_OK ? g.number : 0;
+        CHECK(number == symbols[i].number, "'%s' is group %d, got %d", symbols[i].symbol, symbols[i].number, number);
+    }
+
     xs_structure_free(nacl);
     xs_structure_free(si);
     xs_structure_free(rut);

@@ -85,6 +85,9 @@ void xs_eval_free(xs_eval *ev);
 /* Add one sample: its true space group (1..230) and the model's n_classes outputs (finite, >= 0; they
  * need not sum to 1). XS_ERR_INVALID for a group out of range or a NaN/negative output (nothing added). */
 xs_status xs_eval_add(xs_eval *ev, int space_group, const float *probs, xs_error *err);
+/* Add a sample whose true crystal system (0..6, xs_crystal_system) alone is known, to a crystal-system
+ * accumulator (XS_ERR_INVALID for a space-group one): its per-group figures are left out. */
+xs_status xs_eval_add_crystal_system(xs_eval *ev, int crystal_system, const float *probs, xs_error *err);
 size_t xs_eval_count(const xs_eval *ev);
 
 /* Everything at once. About 230 kB: allocate it on the heap. */
@@ -112,7 +115,8 @@ typedef struct {
     /* confusion [true][predicted] */
     size_t confusion_crystal_system[XS_CRYSTAL_SYSTEM_COUNT][XS_CRYSTAL_SYSTEM_COUNT];
     unsigned confusion_space_group[231][231];        /* space-group model; predicted 0: class of no group */
-    /* per true space group (index 1..230): samples, and right answers of the model's task */
+    /* per true space group (index 1..230; 0: samples labelled by crystal system only): samples, and right
+     * answers of the model's task */
     size_t group_count[231], group_correct[231];
     /* distance between true and predicted group (space-group model; a class of no group is left out) */
     size_t distance_histogram[XS_EVAL_MAX_DISTANCE + 1];

@@ -11,8 +11,12 @@
  *  - PANalytical .xrdml (XML): 2Theta positions (start/end or a list), intensities or counts, the
  *    K-alpha1/K-alpha2 wavelengths and their ratio;
  *  - powder CIF (pdCIF): _pd_meas_2theta_scan / _pd_proc_2theta_corrected (or _pd_meas_2theta_range_min,
- *    _max, _inc) with _pd_meas_counts_total, _pd_meas_intensity_total, _pd_proc_intensity_total or
- *    _pd_calc_intensity_total; the wavelength from _diffrn_radiation_wavelength.
+ *    _max, _inc) with _pd_meas_counts_total, _pd_meas_intensity_total, _pd_proc_intensity_total (or _net);
+ *    a calculated profile (_pd_calc_intensity_*, a Rietveld fit or a simulation) only where the file holds
+ *    no measured one; the wavelength from _diffrn_radiation_wavelength, _pd_proc_wavelength or the anode of
+ *    _diffrn_radiation_type, in the profile's block, else in the blocks linked to it (_pd_block_id), else in
+ *    the file's other blocks where they agree; the
+ *    label is the refined structure's space group where the profile has one phase (or several of one group);
  *
  * Errors (never a silent wrong answer): XS_ERR_IO (cannot read), XS_ERR_PARSE (a data line that is not
  * numbers, with its line), XS_ERR_INVALID (fewer than 10 points, NaN or infinite values, 2theta not
@@ -55,7 +59,8 @@ const double *xs_pattern_intensity(const xs_pattern *p);
 double xs_pattern_wavelength(const xs_pattern *p);  /* angstrom; 0 when the file does not say */
 /* K-alpha2 wavelength and ratio when the file gives them (xrdml), else 0. */
 double xs_pattern_kalpha2(const xs_pattern *p, double *ratio);
-int xs_pattern_label(const xs_pattern *p);          /* space group the file states (the table), else 0 */
+int xs_pattern_label(const xs_pattern *p);          /* space group the file states (the table, a powder CIF's
+                                                      * one phase), else 0 */
 
 /* Put a pattern measured at `wavelength` onto `grid`, whose angles are for `grid_wavelength`: every grid
  * point is mapped through its d-spacing (d = lambda_grid / (2 sin theta_grid)) to the pattern's angle and

@@ -12,7 +12,8 @@
 /* What is kept of one sample. */
 typedef struct {
     float certainty;       /* largest output */
-    short sg;              /* true space group */
+    short sg;              /* true space group; 0 where only the crystal system is known */
+    signed char cs;        /* true crystal system */
     short pred;            /* most probable class */
     short rank;            /* rank of the true class in the model's own output (0 = first); 32767: no class */
     signed char cs_sum;    /* crystal system of largest summed probability (-1: none) */
@@ -94,10 +95,28 @@ static int rank_of(const double *v, int n, int t)
     return r;
 }
 
+static xs_status add_sample(xs_eval *ev, int space_group, int true_cs, const float *probs, xs_error *err);
+
 xs_status xs_eval_add(xs_eval *ev, int space_group, const float *probs, xs_error *err)
 {
     if (space_group < 1 || space_group > 230)
         return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "true space group %d is not 1..230", space_group);
+    return add_sample(ev, space_group, (int)xs_sym_crystal_system(space_group), probs, err);
+}
+
+xs_status xs_eval_add_crystal_system(xs_eval *ev, int crystal_system, const float *probs, xs_error *err)
+{
+    if (ev->task != XS_EVAL_CRYSTAL_SYSTEM)
+        return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
+                            "a sample labelled by its crystal system only needs a crystal-system evaluation");
+    if (crystal_system < 0 || crystal_system >= NCS)
+        return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "true crystal system %d is not 0..%d", crystal_system,
+                            NCS - 1);
+    return add_sample(ev, 0, crystal_system, probs, err);
+}
+
+static xs_status add_sample(xs_eval *ev, int space_group, int true_cs, const float *probs, xs_error *err)
+{
     int nc = ev->n_classes;
     for (int c = 0; c < nc; c++)
         if (!(probs[c] >= 0) || !isfinite(probs[c]))
@@ -110,13 +129,13 @@ xs_status xs_eval_add(xs_eval *ev, int space_group, const float *probs, xs_error
         ev->s = s;
         ev->cap = cap;
     }
-    int true_cs = (int)xs_sym_crystal_system(space_group);
     int true_label = ev->task == XS_EVAL_SPACE_GROUP ? space_group : true_cs;
     int centro = ev->task == XS_EVAL_SPACE_GROUP && xs_sym_is_centrosymmetric(space_group);
 
     sample r;
     memset(&r, 0, sizeof r);
     r.sg = (short)space_group;
+    r.cs = (signed char)true_cs;
     int pred = 0, tcls = -1, cbest = -1;
     double cs_p[NCS] = {0};
     for (int c = 0; c < nc; c++) {
@@ -183,7 +202,7 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
     res->distance_max = -1;
     for (size_t i = 0; i < n; i++) {
         const sample *r = &ev->s[i];
-        int true_cs = (int)xs_sym_crystal_system(r->sg);
+        int true_cs = r->cs;
         right += r->correct;
         cs_right += r->cs_sum == true_cs;
         cs_top_right += r->cs_top == true_cs;
@@ -204,7 +223,7 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
             sum_c_wrong += r->certainty;
         }
         if (r->cs_sum >= 0) res->confusion_crystal_system[true_cs][(int)r->cs_sum]++;
-        res->group_count[r->sg]++;
+        res->group_count[r->sg]++; /* index 0: samples without a group, not reported */
         res->group_correct[r->sg] += r->correct;
         if (sgm) {
             int p = ev->label[r->pred];

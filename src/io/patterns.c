@@ -29,6 +29,15 @@ const double *xs_pattern_intensity(const xs_pattern *p) { return p->intensity; }
 double xs_pattern_wavelength(const xs_pattern *p) { return p->wavelength; }
 int xs_pattern_label(const xs_pattern *p) { return p->label; }
 
+void xs_pattern_set_label(xs_pattern *p, int space_group) { p->label = space_group >= 1 && space_group <= 230 ? space_group : 0; }
+
+int xs_pattern_set_wavelength(xs_pattern *p, double wavelength)
+{
+    if (!(wavelength >= 0.1 && wavelength <= 3)) return 0;
+    p->wavelength = wavelength;
+    return 1;
+}
+
 double xs_pattern_kalpha2(const xs_pattern *p, double *ratio)
 {
     if (ratio) *ratio = p->kalpha2_ratio;
@@ -186,7 +195,7 @@ static xs_status list_of_one(const char *path, xs_pattern *p, xs_pattern ***list
 
 /* A wavelength named in a header line: "wavelength", "lambda", "wave length" followed by a number in
  * 0.1..3 (angstrom), or an anode name (Cu, Mo, Co...) near "K-alpha"/"Ka". 0 when none. */
-static double header_wavelength(const char *line, size_t len)
+double xs_pattern_text_wavelength(const char *line, size_t len)
 {
     char low[512];
     size_t n = len < sizeof low - 1 ? len : sizeof low - 1;
@@ -252,7 +261,7 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
                     st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected two numbers (2theta, intensity), found '%.40s'", t);
                     break;
                 }
-                if (!wavelength) wavelength = header_wavelength(line, len);
+                if (!wavelength) wavelength = xs_pattern_text_wavelength(line, len);
             }
         } else {
             const char *p = skip_separators(line);
@@ -327,7 +336,7 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
                 grid.step = step;
                 grid.count = (size_t)floor((bb - a) / step + 0.5) + 1;
             }
-            if (!wavelength) wavelength = header_wavelength(line, len);
+            if (!wavelength) wavelength = xs_pattern_text_wavelength(line, len);
         } else if (len > 0) {
             char *tab1 = strchr(line, '\t');
             char *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;

@@ -35,6 +35,18 @@ typedef struct {
     int line;
 } cif_loop;
 
+/* pdCIF: what one block says of the links between a profile, its wavelength and its phases. */
+typedef struct {
+    char *block_id;     /* _pd_block_id */
+    char **links;       /* the blocks it names: _pd_block_diffractogram_id, _pd_phase_block_id */
+    size_t n_links, cap_links;
+    int has_atoms;      /* it holds atom sites: a phase */
+    double wavelength;  /* stated in this block; 0 none */
+    int group;          /* space group declared for the block's atom sites; 0 none */
+    int pattern;        /* index of its profile in the reader's patterns; -1 none */
+    int calculated;     /* its profile is a calculated one only */
+} pd_block;
+
 typedef struct {
     const char *path;
     char code[128];
@@ -56,6 +68,8 @@ typedef struct {
     int want_powder;      /* collect powder patterns (pdCIF) instead of structures */
     xs_pattern **patterns;
     size_t n_patterns, cap_patterns;
+    pd_block *pd;         /* what every block says that links a profile to its wavelength and phases */
+    size_t n_pd, cap_pd;
     xs_error parse_error; /* first syntax error that damages data */
     int have_parse_error;
     int nomem;
@@ -531,6 +545,21 @@ static int aniso_of(const cif_reader *r, const char *label, double u[6])
     return 0;
 }
 
+/* The space-group number a block declares: its IT number, else the group of `hall` (> 0) or of its Hall
+ * symbol, else of its H-M symbol; 0 when none is known. */
+static int declared_group(const cif_reader *r, int hall)
+{
+    const cif_item *num = find_item_any(r, number_names, COUNT(number_names));
+    double v = 0;
+    if (num && parse_number(num->value, &v) && v >= 1 && v <= 230 && v == floor(v)) return (int)v;
+    const cif_item *hs = find_item_any(r, hall_names, COUNT(hall_names));
+    if (hall <= 0 && hs) hall = xs_sym_hall_from_symbol(hs->value);
+    const cif_item *hm = find_item_any(r, hm_names, COUNT(hm_names));
+    if (hall <= 0 && hm) hall = xs_sym_hall_from_symbol(hm->value);
+    xs_spacegroup sg;
+    return hall > 0 && xs_sym_from_hall(hall, &sg, NULL) == XS_OK ? sg.number : 0;
+}
+
 static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
 {
     *out = NULL;
@@ -713,38 +742,49 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
     if (st != XS_OK) return xs_error_set(err, st, r->path, atoms->line, 0, "block '%s': %s", r->code, e.message);
 
     /* declared group as written */
-    const cif_item *num = find_item_any(r, number_names, COUNT(number_names));
     const cif_item *hm = find_item_any(r, hm_names, COUNT(hm_names));
     const cif_item *hs = find_item_any(r, hall_names, COUNT(hall_names));
-    double v = 0;
-    int number = num && parse_number(num->value, &v) && v >= 1 && v <= 230 && v == floor(v) ? (int)v : 0;
-    if (!number && hall > 0) {
-        xs_spacegroup sg;
-        if (xs_sym_from_hall(hall, &sg, NULL) == XS_OK) number = sg.number;
-    }
-    if (!number && hm) {
-        int h = xs_sym_hall_from_symbol(hm->value);
-        xs_spacegroup sg;
-        if (h > 0 && xs_sym_from_hall(h, &sg, NULL) == XS_OK) number = sg.number;
-    }
-    xs_structure_set_declared_group(*out, number, hm ? hm->value : NULL, hs ? hs->value : NULL);
+    xs_structure_set_declared_group(*out, declared_group(r, hall), hm ? hm->value : NULL, hs ? hs->value : NULL);
     xs_structure_set_name(*out, r->code, r->path);
     return XS_OK;
 }
 
+/* The wavelength a block states: _diffrn_radiation_wavelength (the first of a loop), else
+ * _pd_proc_wavelength, else the anode of _diffrn_radiation_type ("Cu K\a": the K-alpha mean); 0 none. */
+static double block_wavelength(const cif_reader *r)
+{
+    static const char *const names[] = {"_diffrn_radiation_wavelength", "_pd_proc_wavelength",
+                                        "_diffrn_radiation.wavelength"};
+    double wl = 0;
+    for (size_t i = 0; i < COUNT(names); i++) {
+        const cif_item *w = find_item(r, names[i]);
+        int c;
+        const cif_loop *l = w ? NULL : find_loop(r, names[i], &c);
+        if (w && parse_number(w->value, &wl) && wl > 0) return wl;
+        if (l && loop_rows(l) > 0 && parse_number(loop_value(l, 0, c), &wl) && wl > 0) return wl;
+    }
+    const cif_item *type = find_item(r, "_diffrn_radiation_type");
+    return type && !is_missing(type->value) ? xs_pattern_text_wavelength(type->value, strlen(type->value)) : 0;
+}
+
 /* pdCIF: the measured (else processed, else calculated) profile of a block. 1 = a pattern, 0 = none, -1 =
- * error (err set). */
-static int powder_of_block(cif_reader *r, xs_pattern **out, xs_error *err)
+ * error (err set). *calculated: the profile is a calculated one. */
+static int powder_of_block(cif_reader *r, xs_pattern **out, int *calculated, xs_error *err)
 {
     static const char *const y_names[] = {"_pd_meas_counts_total", "_pd_meas_intensity_total",
-                                          "_pd_proc_intensity_total", "_pd_calc_intensity_total",
-                                          "_pd_meas_counts_net", "_pd_proc_intensity_net"};
+                                          "_pd_proc_intensity_total", "_pd_meas_counts_net",
+                                          "_pd_proc_intensity_net", "_pd_calc_intensity_total",
+                                          "_pd_calc_intensity_net"};
     static const char *const x_names[] = {"_pd_meas_2theta_scan", "_pd_proc_2theta_corrected",
                                           "_pd_meas_angle_2theta", "_pd_proc_2theta_range"};
     *out = NULL;
+    *calculated = 0;
     const cif_loop *l = NULL;
     int cy = -1;
-    for (size_t i = 0; i < COUNT(y_names) && !l; i++) l = find_loop(r, y_names[i], &cy);
+    for (size_t i = 0; i < COUNT(y_names) && !l; i++) {
+        l = find_loop(r, y_names[i], &cy);
+        *calculated = l && !strncmp(y_names[i], "_pd_calc", 8);
+    }
     if (!l) return 0;
     int cx = -1;
     for (size_t i = 0; i < COUNT(x_names) && cx < 0; i++) cx = loop_col(l, x_names[i]);
@@ -776,12 +816,7 @@ static int powder_of_block(cif_reader *r, xs_pattern **out, xs_error *err)
         y[n] = yv;
         n++;
     }
-    double wl = 0;
-    const cif_item *w = find_item(r, "_diffrn_radiation_wavelength");
-    int wc;
-    const cif_loop *wl_loop = w ? NULL : find_loop(r, "_diffrn_radiation_wavelength", &wc);
-    if (w) parse_number(w->value, &wl);
-    else if (wl_loop && loop_rows(wl_loop) > 0) parse_number(loop_value(wl_loop, 0, wc), &wl);
+    double wl = block_wavelength(r);
     char name[512];
     snprintf(name, sizeof name, "%s#%s", r->path, r->code);
     xs_status st = xs_pattern_create(name, n, x, y, wl, out, err);
@@ -794,17 +829,116 @@ static int powder_of_block(cif_reader *r, xs_pattern **out, xs_error *err)
     return 1;
 }
 
+/* What the block says of the links between profiles, wavelengths and phases (pd_block). 0: out of memory. */
+static int record_pd_block(cif_reader *r, int pattern, int calculated)
+{
+    if (!grow((void **)&r->pd, &r->cap_pd, r->n_pd + 1, sizeof *r->pd)) return 0;
+    pd_block *b = &r->pd[r->n_pd++];
+    memset(b, 0, sizeof *b);
+    b->pattern = pattern;
+    b->calculated = calculated;
+    b->wavelength = block_wavelength(r);
+    int c;
+    b->has_atoms = find_loop(r, "_atom_site_fract_x", &c) != NULL;
+    if (b->has_atoms) b->group = declared_group(r, 0);
+    const cif_item *id = find_item(r, "_pd_block_id");
+    if (id && !is_missing(id->value) && !(b->block_id = dup_text(id->value))) return 0;
+    static const char *const link_names[] = {"_pd_block_diffractogram_id", "_pd_phase_block_id"};
+    for (size_t i = 0; i < COUNT(link_names); i++) {
+        const cif_item *it = find_item(r, link_names[i]);
+        const cif_loop *l = it ? NULL : find_loop(r, link_names[i], &c);
+        size_t rows = it ? 1 : l ? loop_rows(l) : 0;
+        for (size_t row = 0; row < rows; row++) {
+            const char *v = it ? it->value : loop_value(l, row, c);
+            if (is_missing(v)) continue;
+            if (!grow((void **)&b->links, &b->cap_links, b->n_links + 1, sizeof *b->links)) return 0;
+            if (!(b->links[b->n_links] = dup_text(v))) return 0;
+            b->n_links++;
+        }
+    }
+    return 1;
+}
+
+/* Block a names block b (or b names a): one of them lists the other's _pd_block_id. */
+static int pd_linked(const pd_block *a, const pd_block *b)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const pd_block *from = pass ? b : a, *to = pass ? a : b;
+        if (!to->block_id) continue;
+        for (size_t k = 0; k < from->n_links; k++)
+            if (!strcmp(from->links[k], to->block_id)) return 1;
+    }
+    return 0;
+}
+
+/* After the whole file: calculated profiles dropped where a measured one exists; wavelengths and labels
+ * through the links between blocks (see cif_internal.h). */
+static void resolve_powder_links(cif_reader *r)
+{
+    int measured = 0;
+    for (size_t i = 0; i < r->n_pd; i++) measured |= r->pd[i].pattern >= 0 && !r->pd[i].calculated;
+    if (measured) {
+        for (size_t i = 0; i < r->n_pd; i++)
+            if (r->pd[i].pattern >= 0 && r->pd[i].calculated) {
+                xs_pattern_free(r->patterns[r->pd[i].pattern]);
+                r->patterns[r->pd[i].pattern] = NULL;
+                r->pd[i].pattern = -1;
+            }
+        size_t kept = 0;
+        for (size_t i = 0; i < r->n_pd; i++)
+            if (r->pd[i].pattern >= 0) {
+                r->patterns[kept] = r->patterns[r->pd[i].pattern];
+                r->pd[i].pattern = (int)kept++;
+            }
+        r->n_patterns = kept;
+    }
+    int any_links = 0;
+    for (size_t i = 0; i < r->n_pd; i++)
+        for (size_t j = 0; j < r->n_pd && !any_links; j++) any_links = i != j && pd_linked(&r->pd[i], &r->pd[j]);
+    for (size_t i = 0; i < r->n_pd; i++) {
+        const pd_block *p = &r->pd[i];
+        if (p->pattern < 0) continue;
+        xs_pattern *pat = r->patterns[p->pattern];
+        if (xs_pattern_wavelength(pat) == 0) {
+            double linked = 0, other = 0;
+            int others_agree = 1;
+            for (size_t j = 0; j < r->n_pd; j++) {
+                const pd_block *q = &r->pd[j];
+                if (j == i || q->wavelength <= 0) continue;
+                if (!linked && pd_linked(p, q)) linked = q->wavelength;
+                if (q->pattern >= 0) continue; /* another profile's wavelength is its own */
+                if (other && fabs(other - q->wavelength) > 1e-5 * other) others_agree = 0;
+                other = q->wavelength;
+            }
+            if (!linked && others_agree) linked = other;
+            if (linked) xs_pattern_set_wavelength(pat, linked);
+        }
+        /* its phases: the blocks of atom sites linked to it (itself included), else, in a file without links,
+         * all of the file's; a label only where they are all of one known group */
+        int group = 0, mixed = 0;
+        for (size_t j = 0; j < r->n_pd; j++) {
+            const pd_block *q = &r->pd[j];
+            if (!q->has_atoms || !(j == i || !any_links || pd_linked(p, q))) continue;
+            if (!q->group || (group && q->group != group)) mixed = 1;
+            group = q->group;
+        }
+        xs_pattern_set_label(pat, mixed ? 0 : group);
+    }
+}
+
 static void finish_block(cif_reader *r)
 {
     int c;
     if (r->want_powder) {
         xs_pattern *p = NULL;
         xs_error e = {0};
-        int got = powder_of_block(r, &p, &e);
+        int calculated = 0, index = -1;
+        int got = powder_of_block(r, &p, &calculated, &e);
         if (got > 0) {
-            if (grow((void **)&r->patterns, &r->cap_patterns, r->n_patterns + 1, sizeof *r->patterns))
+            if (grow((void **)&r->patterns, &r->cap_patterns, r->n_patterns + 1, sizeof *r->patterns)) {
+                index = (int)r->n_patterns;
                 r->patterns[r->n_patterns++] = p;
-            else {
+            } else {
                 xs_pattern_free(p);
                 r->nomem = 1;
             }
@@ -812,6 +946,7 @@ static void finish_block(cif_reader *r)
             r->first_error = e;
             r->have_error = 1;
         }
+        if (!record_pd_block(r, index, calculated)) r->nomem = 1;
         block_clear(r);
         return;
     }
@@ -1128,6 +1263,13 @@ xs_status xs_cif_read_powder(const char *path, xs_pattern ***patterns, size_t *n
     memset(&r, 0, sizeof r);
     r.want_powder = 1;
     xs_status st = parse_file(path, &r, err);
+    if (st == XS_OK) resolve_powder_links(&r);
+    for (size_t i = 0; i < r.n_pd; i++) {
+        free(r.pd[i].block_id);
+        for (size_t k = 0; k < r.pd[i].n_links; k++) free(r.pd[i].links[k]);
+        free(r.pd[i].links);
+    }
+    free(r.pd);
     if (st == XS_OK) {
         *patterns = r.patterns;
         *n = r.n_patterns;

@@ -234,8 +234,9 @@ static int match_all(const char *symbol, int *out, int max)
                 if (n < max) out[n] = h;
                 n++;
             }
-        if (n == 0) {
-            /* Old spelling without bars: accept when every match is the same group. */
+        if (n == 0 && !strchr(key, '-')) {
+            /* Old spelling without bars: accept when every match is the same group. A symbol with a bar is
+             * not one ("P -6 2" is the Hall symbol of P-6m2, not P6_2). */
             char nb[KEY_LEN], kb[KEY_LEN];
             strip_bars(key, nb, sizeof nb);
             int number = 0, ok = 1;
