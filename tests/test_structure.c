@@ -140,7 +140,9 @@ int main(void)
     } symbols[] = {{"P 4 -2", 99},      {"P -6 2", 187},     {"P 4 M M", 99},  {"P -6 m 2", 187},
                    {"P 6c -2c", 186},   {"P 63 m c", 186},   {"P42", 77},      {"P 1 21/n 1", 14},
                    {"-p 4a 2a", 129},   {"P 4/n m m", 129},  {"P -4 21 m", 113}, {"Fd3m", 227},
-                   {"R -3 m", 166},     {"-P 2ac 2n", 62},   {"P -1", 2}};
+                   {"R -3 m", 166},     {"-P 2ac 2n", 62},   {"P -1", 2},
+                   /* as old files write them: SHELX's screw axes, a Hall symbol without its blanks */
+                   {"P2(1)/c", 14},     {"P2(1)2(1)2(1)", 19}, {"-P2ybc", 14}, {"-P2ac2n", 62}};
     for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
         int hall = xs_sym_hall_from_symbol(symbols[i].symbol);
         xs_spacegroup g;

@@ -46,7 +46,7 @@ static void norm_hm(const char *s, char *out, size_t size)
     size_t n = 0;
     for (; *s && n + 1 < size; s++) {
         unsigned char c = (unsigned char)*s;
-        if (isspace(c) || c == '_') continue;
+        if (isspace(c) || c == '_' || c == '(' || c == ')') continue; /* "P2(1)/c": SHELX's screw axes */
         out[n++] = (char)tolower(c);
     }
     out[n] = '\0';
@@ -153,6 +153,15 @@ static int has_key(const hall_entry *e, const char *key)
     for (int i = 0; i < e->n_keys; i++)
         if (strcmp(e->keys[i], key) == 0) return 1;
     return 0;
+}
+
+/* Lower case, blanks removed. */
+static void strip_blanks(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *s && n + 1 < size; s++)
+        if (!isspace((unsigned char)*s)) out[n++] = (char)tolower((unsigned char)*s);
+    out[n] = '\0';
 }
 
 /* Key with every bar removed. */
@@ -268,6 +277,22 @@ static int match_all(const char *symbol, int *out, int max)
                     n++;
                     break; /* a Hall symbol names one setting (some appear twice, e.g. Ccce 1 / 1ba-c) */
                 }
+    }
+    if (n == 0) {
+        /* A Hall symbol written without its blanks ("-P2ybc"): accepted where it names one group's setting */
+        char bare[64], other[64];
+        strip_blanks(symbol, bare, sizeof bare);
+        int found = 0, unique = 1;
+        for (int h = 1; h <= N_HALL && bare[0]; h++) {
+            strip_blanks(g_tab[h].hall, other, sizeof other);
+            if (strcmp(other, bare) != 0) continue;
+            if (found && strcmp(g_tab[h].hall, g_tab[found].hall) != 0) unique = 0;
+            if (!found) found = h;
+        }
+        if (found && unique) {
+            if (max > 0) out[0] = found;
+            n = 1;
+        }
     }
     return n;
 }
