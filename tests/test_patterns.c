@@ -224,6 +224,81 @@ int main(void)
         xs_pattern_list_free(l, n);
     }
 
+    /* Rigaku .ras: two scans, the first with an attenuator factor on its peak; then an omega scan, and a
+     * file cut off inside a scan */
+    {
+        static const char *const head = "*RAS_DATA_START\n*RAS_HEADER_START\n*FILE_SAMPLE \"quartz\"\n"
+                                        "*HW_XG_WAVE_LENGTH_ALPHA1 \"1.540593\"\n*HW_XG_WAVE_LENGTH_ALPHA2 \"1.544414\"\n"
+                                        "*MEAS_SCAN_AXIS_X \"%s\"\n*RAS_HEADER_END\n*RAS_INT_START\n";
+        size_t used = 0;
+        for (int scan = 0; scan < 2; scan++) {
+            used += (size_t)snprintf(text + used, sizeof text - used, head, "TwoThetaOmega");
+            for (int k = 0; k < 100; k++)
+                used += (size_t)snprintf(text + used, sizeof text - used, "%.4f %d %.4f\r\n", 10 + 0.02 * k,
+                                         k == 40 ? 300 : 20, scan == 0 && k == 40 ? 12.5 : 1.0);
+            used += (size_t)snprintf(text + used, sizeof text - used, "*RAS_INT_END\r\n*RAS_DATA_END\r\n");
+        }
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".ras", text, &l, &n, &err) == XS_OK && n == 2, "Rigaku .ras, two scans (%zu): %s", n, err.message);
+        if (n == 2) {
+            CHECK(strstr(xs_pattern_name(l[1]), "#2") != NULL, "second scan named #2: %s", xs_pattern_name(l[1]));
+            CHECK_NEAR(xs_pattern_two_theta(l[0])[40], 10.8, 1e-9, ".ras angle");
+            CHECK_NEAR(xs_pattern_intensity(l[0])[40], 300 * 12.5, 1e-9, "count times the attenuator factor");
+            CHECK_NEAR(xs_pattern_intensity(l[1])[40], 300, 1e-9, "factor 1");
+            CHECK_NEAR(xs_pattern_wavelength(l[0]), (1.540593 + 0.5 * 1.544414) / 1.5, 1e-12, "K-alpha mean");
+            CHECK_NEAR(xs_pattern_kalpha2(l[0], NULL), 1.544414, 1e-12, "K-alpha2 kept");
+        }
+        xs_pattern_list_free(l, n);
+        used = (size_t)snprintf(text, sizeof text, head, "Omega");
+        for (int k = 0; k < 20; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%.2f 5 1\n", 10 + 0.1 * k);
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".ras", text, &l, &n, &err) == XS_ERR_UNSUPPORTED && strstr(err.message, "Omega") && err.line == 8,
+              "an omega scan is refused, its line named: %d %s", err.line, err.message);
+        memset(&err, 0, sizeof err);
+        snprintf(strstr(text, "Omega"), 20, "2Theta\"\n");
+        strcat(text, "*RAS_HEADER_END\n*RAS_INT_START\n");
+        for (int k = 0; k < 20; k++) snprintf(text + strlen(text), 32, "%.2f 5 1\n", 10 + 0.1 * k);
+        CHECK(read_one(".ras", text, &l, &n, &err) == XS_ERR_PARSE && strstr(err.message, "ends inside"),
+              "a .ras cut off inside a scan: %s", err.message);
+    }
+
+    /* GSAS: STD (counters and intensities in fixed columns), ESD, FXYE (angles in centidegrees); a
+     * time-of-flight bank and a bank cut short */
+    {
+        size_t used = (size_t)snprintf(text, sizeof text, "quartz, GSAS\nBANK 1 30 3 CONST 1000.00 2.00 0 0 STD\n");
+        for (int k = 0; k < 30; k++)
+            used += (size_t)snprintf(text + used, sizeof text - used, "%2d%6d%s", k == 12 ? 2 : 1, k == 12 ? 800 : 40 + k,
+                                     k % 10 == 9 ? "\n" : "");
+        used += (size_t)snprintf(text + used, sizeof text - used, "BANK 2 20 4 CONST 1000.00 2.00 0 0 ESD\n");
+        for (int k = 0; k < 20; k++)
+            used += (size_t)snprintf(text + used, sizeof text - used, "%8.1f%8.2f%s", k == 3 ? 500.0 : 10.0 + k, 3.16,
+                                     k % 5 == 4 ? "\n" : "");
+        used += (size_t)snprintf(text + used, sizeof text - used, "BANK 3 15 15 CONST 1000.00 2.00 0 0 FXYE\n");
+        for (int k = 0; k < 15; k++)
+            used += (size_t)snprintf(text + used, sizeof text - used, "%.2f %.1f 3.0\n", 1000 + 2.0 * k, k == 7 ? 90.0 : 9.0);
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".gsa", text, &l, &n, &err) == XS_OK && n == 3, "GSAS, three banks (%zu): %s", n, err.message);
+        if (n == 3) {
+            CHECK(xs_pattern_size(l[0]) == 30 && xs_pattern_size(l[1]) == 20 && xs_pattern_size(l[2]) == 15,
+                  "points of each bank");
+            CHECK_NEAR(xs_pattern_two_theta(l[0])[12], 10.24, 1e-9, "STD: 2theta from centidegrees");
+            CHECK_NEAR(xs_pattern_intensity(l[0])[12], 400, 1e-9, "STD: intensity per counter (800 over 2)");
+            CHECK_NEAR(xs_pattern_intensity(l[0])[13], 53, 1e-9, "STD: next field");
+            CHECK_NEAR(xs_pattern_intensity(l[1])[3], 500, 1e-9, "ESD: intensity, not its error");
+            CHECK_NEAR(xs_pattern_two_theta(l[2])[7], 10.14, 1e-9, "FXYE: 2theta from centidegrees");
+            CHECK(xs_pattern_wavelength(l[0]) == 0, "GSAS states no wavelength");
+        }
+        xs_pattern_list_free(l, n);
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".gsa", "title\nBANK 1 4000 800 RALF 1000 20 1000 0.0005 ALT\n1 2 3\n", &l, &n, &err) ==
+                  XS_ERR_UNSUPPORTED && err.line == 2 && strstr(err.message, "RALF"),
+              "time of flight refused on line 2: %s", err.message);
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".gsa", "title\nBANK 1 30 3 CONST 1000.00 2.00 0 0 STD\n 1    10 1    11\n", &l, &n, &err) ==
+                  XS_ERR_PARSE && strstr(err.message, "2 of its 30"),
+              "a bank cut short: %s", err.message);
+    }
+
     /* broken files */
     memset(&err, 0, sizeof err);
     CHECK(read_one(".xy", "", &l, &n, &err) == XS_ERR_NOT_FOUND && l == NULL, "empty file");

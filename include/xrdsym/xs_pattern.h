@@ -10,6 +10,12 @@
  *    "2theta A..B step S", the anode from "Cu K-alpha"), then `id <TAB> space_group <TAB> intensities`;
  *  - PANalytical .xrdml (XML): 2Theta positions (start/end or a list), intensities or counts, the
  *    K-alpha1/K-alpha2 wavelengths and their ratio;
+ *  - Rigaku .ras (SmartLab, MiniFlex, Ultima; "*RAS_DATA_START"): every 2theta scan of the file, the count
+ *    times its attenuator factor, the K-alpha1/K-alpha2 wavelengths from the header (a scan of another axis,
+ *    such as omega, is refused);
+ *  - GSAS powder data (.gsa, .gss, .fxye; a "BANK" line after the title): every constant-step bank, in the
+ *    STD, ESD or FXYE layout, angles in centidegrees; no wavelength (GSAS keeps it in its instrument file);
+ *    time-of-flight banks are refused;
  *  - powder CIF (pdCIF): _pd_meas_2theta_scan / _pd_proc_2theta_corrected (or _pd_meas_2theta_range_min,
  *    _max, _inc) with _pd_meas_counts_total, _pd_meas_intensity_total, _pd_proc_intensity_total (or _net);
  *    a calculated profile (_pd_calc_intensity_*, a Rietveld fit or a simulation) only where the file holds

@@ -513,12 +513,263 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
     return st;
 }
 
+/* ---- instrument text formats: Rigaku .ras, GSAS ---- */
+
+/* The next line of text (in place): its start, *len without the line break, *next after it (NULL at the end). */
+static char *next_line(char *line, size_t *len, char **next, int *line_no)
+{
+    char *nl = strchr(line, '\n');
+    *len = nl ? (size_t)(nl - line) : strlen(line);
+    if (nl) *nl = 0;
+    if (*len && line[*len - 1] == '\r') line[--*len] = 0;
+    *next = nl ? nl + 1 : NULL;
+    (*line_no)++;
+    return line;
+}
+
+/* The quoted value of a Rigaku header line `*KEY "value"`, or NULL. */
+static const char *ras_value(const char *line, const char *key, char *out, size_t size)
+{
+    size_t lk = strlen(key);
+    if (strncmp(line, key, lk) != 0 || (line[lk] != ' ' && line[lk] != '\t')) return NULL;
+    const char *q = strchr(line + lk, '"');
+    if (!q) return NULL;
+    const char *e = strchr(q + 1, '"');
+    size_t l = e ? (size_t)(e - q - 1) : strlen(q + 1);
+    if (l >= size) l = size - 1;
+    memcpy(out, q + 1, l);
+    out[l] = 0;
+    return out;
+}
+
+/* A pattern named "path" (the file's only one) or "path#K" (one of several) onto the list. */
+static xs_status push_named(const char *path, int k, int several, xy_buf *b, double wavelength, double ka2,
+                            int data_line, xs_pattern ***list, size_t *n, size_t *cap, xs_error *err)
+{
+    char name[600];
+    if (several) snprintf(name, sizeof name, "%s#%d", path, k);
+    else snprintf(name, sizeof name, "%s", path);
+    xs_pattern *p = NULL;
+    xs_error e = {0};
+    xs_status st = xs_pattern_create(name, b->n, b->x, b->y, wavelength, &p, &e);
+    if (st != XS_OK) return xs_error_set(err, st, name, data_line, 0, "%s", e.message);
+    p->kalpha2 = ka2;
+    p->kalpha2_ratio = ka2 > 0 ? 0.5 : 0;
+    if (!push_list(list, n, cap, p)) {
+        xs_pattern_free(p);
+        return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+    }
+    return XS_OK;
+}
+
+/* Rigaku .ras (SmartLab, MiniFlex, Ultima): scans from *RAS_DATA_START to *RAS_DATA_END, a header of
+ * `*KEY "value"` lines, then `angle count [attenuator factor]` lines between *RAS_INT_START and *RAS_INT_END.
+ * The intensity is the count times the factor. The wavelength: the K-alpha1/K-alpha2 mean (2:1) of
+ * *HW_XG_WAVE_LENGTH_ALPHA1/2. A scan whose axis (*MEAS_SCAN_AXIS_X) is not 2theta is an error. */
+static xs_status read_rigaku_ras(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
+{
+    size_t cap = 0;
+    int line_no = 0, scans = 0, in_data = 0, data_line = 0;
+    for (const char *p = text; (p = strstr(p, "*RAS_INT_START")) != NULL; p++) scans++;
+    double ka1 = 0, ka2 = 0;
+    char axis[64] = "";
+    xy_buf b = {0};
+    xs_status st = XS_OK;
+    int k = 0;
+    for (char *next, *line = text; st == XS_OK && line && *line; line = next) {
+        size_t len;
+        next_line(line, &len, &next, &line_no);
+        const char *t = line;
+        while (*t == ' ' || *t == '\t') t++;
+        char v[64];
+        if (!strncmp(t, "*RAS_HEADER_START", 17)) {
+            ka1 = ka2 = 0;
+            axis[0] = 0;
+        } else if (ras_value(t, "*HW_XG_WAVE_LENGTH_ALPHA1", v, sizeof v)) {
+            ka1 = strtod(v, NULL);
+        } else if (ras_value(t, "*HW_XG_WAVE_LENGTH_ALPHA2", v, sizeof v)) {
+            ka2 = strtod(v, NULL);
+        } else if (ras_value(t, "*MEAS_SCAN_AXIS_X", v, sizeof v)) {
+            snprintf(axis, sizeof axis, "%s", v);
+        } else if (!strncmp(t, "*RAS_INT_START", 14)) {
+            char low[64];
+            size_t i = 0;
+            for (; axis[i] && i + 1 < sizeof low; i++) low[i] = (char)tolower((unsigned char)axis[i]);
+            low[i] = 0;
+            if (axis[0] && !(strstr(low, "2theta") || strstr(low, "2-theta") || strstr(low, "twotheta")))
+                st = xs_error_set(err, XS_ERR_UNSUPPORTED, path, line_no, 0,
+                                  "scan %d scans '%s', not 2theta: not a powder pattern", k + 1, axis);
+            in_data = 1;
+            data_line = line_no + 1;
+            b.n = 0;
+        } else if (!strncmp(t, "*RAS_INT_END", 12)) {
+            if (!in_data) continue;
+            in_data = 0;
+            k++;
+            double wl = ka1 > 0 ? (ka2 > 0 ? (ka1 + 0.5 * ka2) / 1.5 : ka1) : 0;
+            st = push_named(path, k, scans > 1, &b, wl, ka1 > 0 ? ka2 : 0, data_line, list, n, &cap, err);
+        } else if (in_data && *t) {
+            char *e1, *e2, *e3;
+            double x = strtod(t, &e1), c = strtod(e1, &e2), f = strtod(e2, &e3);
+            if (e1 == t || e2 == e1) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected angle and count, found '%.40s'", t);
+                break;
+            }
+            if (e3 == e2) f = 1; /* two columns: no attenuator */
+            if (!isfinite(x) || !isfinite(c) || !isfinite(f)) {
+                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "value is not a finite number");
+                break;
+            }
+            if (b.n > 0 && !(x > b.x[b.n - 1])) {
+                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not increase (previous %g)", x,
+                                  b.x[b.n - 1]);
+                break;
+            }
+            if (!xy_push(&b, x, c * f)) st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+        }
+    }
+    if (st == XS_OK && in_data)
+        st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 0, "the file ends inside scan %d (no *RAS_INT_END)", k + 1);
+    if (st == XS_OK && *n == 0) st = xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no scan (*RAS_INT_START) in the file");
+    free(b.x);
+    free(b.y);
+    return st;
+}
+
+/* The value in columns [from, from + width) of a line, as a number; 0 for blanks. 0 when not a number. */
+static int fixed_field(const char *line, size_t len, size_t from, size_t width, double *v)
+{
+    char buf[32];
+    size_t l = 0;
+    for (size_t i = from; i < from + width && i < len && l + 1 < sizeof buf; i++) buf[l++] = line[i];
+    buf[l] = 0;
+    const char *p = buf;
+    while (*p == ' ') p++;
+    if (!*p) {
+        *v = 0;
+        return 1;
+    }
+    char *e;
+    *v = strtod(p, &e);
+    while (*e == ' ') e++;
+    return !*e && isfinite(*v);
+}
+
+/* GSAS powder data (.gsa, .gss, .fxye; GSAS and GSAS-II): a title line, then for each bank `BANK b nchan nrec
+ * CONST start step 0 0 [STD|ESD|FXYE]` (angles in centidegrees) and its points: STD, 10 fields (I2 counters,
+ * F6.0 intensity) a line; ESD, 5 pairs (F8.0 intensity, F8.0 error); FXYE, free-format `2theta intensity
+ * error`. Time-of-flight banks and the ALT format are refused with a message. GSAS keeps the wavelength in
+ * its instrument file, so the pattern states none. */
+static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
+{
+    size_t cap = 0;
+    int line_no = 0, banks = 0, k = 0, bank_line = 0;
+    for (const char *p = text; (p = strstr(p, "\nBANK")) != NULL; p++) banks++;
+    xy_buf b = {0};
+    xs_status st = XS_OK;
+    enum { NONE, STD, ESD, FXYE } kind = NONE;
+    double start = 0, step = 0;
+    long nchan = 0;
+    char *line = text, *next;
+    size_t len;
+    next_line(line, &len, &next, &line_no); /* the title */
+    for (line = next; st == XS_OK && line; line = next) {
+        next_line(line, &len, &next, &line_no);
+        if (!strncmp(line, "BANK", 4)) {
+            if (kind != NONE) st = push_named(path, k, banks > 1, &b, 0, 0, bank_line, list, n, &cap, err);
+            if (st != XS_OK) break;
+            k++;
+            b.n = 0;
+            bank_line = line_no;
+            char bintyp[16] = "", type[16] = "";
+            long bank = 0, nrec = 0;
+            int got = sscanf(line + 4, "%ld %ld %ld %15s %lf %lf %*s %*s %15s", &bank, &nchan, &nrec, bintyp, &start,
+                             &step, type);
+            if (got < 6) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "a BANK line needs bank, points, records, "
+                                                                      "bin type, start and step: '%.60s'", line);
+                break;
+            }
+            if (strcmp(bintyp, "CONST") && strcmp(bintyp, "CONS")) {
+                st = xs_error_set(err, XS_ERR_UNSUPPORTED, path, line_no, 1,
+                                  "bank %ld: bin type %s (time of flight or a table of angles): only constant-step "
+                                  "angle scans (CONST) are read", bank, bintyp);
+                break;
+            }
+            kind = got < 7 || !strcmp(type, "STD") ? STD : !strcmp(type, "ESD") ? ESD : !strcmp(type, "FXYE") ? FXYE : NONE;
+            if (kind == NONE) {
+                st = xs_error_set(err, XS_ERR_UNSUPPORTED, path, line_no, 1,
+                                  "bank %ld: GSAS format %s is not read (STD, ESD, FXYE are)", bank, type);
+                break;
+            }
+            if (nchan < 10 || !(step > 0)) {
+                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "bank %ld: %ld points at step %g", bank, nchan, step);
+                break;
+            }
+            continue;
+        }
+        if (kind == NONE || line[0] == '#' || !len) continue;
+        if (kind == FXYE) {
+            char *e1, *e2;
+            double x = strtod(line, &e1), y = strtod(e1, &e2);
+            if (e1 == line || e2 == e1 || !isfinite(x) || !isfinite(y)) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected 2theta (centidegrees) and intensity");
+                break;
+            }
+            if (b.n > 0 && !(x / 100 > b.x[b.n - 1])) {
+                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not increase", x / 100);
+                break;
+            }
+            if (!xy_push(&b, x / 100, y)) st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+            continue;
+        }
+        int fields = kind == STD ? 10 : 5;
+        for (int f = 0; f < fields && (long)b.n < nchan && st == XS_OK; f++) {
+            if ((size_t)f * (kind == STD ? 8 : 16) >= len) break; /* a short last line */
+            double a, y;
+            int ok = kind == STD ? fixed_field(line, len, (size_t)f * 8, 2, &a) && fixed_field(line, len, (size_t)f * 8 + 2, 6, &y)
+                                 : fixed_field(line, len, (size_t)f * 16, 8, &y) && fixed_field(line, len, (size_t)f * 16 + 8, 8, &a);
+            if (!ok) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, f * (kind == STD ? 8 : 16) + 1,
+                                  "field %d is not a number (GSAS %s: fixed columns)", f + 1, kind == STD ? "STD" : "ESD");
+                break;
+            }
+            if (kind == STD && a > 1) y /= a; /* intensity per counter */
+            double x = (start + step * (double)b.n) / 100;
+            if (!xy_push(&b, x, y)) st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+        }
+    }
+    if (st == XS_OK && kind != NONE) {
+        if (kind != FXYE && (long)b.n < nchan)
+            st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 0, "bank %d: %zu of its %ld points (file cut short?)", k,
+                              b.n, nchan);
+        else
+            st = push_named(path, k, banks > 1, &b, 0, 0, bank_line, list, n, &cap, err);
+    }
+    if (st == XS_OK && *n == 0) st = xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no BANK in the file");
+    free(b.x);
+    free(b.y);
+    return st;
+}
+
 /* Extension test that looks through a trailing ".gz" ("p.xy.gz" has ".xy"). */
 static int has_extension(const char *path, const char *ext)
 {
     size_t lp = strlen(path), le = strlen(ext);
     if (lp > 3 && !strcasecmp(path + lp - 3, ".gz")) lp -= 3;
     return lp > le && !strncasecmp(path + lp - le, ext, le);
+}
+
+/* GSAS: a BANK line among the first lines, after the title. */
+static int is_gsas(const char *text)
+{
+    const char *p = text;
+    for (int line = 0; line < 6 && p; line++) {
+        if (line > 0 && !strncmp(p, "BANK ", 5) && isdigit((unsigned char)p[5])) return 1;
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    return 0;
 }
 
 xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err)
@@ -536,13 +787,17 @@ xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, x
     if (memchr(text, 0, size)) {
         free(text);
         return xs_error_set(err, XS_ERR_UNSUPPORTED, path, 0, 0,
-                            "binary file: export the pattern as .xy, .xye, .csv, .xrdml or powder CIF");
+                            "binary file: export the pattern as .xy, .xye, .csv, .xrdml, .ras, GSAS or powder CIF");
     }
     xs_status st;
     const char *first = text;
     while (*first == ' ' || *first == '\t' || *first == '\r' || *first == '\n') first++;
     if (has_extension(path, ".xrdml") || !strncmp(first, "<?xml", 5)) {
         st = read_xrdml(path, text, patterns, n, err);
+    } else if (has_extension(path, ".ras") || !strncmp(first, "*RAS_DATA_START", 15)) {
+        st = read_rigaku_ras(path, text, patterns, n, err);
+    } else if (is_gsas(text)) {
+        st = read_gsas(path, text, patterns, n, err);
     } else if (has_extension(path, ".cif") || !strncasecmp(first, "data_", 5)) {
         free(text);
         size_t lp = strlen(path);
