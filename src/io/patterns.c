@@ -171,6 +171,19 @@ static int xy_push(xy_buf *b, double x, double y)
     return 1;
 }
 
+/* A measured point onto b, checked: finite, and 2theta above the previous point's. XS_OK, or the error on
+ * line_no of path. */
+static xs_status push_point(xy_buf *b, double x, double y, const char *path, int line_no, xs_error *err)
+{
+    if (!isfinite(x) || !isfinite(y))
+        return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "value is not a finite number");
+    if (b->n > 0 && !(x > b->x[b->n - 1]))
+        return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not increase (previous %g)", x,
+                            b->x[b->n - 1]);
+    if (!xy_push(b, x, y)) return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+    return XS_OK;
+}
+
 static int push_list(xs_pattern ***list, size_t *n, size_t *cap, xs_pattern *p)
 {
     if (*n == *cap) {
@@ -278,20 +291,8 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
                                   "expected a second number (intensity) after 2theta %g", x);
                 break;
             }
-            if (!isfinite(x) || !isfinite(y)) {
-                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "value is not a finite number");
-                break;
-            }
-            if (b.n > 0 && !(x > b.x[b.n - 1])) {
-                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not increase (previous %g)", x,
-                                  b.x[b.n - 1]);
-                break;
-            }
             data_started = 1;
-            if (!xy_push(&b, x, y)) {
-                st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
-                break;
-            }
+            if ((st = push_point(&b, x, y, path, line_no, err)) != XS_OK) break;
         }
         line = next ? next + 1 : NULL;
     }
@@ -616,16 +617,7 @@ static xs_status read_rigaku_ras(const char *path, char *text, xs_pattern ***lis
                 break;
             }
             if (e3 == e2) f = 1; /* two columns: no attenuator */
-            if (!isfinite(x) || !isfinite(c) || !isfinite(f)) {
-                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "value is not a finite number");
-                break;
-            }
-            if (b.n > 0 && !(x > b.x[b.n - 1])) {
-                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not increase (previous %g)", x,
-                                  b.x[b.n - 1]);
-                break;
-            }
-            if (!xy_push(&b, x, c * f)) st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+            st = push_point(&b, x, c * f, path, line_no, err);
         }
     }
     if (st == XS_OK && in_data)
@@ -712,15 +704,11 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
         if (kind == FXYE) {
             char *e1, *e2;
             double x = strtod(line, &e1), y = strtod(e1, &e2);
-            if (e1 == line || e2 == e1 || !isfinite(x) || !isfinite(y)) {
+            if (e1 == line || e2 == e1) {
                 st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected 2theta (centidegrees) and intensity");
                 break;
             }
-            if (b.n > 0 && !(x / 100 > b.x[b.n - 1])) {
-                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not increase", x / 100);
-                break;
-            }
-            if (!xy_push(&b, x / 100, y)) st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+            st = push_point(&b, x / 100, y, path, line_no, err);
             continue;
         }
         int fields = kind == STD ? 10 : 5;
@@ -735,8 +723,7 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
                 break;
             }
             if (kind == STD && a > 1) y /= a; /* intensity per counter */
-            double x = (start + step * (double)b.n) / 100;
-            if (!xy_push(&b, x, y)) st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+            st = push_point(&b, (start + step * (double)b.n) / 100, y, path, line_no, err);
         }
     }
     if (st == XS_OK && kind != NONE) {
