@@ -32,6 +32,8 @@ static void usage(FILE *out)
             "                     when present\n"
             "  --no-prior         the built-in occupation distribution\n"
             "  --max-atoms N      atoms per conventional cell at most (default 64)\n"
+            "  --axis-log-sd S    cell shapes: ln of each axis length normal with this sd (0.5: axis ratios of\n"
+            "                     real structures); default 0, uniform in [-0.5, 0.5] (ratios at most e)\n"
             "  --verify spglib|direct  confirm each group with spglib (default) or the direct check only\n"
             "  --threads T        worker threads (default 2); the file does not depend on T\n"
             "  --val F --test F   split fractions (default 0.1 and 0.1)\n"
@@ -733,6 +735,12 @@ int xs_cmd_dataset(int argc, char **argv)
         } else if (!strcmp(a, "--max-atoms") && has) {
             if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || v < 1 || v > 1000) goto bad;
             c.synth.max_atoms = (int)v;
+        } else if (!strcmp(a, "--axis-log-sd") && has && synth) {
+            if (!xs_cli_parse_double("dataset", a, argv[++i], &c.synth.axis_log_sd) ||
+                !(c.synth.axis_log_sd >= 0 && c.synth.axis_log_sd <= 1.5)) {
+                fprintf(stderr, "xrdsym dataset: --axis-log-sd is 0..1.5\n");
+                goto bad;
+            }
         } else if (!strcmp(a, "--verify") && has) {
             i++;
             if (!strcmp(argv[i], "spglib")) c.synth.verify = XS_SYNTH_VERIFY_SPGLIB;

@@ -130,11 +130,20 @@ static int occupation_builtin(const xs_synth_options *o, const xs_synth_wyckoff_
     return n;
 }
 
-/* Lattice obeying the crystal system, shape drawn, scaled to the volume. */
-static int draw_lattice(xs_crystal_system cs, double volume, xs_rng *r, double lat[3][3])
+/* ln of an axis length before scaling: uniform in [-0.5, 0.5], or normal (sd > 0) cut at 3 sd. */
+static double axis_log(xs_rng *r, double sd)
 {
-    double ra = exp(xs_rng_range(r, -0.5, 0.5)), rb = exp(xs_rng_range(r, -0.5, 0.5)),
-           rc = exp(xs_rng_range(r, -0.5, 0.5));
+    if (sd <= 0) return xs_rng_range(r, -0.5, 0.5);
+    double v;
+    do v = xs_rng_normal(r);
+    while (fabs(v) > 3);
+    return sd * v;
+}
+
+/* Lattice obeying the crystal system, shape drawn, scaled to the volume. */
+static int draw_lattice(xs_crystal_system cs, double volume, double axis_sd, xs_rng *r, double lat[3][3])
+{
+    double ra = exp(axis_log(r, axis_sd)), rb = exp(axis_log(r, axis_sd)), rc = exp(axis_log(r, axis_sd));
     double al = 90, be = 90, ga = 90;
     switch (cs) {
     case XS_TRICLINIC:
@@ -317,7 +326,8 @@ xs_status xs_synth_crystal(int sg, const xs_synth_options *opt, uint64_t seed, u
     if (opt) o = *opt;
     else xs_synth_options_default(&o);
     if (o.max_sites < 1 || o.max_atoms < 1 || !(o.packing_min > 0) || o.packing_max < o.packing_min ||
-        o.b_max < o.b_min || o.b_min < 0 || o.max_attempts < 1 || !(o.symprec > 0) || o.min_dist_factor < 0)
+        o.b_max < o.b_min || o.b_min < 0 || o.max_attempts < 1 || !(o.symprec > 0) || o.min_dist_factor < 0 ||
+        !(o.axis_log_sd >= 0 && o.axis_log_sd <= 1.5))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "synth options out of range");
     if (o.max_sites > 64) o.max_sites = 64;
     const xs_synth_wyckoff_set *w;
@@ -393,7 +403,7 @@ xs_status xs_synth_crystal(int sg, const xs_synth_options *opt, uint64_t seed, u
         }
         double packing = xs_rng_range(&r, o.packing_min, o.packing_max);
         double lat[3][3];
-        if (!draw_lattice(cs, atom_volume / packing, &r, lat)) {
+        if (!draw_lattice(cs, atom_volume / packing, o.axis_log_sd, &r, lat)) {
             n_fail_occ++;
             continue;
         }
