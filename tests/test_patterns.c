@@ -206,6 +206,19 @@ int main(void)
             }
             xs_pattern_list_free(l, n);
         }
+        /* no wavelength in the profile or its phase: the simulated block's (a simulation's own) is not taken */
+        {
+            size_t used = (size_t)snprintf(text, sizeof text, "data_profile\n_pd_proc_2theta_range_min 5\n"
+                                           "_pd_proc_2theta_range_inc 0.05\nloop_\n_pd_proc_intensity_net\n");
+            for (int k = 0; k < 200; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", k == 50 ? 500 : 10);
+            used += (size_t)snprintf(text + used, sizeof text - used,
+                                     "data_simulated\n_pd_proc_2theta_range_min 0.02\n_pd_proc_2theta_range_inc 0.02\n"
+                                     "_diffrn_radiation_wavelength 0.71073\nloop_ _pd_calc_intensity_total\n");
+            for (int k = 0; k < 50; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", k == 5 ? 9 : 1);
+            CHECK(read_one(".cif", text, &l, &n, &err) == XS_OK && n == 1 && xs_pattern_wavelength(l[0]) == 0,
+                  "the simulation's wavelength is not the measurement's: %s", err.message);
+            xs_pattern_list_free(l, n);
+        }
         /* wavelength from _pd_proc_wavelength, and from the anode of _diffrn_radiation_type */
         static const char *const wl_items[] = {"_pd_proc_wavelength 0.71073\n", "_diffrn_radiation_type 'MoK\\a'\n"};
         for (int i = 0; i < 2; i++) {

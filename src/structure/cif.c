@@ -906,7 +906,7 @@ static void resolve_powder_links(cif_reader *r)
                 const pd_block *q = &r->pd[j];
                 if (j == i || q->wavelength <= 0) continue;
                 if (!linked && pd_linked(p, q)) linked = q->wavelength;
-                if (q->pattern >= 0) continue; /* another profile's wavelength is its own */
+                if (q->pattern >= 0 || q->calculated) continue; /* another profile's (or simulation's) own */
                 if (other && fabs(other - q->wavelength) > 1e-5 * other) others_agree = 0;
                 other = q->wavelength;
             }
