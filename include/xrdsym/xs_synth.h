@@ -97,7 +97,8 @@ typedef struct {
     double axis_log_sd;     /* shape of the cell: 0 (default) draws each axis length's logarithm uniform in
                              * [-0.5, 0.5] (longest over shortest axis at most e); > 0 draws it normal with
                              * this standard deviation, cut at 3 sd (0.5 gives axis ratios as the COD's real
-                             * inorganic structures have: median 2.2 for low symmetry, 1 in 10 above 4.3) */
+                             * inorganic structures have: median 2.1 for low symmetry, 1 in 10 above 3.9;
+                             * docs/synth.md) */
     int max_attempts;       /* resamples before XS_ERR_SYMMETRY (default 2000) */
     double symprec;         /* tolerance of the symmetry checks (default 1e-3 A) */
     int verify;             /* XS_SYNTH_VERIFY_SPGLIB (default) or XS_SYNTH_VERIFY_DIRECT, see below */
