@@ -295,7 +295,7 @@ int main(void)
             CHECK(xs_pattern_size(l[0]) == 30 && xs_pattern_size(l[1]) == 20 && xs_pattern_size(l[2]) == 15,
                   "points of each bank");
             CHECK_NEAR(xs_pattern_two_theta(l[0])[12], 10.24, 1e-9, "STD: 2theta from centidegrees");
-            CHECK_NEAR(xs_pattern_intensity(l[0])[12], 400, 1e-9, "STD: intensity per counter (800 over 2)");
+            CHECK_NEAR(xs_pattern_intensity(l[0])[12], 800, 1e-9, "STD: the intensity as written (2 counters weigh its variance only, as GSAS-II reads it)");
             CHECK_NEAR(xs_pattern_intensity(l[0])[13], 53, 1e-9, "STD: next field");
             CHECK_NEAR(xs_pattern_intensity(l[1])[3], 500, 1e-9, "ESD: intensity, not its error");
             CHECK_NEAR(xs_pattern_two_theta(l[2])[7], 10.14, 1e-9, "FXYE: 2theta from centidegrees");

@@ -14,7 +14,7 @@
  *    times its attenuator factor, the K-alpha1/K-alpha2 wavelengths from the header (a scan of another axis,
  *    such as omega, is refused);
  *  - GSAS powder data (.gsa, .gss, .fxye; a "BANK" line after the title): every constant-step bank, in the
- *    STD, ESD or FXYE layout, angles in centidegrees; no wavelength (GSAS keeps it in its instrument file);
+ *    STD, ESD, FXYE or FXY layout, angles in centidegrees; no wavelength (GSAS keeps it in its instrument file);
  *    time-of-flight banks are refused;
  *  - powder CIF (pdCIF): _pd_meas_2theta_scan / _pd_proc_2theta_corrected (or _pd_meas_2theta_range_min,
  *    _max, _inc) with _pd_meas_counts_total, _pd_meas_intensity_total, _pd_proc_intensity_total (or _net);

@@ -648,9 +648,9 @@ static int fixed_field(const char *line, size_t len, size_t from, size_t width, 
 }
 
 /* GSAS powder data (.gsa, .gss, .fxye; GSAS and GSAS-II): a title line, then for each bank `BANK b nchan nrec
- * CONST start step 0 0 [STD|ESD|FXYE]` (angles in centidegrees) and its points: STD, 10 fields (I2 counters,
- * F6.0 intensity) a line; ESD, 5 pairs (F8.0 intensity, F8.0 error); FXYE, free-format `2theta intensity
- * error`. Time-of-flight banks and the ALT format are refused with a message. GSAS keeps the wavelength in
+ * CONST start step 0 0 [STD|ESD|FXYE|FXY]` (angles in centidegrees) and its points: STD, 10 fields (I2
+ * counters, F6.0 intensity) a line; ESD, 5 pairs (F8.0 intensity, F8.0 error); FXYE and FXY, free-format
+ * `2theta intensity [error]`. Time-of-flight banks and the ALT format are refused with a message. GSAS keeps the wavelength in
  * its instrument file, so the pattern states none. */
 static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
 {
@@ -688,10 +688,11 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
                                   "angle scans (CONST) are read", bank, bintyp);
                 break;
             }
-            kind = got < 7 || !strcmp(type, "STD") ? STD : !strcmp(type, "ESD") ? ESD : !strcmp(type, "FXYE") ? FXYE : NONE;
+            kind = got < 7 || !strcmp(type, "STD") ? STD : !strcmp(type, "ESD") ? ESD
+                 : !strcmp(type, "FXYE") || !strcmp(type, "FXY") ? FXYE : NONE;
             if (kind == NONE) {
                 st = xs_error_set(err, XS_ERR_UNSUPPORTED, path, line_no, 1,
-                                  "bank %ld: GSAS format %s is not read (STD, ESD, FXYE are)", bank, type);
+                                  "bank %ld: GSAS format %s is not read (STD, ESD, FXYE, FXY are)", bank, type);
                 break;
             }
             if (nchan < 10 || !(step > 0)) {
@@ -722,7 +723,7 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
                                   "field %d is not a number (GSAS %s: fixed columns)", f + 1, kind == STD ? "STD" : "ESD");
                 break;
             }
-            if (kind == STD && a > 1) y /= a; /* intensity per counter */
+            (void)a; /* STD: the number of counters weighs the intensity's variance (Y / NCTR), not Y itself */
             st = push_point(&b, (start + step * (double)b.n) / 100, y, path, line_no, err);
         }
     }
