@@ -251,6 +251,18 @@ static const char *skip_separators(const char *p)
     return p;
 }
 
+/* The next line of text (in place): its start, *len without the line break, *next after it (NULL at the end). */
+static char *next_line(char *line, size_t *len, char **next, int *line_no)
+{
+    char *nl = strchr(line, '\n');
+    *len = nl ? (size_t)(nl - line) : strlen(line);
+    if (nl) *nl = 0;
+    if (*len && line[*len - 1] == '\r') line[--*len] = 0;
+    *next = nl ? nl + 1 : NULL;
+    (*line_no)++;
+    return line;
+}
+
 /* Two-column text (xy, xye, csv, RRUFF txt). */
 static xs_status read_two_column(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
 {
@@ -258,13 +270,9 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
     double wavelength = 0;
     int line_no = 0, data_started = 0;
     xs_status st = XS_OK;
-    char *line = text;
-    while (line && *line) {
-        char *next = strchr(line, '\n');
-        size_t len = next ? (size_t)(next - line) : strlen(line);
-        if (next) *next = 0;
-        if (len && line[len - 1] == '\r') line[--len] = 0;
-        line_no++;
+    for (char *next, *line = text; line && *line; line = next) {
+        size_t len;
+        next_line(line, &len, &next, &line_no);
         if (!starts_numeric(line)) {
             const char *t = skip_separators(line);
             if (*t) {
@@ -294,7 +302,6 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
             data_started = 1;
             if ((st = push_point(&b, x, y, path, line_no, err)) != XS_OK) break;
         }
-        line = next ? next + 1 : NULL;
     }
     if (st == XS_OK) {
         xs_pattern *p = NULL;
@@ -322,13 +329,9 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
     double *x = NULL, *y = NULL;
     size_t xy_cap = 0;
     xs_status st = XS_OK;
-    char *line = text;
-    while (line && *line && st == XS_OK) {
-        char *next = strchr(line, '\n');
-        if (next) *next = 0;
-        line_no++;
-        size_t len = strlen(line);
-        if (len && line[len - 1] == '\r') line[--len] = 0;
+    for (char *next, *line = text; line && *line && st == XS_OK; line = next) {
+        size_t len;
+        next_line(line, &len, &next, &line_no);
         if (line[0] == '#') {
             double a, bb, step;
             const char *g = strstr(line, "2theta");
@@ -391,7 +394,6 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
                 st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
             }
         }
-        line = next ? next + 1 : NULL;
     }
     free(x);
     free(y);
@@ -515,18 +517,6 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
 }
 
 /* ---- instrument text formats: Rigaku .ras, GSAS ---- */
-
-/* The next line of text (in place): its start, *len without the line break, *next after it (NULL at the end). */
-static char *next_line(char *line, size_t *len, char **next, int *line_no)
-{
-    char *nl = strchr(line, '\n');
-    *len = nl ? (size_t)(nl - line) : strlen(line);
-    if (nl) *nl = 0;
-    if (*len && line[*len - 1] == '\r') line[--*len] = 0;
-    *next = nl ? nl + 1 : NULL;
-    (*line_no)++;
-    return line;
-}
 
 /* The quoted value of a Rigaku header line `*KEY "value"`, or NULL. */
 static const char *ras_value(const char *line, const char *key, char *out, size_t size)
