@@ -767,9 +767,9 @@ static double block_wavelength(const cif_reader *r)
     return type && !is_missing(type->value) ? xs_pattern_text_wavelength(type->value, strlen(type->value)) : 0;
 }
 
-/* pdCIF: the measured (else processed, else calculated) profile of a block. 1 = a pattern, 0 = none, -1 =
- * error (err set). *calculated: the profile is a calculated one. */
-static int powder_of_block(cif_reader *r, xs_pattern **out, int *calculated, xs_error *err)
+/* pdCIF: the measured (else processed, else calculated) profile of a block, at the wavelength wl the block
+ * states (0 none). 1 = a pattern, 0 = none, -1 = error (err set). *calculated: the profile is a calculated one. */
+static int powder_of_block(cif_reader *r, double wl, xs_pattern **out, int *calculated, xs_error *err)
 {
     static const char *const y_names[] = {"_pd_meas_counts_total", "_pd_meas_intensity_total",
                                           "_pd_proc_intensity_total", "_pd_meas_counts_net",
@@ -816,7 +816,6 @@ static int powder_of_block(cif_reader *r, xs_pattern **out, int *calculated, xs_
         y[n] = yv;
         n++;
     }
-    double wl = block_wavelength(r);
     char name[512];
     snprintf(name, sizeof name, "%s#%s", r->path, r->code);
     xs_status st = xs_pattern_create(name, n, x, y, wl, out, err);
@@ -830,14 +829,14 @@ static int powder_of_block(cif_reader *r, xs_pattern **out, int *calculated, xs_
 }
 
 /* What the block says of the links between profiles, wavelengths and phases (pd_block). 0: out of memory. */
-static int record_pd_block(cif_reader *r, int pattern, int calculated)
+static int record_pd_block(cif_reader *r, int pattern, int calculated, double wavelength)
 {
     if (!grow((void **)&r->pd, &r->cap_pd, r->n_pd + 1, sizeof *r->pd)) return 0;
     pd_block *b = &r->pd[r->n_pd++];
     memset(b, 0, sizeof *b);
     b->pattern = pattern;
     b->calculated = calculated;
-    b->wavelength = block_wavelength(r);
+    b->wavelength = wavelength;
     int c;
     b->has_atoms = find_loop(r, "_atom_site_fract_x", &c) != NULL;
     if (b->has_atoms) b->group = declared_group(r, 0);
@@ -933,7 +932,8 @@ static void finish_block(cif_reader *r)
         xs_pattern *p = NULL;
         xs_error e = {0};
         int calculated = 0, index = -1;
-        int got = powder_of_block(r, &p, &calculated, &e);
+        double wl = block_wavelength(r);
+        int got = powder_of_block(r, wl, &p, &calculated, &e);
         if (got > 0) {
             if (grow((void **)&r->patterns, &r->cap_patterns, r->n_patterns + 1, sizeof *r->patterns)) {
                 index = (int)r->n_patterns;
@@ -946,7 +946,7 @@ static void finish_block(cif_reader *r)
             r->first_error = e;
             r->have_error = 1;
         }
-        if (!record_pd_block(r, index, calculated)) r->nomem = 1;
+        if (!record_pd_block(r, index, calculated, wl)) r->nomem = 1;
         block_clear(r);
         return;
     }
