@@ -21,6 +21,10 @@ static void usage(FILE *out)
             "  --prior mp|uniform  outputs reweighted to the space-group frequencies of real materials (the\n"
             "                    Materials Project's structures; default), or for groups all equally likely\n"
             "                    (a network's own outputs, or with the prior it learned divided out)\n"
+            "  --reference REF.h5  also the nearest known structures: the simulated patterns of a dataset of\n"
+            "                    structures (xrdsym dataset structures FILE... --out REF.h5), each with its space\n"
+            "                    group and similarity (search-match; see xs_match.h)\n"
+            "  --matches K       nearest references to list (default 3)\n"
             "  --format text|json|tsv\n");
 }
 
@@ -33,6 +37,15 @@ static int by_p(const void *a, const void *b)
 {
     float pa = ((const ranked *)a)->p, pb = ((const ranked *)b)->p;
     return pa < pb ? 1 : pa > pb ? -1 : ((const ranked *)a)->cls - ((const ranked *)b)->cls;
+}
+
+/* A similarity from which the RRUFF patterns' nearest references had their group 18 times of 18 (README). */
+#define MATCH_CLOSE 0.7
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
 }
 
 static void json_string(FILE *f, const char *s)
@@ -48,8 +61,8 @@ static void json_string(FILE *f, const char *s)
 
 int xs_cmd_predict(int argc, char **argv)
 {
-    const char *model_path = NULL, *format = "text", *wl_arg = NULL;
-    int top = 5, use_prior = 1;
+    const char *model_path = NULL, *format = "text", *wl_arg = NULL, *ref_path = NULL;
+    int top = 5, use_prior = 1, n_matches = 3;
     double threshold = -1, min_coverage = 0.5;
     const char **files = calloc((size_t)argc, sizeof *files);
     int n_files = 0, bad = !files;
@@ -68,6 +81,8 @@ int xs_cmd_predict(int argc, char **argv)
         else if (!strcmp(a, "--min-coverage") && more)
             bad = !xs_cli_parse_double("predict", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
         else if (!strcmp(a, "--format") && more) format = argv[++i];
+        else if (!strcmp(a, "--reference") && more) ref_path = argv[++i];
+        else if (!strcmp(a, "--matches") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &n_matches) || n_matches < 1;
         else if (!strcmp(a, "--prior") && more) {
             const char *pr = argv[++i];
             if (strcmp(pr, "mp") && strcmp(pr, "uniform")) {
@@ -119,12 +134,25 @@ int xs_cmd_predict(int argc, char **argv)
     int sg_model = !strcmp(xs_nn_label_kind(net), "space_group");
     if (top > nc) top = nc;
     xs_grid grid = {mg.two_theta_start, mg.two_theta_step, (size_t)mg.count};
+    xs_dataset *refs = NULL;
+    xs_match_library *lib = NULL;
+    if (ref_path && (xs_dataset_open(ref_path, &refs, &err) != XS_OK ||
+                     xs_match_library_create(refs, &grid, mg.wavelength, XS_MATCH_DEFAULT_MAX_SHIFT, &lib, &err) != XS_OK)) {
+        if (!err.file[0]) snprintf(err.file, sizeof err.file, "%s", ref_path);
+        xs_cli_print_error(&err);
+        xs_dataset_free(refs);
+        xs_nn_ensemble_free(ens);
+        free(files);
+        return 1;
+    }
     float *x = malloc(grid.count * sizeof *x), *probs = malloc((size_t)nc * sizeof *probs);
     ranked *rk = malloc((size_t)nc * sizeof *rk);
+    xs_match_hit *hits = malloc((size_t)n_matches * sizeof *hits);
     int status = 0, first_json = 1;
     if (!strcmp(format, "json")) printf("[");
     if (!strcmp(format, "tsv"))
-        printf("# file\tspace_group\tsymbol\tprobability\tcrystal_system\tcs_probability\tcertainty\trefused\ttop\n");
+        printf("# file\tspace_group\tsymbol\tprobability\tcrystal_system\tcs_probability\tcertainty\trefused\ttop%s\n",
+               lib ? "\tnearest_reference\treference_space_group\tsimilarity\tshift_deg" : "");
     for (int f = 0; f < n_files; f++) {
         xs_pattern **pats = NULL;
         size_t np = 0;
@@ -156,6 +184,12 @@ int xs_cmd_predict(int argc, char **argv)
                 xs_cli_print_error(&err);
                 status = 1;
                 continue;
+            }
+            size_t n_hits = 0;
+            if (lib && xs_match_find(lib, x, (size_t)n_matches, hits, &n_hits, &err) != XS_OK) {
+                /* a pattern with nothing to match is still classified; the match says why it is missing */
+                fprintf(stderr, "xrdsym predict: %s: no search-match: %s\n", xs_pattern_name(pat), err.message);
+                n_hits = 0;
             }
             for (int c = 0; c < nc; c++) {
                 rk[c].cls = c;
@@ -194,6 +228,16 @@ int xs_cmd_predict(int argc, char **argv)
                            xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best]);
                 printf("  certainty      %.3f: %s (threshold %.2f)\n", certainty,
                        refused ? "REFUSED, too uncertain to answer" : "accepted", threshold);
+                for (size_t k = 0; k < n_hits; k++) {
+                    int g = hits[k].space_group;
+                    printf("  %-14s %zu. %-10s (No. %d) similarity %.3f, shift %+.2f deg: %s %s\n",
+                           k == 0 ? "nearest known" : "", k + 1, xs_sym_symbol(g), g, hits[k].similarity,
+                           hits[k].shift_deg, xs_dataset_formula(refs, hits[k].index), base_name(xs_dataset_source(refs, hits[k].index)));
+                }
+                if (n_hits && hits[0].similarity >= MATCH_CLOSE && sg_model &&
+                    hits[0].space_group != xs_cli_class_space_group(net, rk[0].cls))
+                    printf("  note           the pattern is close to a known structure (similarity >= %.1f) of another "
+                           "group than the network's first guess\n", MATCH_CLOSE);
                 int learned = xs_nn_get_meta_number(net, "sample_prior_power", 0) > 0;
                 if (use_prior)
                     printf("  prior          space-group frequencies of real materials (Materials Project%s; --prior "
@@ -209,6 +253,11 @@ int xs_cmd_predict(int argc, char **argv)
                 for (int k = 0; k < top; k++)
                     printf("%s%s:%.4f", k ? "," : "", xs_nn_label(net, rk[k].cls) ? xs_nn_label(net, rk[k].cls) : "?",
                            rk[k].p);
+                if (lib && n_hits)
+                    printf("\t%s\t%d\t%.4f\t%+.2f", base_name(xs_dataset_source(refs, hits[0].index)), hits[0].space_group,
+                           hits[0].similarity, hits[0].shift_deg);
+                else if (lib)
+                    printf("\t\t\t\t");
                 printf("\n");
             } else {
                 printf("%s\n  {\"file\": ", first_json ? "" : ",");
@@ -228,9 +277,23 @@ int xs_cmd_predict(int argc, char **argv)
                     printf(", \"probability\": %.6f}", rk[k].p);
                 }
                 printf("], \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
-                       "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"}",
+                       "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"",
                        xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,
                        refused ? "true" : "false", use_prior ? "materials-project" : "uniform");
+                if (lib) {
+                    printf(", \"references\": [");
+                    for (size_t k = 0; k < n_hits; k++) {
+                        printf("%s{\"source\": ", k ? ", " : "");
+                        json_string(stdout, xs_dataset_source(refs, hits[k].index));
+                        printf(", \"formula\": ");
+                        json_string(stdout, xs_dataset_formula(refs, hits[k].index));
+                        printf(", \"space_group\": %d, \"symbol\": ", hits[k].space_group);
+                        json_string(stdout, xs_sym_symbol(hits[k].space_group));
+                        printf(", \"similarity\": %.4f, \"shift_deg\": %.2f}", hits[k].similarity, hits[k].shift_deg);
+                    }
+                    printf("]");
+                }
+                printf("}");
             }
         }
         xs_pattern_list_free(pats, np);
@@ -239,7 +302,10 @@ int xs_cmd_predict(int argc, char **argv)
     free(x);
     free(probs);
     free(rk);
+    free(hits);
     free(files);
+    xs_match_library_free(lib);
+    xs_dataset_free(refs);
     xs_nn_ensemble_free(ens);
     return status;
 }

@@ -14,4 +14,5 @@
 #include "xrdsym/xs_nn.h"
 #include "xrdsym/xs_train.h"
 #include "xrdsym/xs_eval.h"
+#include "xrdsym/xs_match.h"
 #endif
