@@ -92,6 +92,8 @@ int main(void)
     }
     CHECK(worst < 1e-5, "fast vs reference: %g", worst);
 
+    /* k = 0: nothing asked, nothing written */
+    CHECK(xs_match_find(lib, y, 0, NULL, &nh, &err) == XS_OK && nh == 0, "k = 0: %zu", nh);
     /* k larger than the library: all of them */
     xs_match_hit *many = malloc(400 * sizeof *many);
     CHECK(xs_match_find(lib, y, 400, many, &nh, &err) == XS_OK && nh == 300, "k > count: %zu", nh);

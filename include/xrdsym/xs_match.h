@@ -53,9 +53,9 @@ void xs_match_library_free(xs_match_library *lib);
 size_t xs_match_library_count(const xs_match_library *lib);
 
 /* The k references nearest to pattern (grid.count values on the library's grid, any scale), most similar
- * first, into hits (room for k); *n_hits receives min(k, references). Errors: XS_ERR_INVALID for a pattern
- * with a NaN or infinite value or without any signal above its background (nothing to match),
- * XS_ERR_NOMEM. */
+ * first, into hits (room for k; may be NULL when k is 0); *n_hits receives min(k, references). Errors:
+ * XS_ERR_INVALID for a pattern with a NaN or infinite value or without any signal above its background
+ * (nothing to match), XS_ERR_NOMEM. */
 xs_status xs_match_find(const xs_match_library *lib, const float *pattern, size_t k, xs_match_hit *hits,
                         size_t *n_hits, xs_error *err);
 

@@ -139,6 +139,7 @@ xs_status xs_match_find(const xs_match_library *lib, const float *pattern, size_
                         size_t *n_hits, xs_error *err)
 {
     *n_hits = 0;
+    if (!k) return XS_OK;
     const size_t n = lib->n, count = lib->count, ns = 2 * (size_t)lib->max_shift + 1;
     float *q = malloc(n * sizeof *q), *shifted = malloc(ns * n * sizeof *shifted);
     float *sim = malloc(ns * count * sizeof *sim);
