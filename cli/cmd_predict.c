@@ -149,6 +149,11 @@ int xs_cmd_predict(int argc, char **argv)
     ranked *rk = malloc((size_t)nc * sizeof *rk);
     xs_match_hit *hits = malloc((size_t)n_matches * sizeof *hits);
     int status = 0, first_json = 1;
+    if (!x || !probs || !rk || !hits) {
+        fprintf(stderr, "xrdsym predict: out of memory\n");
+        n_files = 0;
+        status = 1;
+    }
     if (!strcmp(format, "json")) printf("[");
     if (!strcmp(format, "tsv"))
         printf("# file\tspace_group\tsymbol\tprobability\tcrystal_system\tcs_probability\tcertainty\trefused\ttop%s\n",
