@@ -147,6 +147,7 @@ int xs_cmd_predict(int argc, char **argv)
     }
     float *x = malloc(grid.count * sizeof *x), *probs = malloc((size_t)nc * sizeof *probs);
     ranked *rk = malloc((size_t)nc * sizeof *rk);
+    if (lib && (size_t)n_matches > xs_match_library_count(lib)) n_matches = (int)xs_match_library_count(lib);
     xs_match_hit *hits = malloc((size_t)n_matches * sizeof *hits);
     int status = 0, first_json = 1;
     if (!x || !probs || !rk || !hits) {
