@@ -37,16 +37,8 @@ int xs_cmd_wyckoff(int argc, char **argv)
             usage(stderr);
             return 2;
         } else if (!sg) {
-            char *end;
-            long v = strtol(a, &end, 10);
-            if (!*end) sg = (int)v;
-            else {
-                int h = xs_sym_hall_from_symbol(a);
-                xs_spacegroup info;
-                if (h && xs_sym_from_hall(h, &info, NULL) == XS_OK) sg = info.number;
-                else sg = -1;
-            }
-            if (sg < 1 || sg > 230) {
+            sg = xs_sym_number_from_text(a);
+            if (!sg) {
                 fprintf(stderr, "xrdsym wyckoff: '%s' is not a space group (1..230 or a symbol)\n", a);
                 return 2;
             }

@@ -69,15 +69,6 @@ static int parse_system(const char *s)
     return -1;
 }
 
-static int parse_group(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end != s && !*end) return v >= 1 && v <= 230 ? (int)v : 0;
-    int hall = xs_sym_hall_from_symbol(s);
-    xs_spacegroup sg;
-    return hall > 0 && xs_sym_from_hall(hall, &sg, NULL) == XS_OK ? sg.number : 0;
-}
 
 void xs_cli_label_table_free(xs_cli_label_table *t)
 {
@@ -129,7 +120,7 @@ xs_status xs_cli_label_table_read(const char *path, xs_cli_label_table *t, xs_er
         for (int c = 1; c < nf && c < ncol && st == XS_OK; c++) {
             const char *v = fields[c];
             if (!*v || !strcmp(v, "?")) continue;
-            if (kinds[c] == COL_GROUP && !(row.group = parse_group(v)))
+            if (kinds[c] == COL_GROUP && !(row.group = xs_sym_number_from_text(v)))
                 st = xs_error_set(err, XS_ERR_PARSE, path, lineno, 0, "'%s' is not a space group (1..230 or a symbol)", v);
             else if (kinds[c] == COL_SYSTEM && (row.system = parse_system(v)) < 0)
                 st = xs_error_set(err, XS_ERR_PARSE, path, lineno, 0,

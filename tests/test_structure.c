@@ -144,11 +144,18 @@ int main(void)
                    /* as old files write them: SHELX's screw axes, a Hall symbol without its blanks */
                    {"P2(1)/c", 14},     {"P2(1)2(1)2(1)", 19}, {"-P2ybc", 14}, {"-P2ac2n", 62}};
     for (size_t i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
-        int hall = xs_sym_hall_from_symbol(symbols[i].symbol);
-        xs_spacegroup g;
-        int number = hall > 0 && xs_sym_from_hall(hall, &g, NULL) == XS_OK ? g.number : 0;
+        int number = xs_sym_number_from_text(symbols[i].symbol);
         CHECK(number == symbols[i].number, "'%s' is group %d, got %d", symbols[i].symbol, symbols[i].number, number);
     }
+    /* numbers as text: in range, with trailing blanks; not out of range, not with other trailing text */
+    const struct {
+        const char *text;
+        int number;
+    } texts[] = {{"14", 14}, {"230 ", 230}, {"1", 1}, {"0", 0}, {"231", 0}, {"14x", 0}, {"", 0}, {"Xyz", 0}, {"-5", 0}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        CHECK(xs_sym_number_from_text(texts[i].text) == texts[i].number, "'%s' is %d, got %d", texts[i].text,
+              texts[i].number, xs_sym_number_from_text(texts[i].text));
+    CHECK(xs_sym_number_from_text(NULL) == 0, "NULL");
 
     xs_structure_free(nacl);
     xs_structure_free(si);

@@ -49,6 +49,9 @@ int xs_sym_operations(int hall_number, int (*rotations)[3][3], double (*translat
  * "Fm-3m", "F m -3 m", "R -3 m :H", "Pnma", "P n m a", "Fd-3m:2") or a Hall symbol ("-P 2ybc");
  * 0 if none matches. */
 int xs_sym_hall_from_symbol(const char *symbol);
+/* Space-group number (1..230) of a text that is a number ("14") or any symbol xs_sym_hall_from_symbol reads;
+ * 0 if it is neither (a number out of range, trailing characters after a number, an unknown symbol). */
+int xs_sym_number_from_text(const char *text);
 
 xs_crystal_system xs_sym_crystal_system(int number);
 const char *xs_crystal_system_name(xs_crystal_system cs);

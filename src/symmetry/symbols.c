@@ -15,6 +15,8 @@
  * Old spellings without bars ("Fm3m", "Pm3") are accepted when dropping all bars leaves one group.
  * A string no H-M symbol matches is tried as a Hall symbol ("-P 2ybc"), compared with blanks collapsed and
  * case folded. */
+#include <stdlib.h>
+
 #include "symmetry/symbols.h"
 #include "xrdsym/xs_symmetry.h"
 
@@ -301,6 +303,20 @@ int xs_sym_hall_from_symbol(const char *symbol)
 {
     int h[N_HALL];
     return match_all(symbol, h, N_HALL) > 0 ? h[0] : 0;
+}
+
+int xs_sym_number_from_text(const char *text)
+{
+    if (!text) return 0;
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (end != text) {
+        while (*end == ' ' || *end == '\t') end++;
+        return !*end && v >= 1 && v <= 230 ? (int)v : 0;
+    }
+    int hall = xs_sym_hall_from_symbol(text);
+    xs_spacegroup sg;
+    return hall > 0 && xs_sym_from_hall(hall, &sg, NULL) == XS_OK ? sg.number : 0;
 }
 
 int xs_sym_hall_alternatives(const char *symbol, int *halls, int max)
