@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -730,6 +731,202 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
     return st;
 }
 
+/* ---- Bruker (Siemens) DIFFRAC .raw, binary: versions 3 ("RAW1.01", DIFFRAC plus) and 4 ("RAW4.00", DIFFRAC.SUITE) ----
+ * Written from the layout as xylib documents it (wojdyr/xylib bruker_raw.cpp, after Bruker's DIFFRAC plus XCH
+ * manual, appendix A); no sample file was at hand, so tests/test_patterns.c writes files of that layout.
+ * Little-endian; every read is bounds-checked, so a cut or garbled file is an error naming the byte. */
+
+typedef struct {
+    const unsigned char *d;
+    size_t size;
+    const char *path;
+    xs_error *err;
+    int bad; /* a read went past the end: the error is set once */
+} raw_reader;
+
+static int raw_has(raw_reader *r, size_t off, size_t len, const char *what)
+{
+    if (off <= r->size && len <= r->size - off) return 1;
+    if (!r->bad) xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "the file ends at byte %zu, inside %s (file cut short?)",
+                              r->size, what);
+    r->bad = 1;
+    return 0;
+}
+
+static uint32_t raw_u32(raw_reader *r, size_t off, const char *what)
+{
+    if (!raw_has(r, off, 4, what)) return 0;
+    const unsigned char *b = r->d + off;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static double raw_f64(raw_reader *r, size_t off, const char *what)
+{
+    if (!raw_has(r, off, 8, what)) return 0;
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--) u = u << 8 | r->d[off + (size_t)i];
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static float raw_f32(raw_reader *r, size_t off, const char *what)
+{
+    uint32_t u = raw_u32(r, off, what);
+    float v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* The wavelength a .raw header states: the K-alpha1/K-alpha2 mean with the file's ratio (0.5 when it gives
+ * none), else the average it states, else the range's own; 0 when none is positive. */
+static double raw_wavelength(double a1, double a2, double ratio, double average, double used)
+{
+    if (isfinite(a1) && a1 > 0.05 && a1 < 5) {
+        double q = isfinite(ratio) && ratio > 0 && ratio < 1 ? ratio : 0.5;
+        return isfinite(a2) && a2 > a1 && a2 < 5 ? (a1 + q * a2) / (1 + q) : a1;
+    }
+    if (isfinite(average) && average > 0.05 && average < 5) return average;
+    return isfinite(used) && used > 0.05 && used < 5 ? used : 0;
+}
+
+/* One range: steps float32 counts from data_off, 2theta = start + i step. */
+static xs_status raw_range(raw_reader *r, int k, int several, size_t data_off, uint32_t steps, double start,
+                           double step, double wl, double ka2, xs_pattern ***list, size_t *n, size_t *cap)
+{
+    char what[48];
+    snprintf(what, sizeof what, "the counts of range %d", k);
+    if (!(isfinite(start) && isfinite(step) && step > 0 && steps > 0))
+        return xs_error_set(r->err, XS_ERR_INVALID, r->path, 0, 0,
+                            "range %d: start %g, step %g deg and %u steps do not make a scan", k, start, step, steps);
+    if (!raw_has(r, data_off, (size_t)steps * 4, what)) return r->err ? r->err->code : XS_ERR_PARSE;
+    xy_buf b = {0};
+    xs_status st = XS_OK;
+    for (uint32_t i = 0; i < steps && st == XS_OK; i++)
+        st = push_point(&b, start + step * (double)i, raw_f32(r, data_off + 4 * (size_t)i, what), r->path, 0, r->err);
+    if (st == XS_OK) st = push_named(r->path, k, several, &b, wl, ka2, 0, list, n, cap, r->err);
+    free(b.x);
+    free(b.y);
+    return st;
+}
+
+static xs_status read_bruker_raw3(raw_reader *r, xs_pattern ***list, size_t *n)
+{
+    size_t cap = 0;
+    uint32_t ranges = raw_u32(r, 12, "the file header");
+    double a_avg = raw_f64(r, 616, "the file header"), a1 = raw_f64(r, 624, "the file header");
+    double a2 = raw_f64(r, 632, "the file header"), ratio = raw_f64(r, 648, "the file header");
+    if (r->bad) return r->err ? r->err->code : XS_ERR_PARSE;
+    if (ranges == 0 || ranges > 10000)
+        return xs_error_set(r->err, XS_ERR_INVALID, r->path, 0, 0, "the header gives %u ranges", ranges);
+    size_t off = 712;
+    for (uint32_t k = 1; k <= ranges; k++) {
+        char what[40];
+        snprintf(what, sizeof what, "the header of range %u", k);
+        uint32_t header = raw_u32(r, off, what), steps = raw_u32(r, off + 4, what);
+        double start = raw_f64(r, off + 16, what), step = raw_f64(r, off + 176, what);
+        double used = raw_f64(r, off + 240, what);
+        uint32_t extra = raw_u32(r, off + 256, what);
+        if (r->bad) return r->err ? r->err->code : XS_ERR_PARSE;
+        if (header != 304)
+            return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0,
+                                "range %u: a header of %u bytes at byte %zu, not 304 (not a version 3 .raw file?)", k,
+                                header, off);
+        if (extra > r->size)
+            return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "range %u: %u bytes of further headers, past the end",
+                                k, extra);
+        double wl = raw_wavelength(a1, a2, ratio, a_avg, used);
+        size_t data = off + 304 + extra;
+        xs_status st = raw_range(r, (int)k, ranges > 1, data, steps, start, step, wl, a1 > 0 && a2 > a1 ? a2 : 0, list,
+                                 n, &cap);
+        if (st != XS_OK) return st;
+        off = data + 4 * (size_t)steps;
+    }
+    return XS_OK;
+}
+
+static xs_status read_bruker_raw4(raw_reader *r, xs_pattern ***list, size_t *n)
+{
+    size_t cap = 0, off = 61;
+    double a_avg = 0, a1 = 0, a2 = 0, ratio = 0;
+    /* file-wide segments until the first range (type 0 or 160); type 30 holds the tube's wavelengths */
+    for (;;) {
+        uint32_t type = raw_u32(r, off, "the file's segments (no range found)");
+        if (r->bad) return r->err ? r->err->code : XS_ERR_PARSE;
+        if (type == 0 || type == 160) break;
+        uint32_t len = raw_u32(r, off + 4, "a segment header");
+        if (r->bad) return r->err ? r->err->code : XS_ERR_PARSE;
+        if (len < 8 || len > r->size - off)
+            return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "a segment of type %u at byte %zu claims %u bytes",
+                                type, off, len);
+        if (type == 30 && len >= 120) {
+            a_avg = raw_f64(r, off + 72, "the hardware segment");
+            a1 = raw_f64(r, off + 80, "the hardware segment");
+            a2 = raw_f64(r, off + 88, "the hardware segment");
+            ratio = raw_f64(r, off + 104, "the hardware segment");
+        }
+        off += len;
+    }
+    int total = 0;
+    for (size_t o = off; o + 160 <= r->size;) { /* count the ranges first: names get "#K" only when several */
+        uint32_t type = raw_u32(r, o, "a range header");
+        if (type != 0 && type != 160) break;
+        uint32_t steps = raw_u32(r, o + 88, "a range header"), datum = raw_u32(r, o + 136, "a range header");
+        uint32_t extra = raw_u32(r, o + 140, "a range header");
+        total++;
+        size_t next = o + 160 + (size_t)extra + (size_t)steps * datum;
+        if (next <= o || next > r->size) break;
+        o = next;
+    }
+    for (int k = 1; off < r->size; k++) {
+        char what[40];
+        snprintf(what, sizeof what, "the header of range %d", k);
+        /* after the ranges, a trailer of another kind (or a few padding bytes) ends them, as xylib reads it */
+        if (k > 1 && (r->size - off < 4 || (raw_u32(r, off, what) != 0 && raw_u32(r, off, what) != 160))) break;
+        uint32_t type = raw_u32(r, off, what);
+        if (r->bad) return r->err ? r->err->code : XS_ERR_PARSE;
+        if (type != 0 && type != 160)
+            return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "byte %zu: a block of type %u where range %d should start",
+                                off, type, k);
+        if (!raw_has(r, off, 160, what)) return r->err ? r->err->code : XS_ERR_PARSE;
+        char scan[25];
+        memcpy(scan, r->d + off + 32, 24);
+        scan[24] = 0;
+        double start = raw_f64(r, off + 72, what), step = raw_f64(r, off + 80, what);
+        uint32_t steps = raw_u32(r, off + 88, what);
+        double used = raw_f64(r, off + 112, what);
+        uint32_t datum = raw_u32(r, off + 136, what), extra = raw_u32(r, off + 140, what);
+        /* the scan type names what moved: a coupled theta/2theta scan (locked or not) is a powder pattern */
+        char low[25];
+        for (int i = 0; i < 25; i++) low[i] = (char)tolower((unsigned char)scan[i]);
+        if (!strstr(low, "coupled") && !strstr(low, "2theta") && !strstr(low, "twotheta"))
+            return xs_error_set(r->err, XS_ERR_UNSUPPORTED, r->path, 0, 0,
+                                "range %d is a '%s' scan, not a coupled 2theta scan: not a powder pattern", k, scan);
+        if (datum != 4)
+            return xs_error_set(r->err, XS_ERR_UNSUPPORTED, r->path, 0, 0,
+                                "range %d stores %u bytes a point; only 4-byte floats are read", k, datum);
+        if (extra > r->size)
+            return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "range %d: %u bytes of further headers, past the end",
+                                k, extra);
+        size_t data = off + 160 + extra;
+        double wl = raw_wavelength(a1, a2, ratio, a_avg, used);
+        xs_status st = raw_range(r, k, total > 1, data, steps, start, step, wl, a1 > 0 && a2 > a1 ? a2 : 0, list, n, &cap);
+        if (st != XS_OK) return st;
+        off = data + 4 * (size_t)steps;
+    }
+    if (*n == 0) return xs_error_set(r->err, XS_ERR_NOT_FOUND, r->path, 0, 0, "no range in the file");
+    return XS_OK;
+}
+
+/* A Bruker .raw file by its first bytes: 1 version 3 or 4 (read), -1 version 1 or 2 (not read), 0 not one. */
+static int bruker_raw_version(const char *d, size_t size)
+{
+    if (size >= 7 && !memcmp(d, "RAW1.01", 7)) return 3;
+    if (size >= 7 && !memcmp(d, "RAW4.00", 7)) return 4;
+    if (size >= 4 && (!memcmp(d, "RAW ", 4) || !memcmp(d, "RAW2", 4))) return -1;
+    return 0;
+}
+
 /* Extension test that looks through a trailing ".gz" ("p.xy.gz" has ".xy"). */
 static int has_extension(const char *path, const char *ext)
 {
@@ -762,10 +959,29 @@ xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, x
         free(text);
         return xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "the file is empty");
     }
+    int raw = bruker_raw_version(text, size);
+    if (raw == 3 || raw == 4) {
+        raw_reader r = {(const unsigned char *)text, size, path, err, 0};
+        xs_status rst = raw == 3 ? read_bruker_raw3(&r, patterns, n) : read_bruker_raw4(&r, patterns, n);
+        free(text);
+        if (rst != XS_OK) {
+            xs_pattern_list_free(*patterns, *n);
+            *patterns = NULL;
+            *n = 0;
+        }
+        return rst;
+    }
+    if (raw < 0) {
+        free(text);
+        return xs_error_set(err, XS_ERR_UNSUPPORTED, path, 0, 0,
+                            "a Bruker .raw file of version 1 or 2 (DIFFRAC-AT): only versions 3 and 4 are read; export "
+                            "the pattern as .xy or convert it with DIFFRAC's file exchange");
+    }
     if (memchr(text, 0, size)) {
         free(text);
         return xs_error_set(err, XS_ERR_UNSUPPORTED, path, 0, 0,
-                            "binary file: export the pattern as .xy, .xye, .csv, .xrdml, .ras, GSAS or powder CIF");
+                            "binary file, not a Bruker .raw of version 3 or 4: export the pattern as .xy, .xye, .csv, "
+                            ".xrdml, .ras, GSAS or powder CIF");
     }
     xs_status st;
     const char *first = text;
