@@ -42,6 +42,17 @@ int main(void)
     }
     xs_pattern_list_free(l, n);
 
+    /* a ratio of 0 (K-alpha1 alone, behind a monochromator): K-alpha1, and no K-alpha2 */
+    size3 = make_v3(1, 0);
+    put_f64(648, 0);
+    CHECK(read_bytes(size3, &l, &n, &err) == XS_OK && n == 1, "v3 ratio 0: %s", err.message);
+    if (n == 1) {
+        double ratio = 0;
+        CHECK(xs_pattern_wavelength(l[0]) == 1.5406 && xs_pattern_kalpha2(l[0], &ratio) == 0, "v3 K-alpha1 alone: %g",
+              xs_pattern_wavelength(l[0]));
+    }
+    xs_pattern_list_free(l, n);
+
     /* version 4: Co tube, two coupled ranges after a variable and a hardware segment */
     size_t size4 = make_v4(2, "Locked Coupled");
     CHECK(read_bytes(size4, &l, &n, &err) == XS_OK && n == 2, "v4: %zu ranges: %s", n, err.message);

@@ -779,10 +779,12 @@ static float raw_f32(raw_reader *r, size_t off, const char *what)
 }
 
 /* The wavelength a .raw header states: the K-alpha1/K-alpha2 mean with the file's ratio (0.5 when it gives
- * none), else the average it states, else the range's own; 0 when none is positive. */
+ * no usable one; a ratio of 0, a monochromator's K-alpha1 alone, gives K-alpha1), else the average it
+ * states, else the range's own; 0 when none is positive. */
 static double raw_wavelength(double a1, double a2, double ratio, double average, double used)
 {
     if (isfinite(a1) && a1 > 0.05 && a1 < 5) {
+        if (ratio == 0) return a1;
         double q = isfinite(ratio) && ratio > 0 && ratio < 1 ? ratio : 0.5;
         return isfinite(a2) && a2 > a1 && a2 < 5 ? (a1 + q * a2) / (1 + q) : a1;
     }
@@ -837,8 +839,8 @@ static xs_status read_bruker_raw3(raw_reader *r, xs_pattern ***list, size_t *n)
                                 k, extra);
         double wl = raw_wavelength(a1, a2, ratio, a_avg, used);
         size_t data = off + 304 + extra;
-        xs_status st = raw_range(r, (int)k, ranges > 1, data, steps, start, step, wl, a1 > 0 && a2 > a1 ? a2 : 0, list,
-                                 n, &cap);
+        xs_status st = raw_range(r, (int)k, ranges > 1, data, steps, start, step, wl,
+                                 a1 > 0 && a2 > a1 && ratio != 0 ? a2 : 0, list, n, &cap);
         if (st != XS_OK) return st;
         off = data + 4 * (size_t)steps;
     }
@@ -910,7 +912,8 @@ static xs_status read_bruker_raw4(raw_reader *r, xs_pattern ***list, size_t *n)
                                 k, extra);
         size_t data = off + 160 + extra;
         double wl = raw_wavelength(a1, a2, ratio, a_avg, used);
-        xs_status st = raw_range(r, k, total > 1, data, steps, start, step, wl, a1 > 0 && a2 > a1 ? a2 : 0, list, n, &cap);
+        xs_status st = raw_range(r, k, total > 1, data, steps, start, step, wl, a1 > 0 && a2 > a1 && ratio != 0 ? a2 : 0,
+                                 list, n, &cap);
         if (st != XS_OK) return st;
         off = data + 4 * (size_t)steps;
     }
