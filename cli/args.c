@@ -1,11 +1,13 @@
 /* Numbers on the command line: the whole argument must be one finite number, else the command says which
- * option got what, and the caller exits with a usage error (a silent 0 from atof would change a run). */
+ * option got what, and the caller exits with a usage error (a silent 0 from atof would change a run).
+ * Also the file name of a path, which several commands print. */
 #include "cli.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *v)
 {
@@ -43,4 +45,10 @@ int xs_cli_parse_int(const char *cmd, const char *opt, const char *text, int *v)
     }
     *v = (int)x;
     return 1;
+}
+
+const char *xs_cli_base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
 }

@@ -40,6 +40,8 @@ int xs_cli_parse_int(const char *cmd, const char *opt, const char *text, int *v)
 
 /* Print an error object as "xrdsym: file:line: message" on stderr. */
 void xs_cli_print_error(const xs_error *err);
+/* The file name of a path: what follows its last '/' (the path itself when it has none). */
+const char *xs_cli_base_name(const char *path);
 /* Read any structure file (CIF by content or extension, else POSCAR): *list is malloc'd, caller frees each
  * and the array. */
 xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t *n, xs_error *err);

@@ -836,8 +836,8 @@ int xs_cmd_evaluate(int argc, char **argv)
     status = rs.failed ? 1 : 0;
     if (plots) {
         char title[2 * PATH_MAX + 256];
-        const char *mbase = strrchr(m.path, '/') ? strrchr(m.path, '/') + 1 : m.path;
-        const char *sbase = strrchr(files[0], '/') ? strrchr(files[0], '/') + 1 : files[0];
+        const char *mbase = xs_cli_base_name(m.path);
+        const char *sbase = xs_cli_base_name(files[0]);
         snprintf(title, sizeof title, "%s on %s%s%s (%zu %s)", mbase, sbase, data_path ? ", " : "",
                  data_path ? split_name : "", res->n, data_path ? "crystals" : "patterns");
         const char *system_names[XS_CRYSTAL_SYSTEM_COUNT];

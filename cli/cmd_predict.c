@@ -42,12 +42,6 @@ static int by_p(const void *a, const void *b)
 /* A similarity from which the RRUFF patterns' nearest references had their group 18 times of 18 (README). */
 #define MATCH_CLOSE 0.7
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 static void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -238,7 +232,7 @@ int xs_cmd_predict(int argc, char **argv)
                     int g = hits[k].space_group;
                     printf("  %-14s %zu. %-10s (No. %d) similarity %.3f, shift %+.2f deg: %s %s\n",
                            k == 0 ? "nearest known" : "", k + 1, xs_sym_symbol(g), g, hits[k].similarity,
-                           hits[k].shift_deg, xs_dataset_formula(refs, hits[k].index), base_name(xs_dataset_source(refs, hits[k].index)));
+                           hits[k].shift_deg, xs_dataset_formula(refs, hits[k].index), xs_cli_base_name(xs_dataset_source(refs, hits[k].index)));
                 }
                 if (n_hits && hits[0].similarity >= MATCH_CLOSE && sg_model &&
                     hits[0].space_group != xs_cli_class_space_group(net, rk[0].cls))
@@ -260,7 +254,7 @@ int xs_cmd_predict(int argc, char **argv)
                     printf("%s%s:%.4f", k ? "," : "", xs_nn_label(net, rk[k].cls) ? xs_nn_label(net, rk[k].cls) : "?",
                            rk[k].p);
                 if (lib && n_hits)
-                    printf("\t%s\t%d\t%.4f\t%+.2f", base_name(xs_dataset_source(refs, hits[0].index)), hits[0].space_group,
+                    printf("\t%s\t%d\t%.4f\t%+.2f", xs_cli_base_name(xs_dataset_source(refs, hits[0].index)), hits[0].space_group,
                            hits[0].similarity, hits[0].shift_deg);
                 else if (lib)
                     printf("\t\t\t\t");

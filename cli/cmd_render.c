@@ -117,7 +117,7 @@ static void write_svg(FILE *o, const render_view *v)
     fputs("</text>\n", o);
     char bgtext[512];
     describe_backgrounds(&v->drawn->bg, bgtext, sizeof bgtext);
-    const char *base = strrchr(v->path, '/') ? strrchr(v->path, '/') + 1 : v->path;
+    const char *base = xs_cli_base_name(v->path);
     fprintf(o, "<text x=\"%.0f\" y=\"50\" fill=\"#444\">", f.x0);
     xs_svg_text(o, base);
     fprintf(o, ", crystal %zu, seed %llu: %zu peaks, FWHM %.3f\xc2\xb0", v->index, (unsigned long long)v->seed,

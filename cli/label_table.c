@@ -160,7 +160,7 @@ xs_status xs_cli_label_table_read(const char *path, xs_cli_label_table *t, xs_er
  * extension. */
 const xs_cli_label_row *xs_cli_label_table_find(const xs_cli_label_table *t, const char *pattern_name)
 {
-    const char *base = strrchr(pattern_name, '/') ? strrchr(pattern_name, '/') + 1 : pattern_name;
+    const char *base = xs_cli_base_name(pattern_name);
     char file[512];
     snprintf(file, sizeof file, "%s", base);
     char *hash = strchr(file, '#');
