@@ -53,6 +53,17 @@ int main(void)
     }
     xs_pattern_list_free(l, n);
 
+    /* the file's own ratio (not 0.5) in both the mean and the K-alpha2 the pattern reports */
+    size3 = make_v3(1, 0);
+    put_f64(648, 0.52);
+    CHECK(read_bytes(size3, &l, &n, &err) == XS_OK && n == 1, "v3 ratio 0.52: %s", err.message);
+    if (n == 1) {
+        double ratio = 0;
+        CHECK(xs_pattern_kalpha2(l[0], &ratio) == 1.54439 && ratio == 0.52, "v3 ratio reported %g", ratio);
+        CHECK_NEAR(xs_pattern_wavelength(l[0]), (1.5406 + 0.52 * 1.54439) / 1.52, 1e-12, "v3 mean with ratio 0.52");
+    }
+    xs_pattern_list_free(l, n);
+
     /* version 4: Co tube, two coupled ranges after a variable and a hardware segment */
     size_t size4 = make_v4(2, "Locked Coupled");
     CHECK(read_bytes(size4, &l, &n, &err) == XS_OK && n == 2, "v4: %zu ranges: %s", n, err.message);

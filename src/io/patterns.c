@@ -536,7 +536,7 @@ static const char *ras_value(const char *line, const char *key, char *out, size_
 
 /* A pattern named "path" (the file's only one) or "path#K" (one of several) onto the list. */
 static xs_status push_named(const char *path, int k, int several, xy_buf *b, double wavelength, double ka2,
-                            int data_line, xs_pattern ***list, size_t *n, size_t *cap, xs_error *err)
+                            double ka2_ratio, int data_line, xs_pattern ***list, size_t *n, size_t *cap, xs_error *err)
 {
     char name[600];
     if (several) snprintf(name, sizeof name, "%s#%d", path, k);
@@ -546,7 +546,7 @@ static xs_status push_named(const char *path, int k, int several, xy_buf *b, dou
     xs_status st = xs_pattern_create(name, b->n, b->x, b->y, wavelength, &p, &e);
     if (st != XS_OK) return xs_error_set(err, st, name, data_line, 0, "%s", e.message);
     p->kalpha2 = ka2;
-    p->kalpha2_ratio = ka2 > 0 ? 0.5 : 0;
+    p->kalpha2_ratio = ka2 > 0 ? ka2_ratio : 0;
     if (!push_list(list, n, cap, p)) {
         xs_pattern_free(p);
         return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
@@ -599,7 +599,7 @@ static xs_status read_rigaku_ras(const char *path, char *text, xs_pattern ***lis
             in_data = 0;
             k++;
             double wl = ka1 > 0 ? (ka2 > 0 ? (ka1 + 0.5 * ka2) / 1.5 : ka1) : 0;
-            st = push_named(path, k, scans > 1, &b, wl, ka1 > 0 ? ka2 : 0, data_line, list, n, &cap, err);
+            st = push_named(path, k, scans > 1, &b, wl, ka1 > 0 ? ka2 : 0, 0.5, data_line, list, n, &cap, err);
         } else if (in_data && *t) {
             char *e1, *e2, *e3;
             double x = strtod(t, &e1), c = strtod(e1, &e2), f = strtod(e2, &e3);
@@ -659,7 +659,7 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
     for (line = next; st == XS_OK && line; line = next) {
         next_line(line, &len, &next, &line_no);
         if (!strncmp(line, "BANK", 4)) {
-            if (kind != NONE) st = push_named(path, k, banks > 1, &b, 0, 0, bank_line, list, n, &cap, err);
+            if (kind != NONE) st = push_named(path, k, banks > 1, &b, 0, 0, 0, bank_line, list, n, &cap, err);
             if (st != XS_OK) break;
             k++;
             b.n = 0;
@@ -723,7 +723,7 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
             st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 0, "bank %d: %zu of its %ld points (file cut short?)", k,
                               b.n, nchan);
         else
-            st = push_named(path, k, banks > 1, &b, 0, 0, bank_line, list, n, &cap, err);
+            st = push_named(path, k, banks > 1, &b, 0, 0, 0, bank_line, list, n, &cap, err);
     }
     if (st == XS_OK && *n == 0) st = xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no BANK in the file");
     free(b.x);
@@ -778,23 +778,31 @@ static float raw_f32(raw_reader *r, size_t off, const char *what)
     return v;
 }
 
-/* The wavelength a .raw header states: the K-alpha1/K-alpha2 mean with the file's ratio (0.5 when it gives
- * no usable one; a ratio of 0, a monochromator's K-alpha1 alone, gives K-alpha1), else the average it
- * states, else the range's own; 0 when none is positive. */
-static double raw_wavelength(double a1, double a2, double ratio, double average, double used)
+/* The tube's lines as a .raw header states them. */
+typedef struct {
+    double a1, a2, ratio, average;
+} raw_tube;
+
+/* The wavelength of a range: the K-alpha1/K-alpha2 mean with the file's ratio (0.5 when it gives no usable
+ * one; a ratio of 0, a monochromator's K-alpha1 alone, gives K-alpha1), else the average the header states,
+ * else the range's own (used); 0 when none is positive. *ka2 and *ratio: the K-alpha2 line the mean
+ * included and its ratio, else 0. */
+static double raw_wavelength(const raw_tube *t, double used, double *ka2, double *ratio)
 {
-    if (isfinite(a1) && a1 > 0.05 && a1 < 5) {
-        if (ratio == 0) return a1;
-        double q = isfinite(ratio) && ratio > 0 && ratio < 1 ? ratio : 0.5;
-        return isfinite(a2) && a2 > a1 && a2 < 5 ? (a1 + q * a2) / (1 + q) : a1;
+    *ka2 = *ratio = 0;
+    if (isfinite(t->a1) && t->a1 > 0.05 && t->a1 < 5) {
+        if (t->ratio == 0 || !(isfinite(t->a2) && t->a2 > t->a1 && t->a2 < 5)) return t->a1;
+        *ka2 = t->a2;
+        *ratio = isfinite(t->ratio) && t->ratio > 0 && t->ratio < 1 ? t->ratio : 0.5;
+        return (t->a1 + *ratio * t->a2) / (1 + *ratio);
     }
-    if (isfinite(average) && average > 0.05 && average < 5) return average;
+    if (isfinite(t->average) && t->average > 0.05 && t->average < 5) return t->average;
     return isfinite(used) && used > 0.05 && used < 5 ? used : 0;
 }
 
-/* One range: steps float32 counts from data_off, 2theta = start + i step. */
+/* One range: steps float32 counts from data_off, 2theta = start + i step, at the tube's wavelength. */
 static xs_status raw_range(raw_reader *r, int k, int several, size_t data_off, uint32_t steps, double start,
-                           double step, double wl, double ka2, xs_pattern ***list, size_t *n, size_t *cap)
+                           double step, const raw_tube *tube, double used, xs_pattern ***list, size_t *n, size_t *cap)
 {
     char what[48];
     snprintf(what, sizeof what, "the counts of range %d", k);
@@ -806,7 +814,8 @@ static xs_status raw_range(raw_reader *r, int k, int several, size_t data_off, u
     xs_status st = XS_OK;
     for (uint32_t i = 0; i < steps && st == XS_OK; i++)
         st = push_point(&b, start + step * (double)i, raw_f32(r, data_off + 4 * (size_t)i, what), r->path, 0, r->err);
-    if (st == XS_OK) st = push_named(r->path, k, several, &b, wl, ka2, 0, list, n, cap, r->err);
+    double ka2, ratio, wl = raw_wavelength(tube, used, &ka2, &ratio);
+    if (st == XS_OK) st = push_named(r->path, k, several, &b, wl, ka2, ratio, 0, list, n, cap, r->err);
     free(b.x);
     free(b.y);
     return st;
@@ -816,8 +825,8 @@ static xs_status read_bruker_raw3(raw_reader *r, xs_pattern ***list, size_t *n)
 {
     size_t cap = 0;
     uint32_t ranges = raw_u32(r, 12, "the file header");
-    double a_avg = raw_f64(r, 616, "the file header"), a1 = raw_f64(r, 624, "the file header");
-    double a2 = raw_f64(r, 632, "the file header"), ratio = raw_f64(r, 648, "the file header");
+    const raw_tube tube = {raw_f64(r, 624, "the file header"), raw_f64(r, 632, "the file header"),
+                           raw_f64(r, 648, "the file header"), raw_f64(r, 616, "the file header")};
     if (r->bad) return r->err ? r->err->code : XS_ERR_PARSE;
     if (ranges == 0 || ranges > 10000)
         return xs_error_set(r->err, XS_ERR_INVALID, r->path, 0, 0, "the header gives %u ranges", ranges);
@@ -837,10 +846,8 @@ static xs_status read_bruker_raw3(raw_reader *r, xs_pattern ***list, size_t *n)
         if (extra > r->size)
             return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "range %u: %u bytes of further headers, past the end",
                                 k, extra);
-        double wl = raw_wavelength(a1, a2, ratio, a_avg, used);
         size_t data = off + 304 + extra;
-        xs_status st = raw_range(r, (int)k, ranges > 1, data, steps, start, step, wl,
-                                 a1 > 0 && a2 > a1 && ratio != 0 ? a2 : 0, list, n, &cap);
+        xs_status st = raw_range(r, (int)k, ranges > 1, data, steps, start, step, &tube, used, list, n, &cap);
         if (st != XS_OK) return st;
         off = data + 4 * (size_t)steps;
     }
@@ -850,7 +857,7 @@ static xs_status read_bruker_raw3(raw_reader *r, xs_pattern ***list, size_t *n)
 static xs_status read_bruker_raw4(raw_reader *r, xs_pattern ***list, size_t *n)
 {
     size_t cap = 0, off = 61;
-    double a_avg = 0, a1 = 0, a2 = 0, ratio = 0;
+    raw_tube tube = {0, 0, 0, 0};
     /* file-wide segments until the first range (type 0 or 160); type 30 holds the tube's wavelengths */
     for (;;) {
         uint32_t type = raw_u32(r, off, "the file's segments (no range found)");
@@ -862,10 +869,10 @@ static xs_status read_bruker_raw4(raw_reader *r, xs_pattern ***list, size_t *n)
             return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "a segment of type %u at byte %zu claims %u bytes",
                                 type, off, len);
         if (type == 30 && len >= 120) {
-            a_avg = raw_f64(r, off + 72, "the hardware segment");
-            a1 = raw_f64(r, off + 80, "the hardware segment");
-            a2 = raw_f64(r, off + 88, "the hardware segment");
-            ratio = raw_f64(r, off + 104, "the hardware segment");
+            tube.average = raw_f64(r, off + 72, "the hardware segment");
+            tube.a1 = raw_f64(r, off + 80, "the hardware segment");
+            tube.a2 = raw_f64(r, off + 88, "the hardware segment");
+            tube.ratio = raw_f64(r, off + 104, "the hardware segment");
         }
         off += len;
     }
@@ -911,9 +918,7 @@ static xs_status read_bruker_raw4(raw_reader *r, xs_pattern ***list, size_t *n)
             return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "range %d: %u bytes of further headers, past the end",
                                 k, extra);
         size_t data = off + 160 + extra;
-        double wl = raw_wavelength(a1, a2, ratio, a_avg, used);
-        xs_status st = raw_range(r, k, total > 1, data, steps, start, step, wl, a1 > 0 && a2 > a1 && ratio != 0 ? a2 : 0,
-                                 list, n, &cap);
+        xs_status st = raw_range(r, k, total > 1, data, steps, start, step, &tube, used, list, n, &cap);
         if (st != XS_OK) return st;
         off = data + 4 * (size_t)steps;
     }
