@@ -28,23 +28,24 @@ static void running_minimum(const double *y, size_t n, int h, double *out)
     }
 }
 
-/* sqrt of the non-negative part, centred, unit length; 0 when there is nothing left (a flat row) */
-static int normalise_row(const double *y, size_t n, float *out)
+/* sqrt of the non-negative part, centred, unit length; 0 when there is nothing left (a flat row). y is
+ * scratch: it is left holding the square roots. */
+static int normalise_row(double *y, size_t n, float *out)
 {
     double mean = 0;
-    for (size_t i = 0; i < n; i++) mean += sqrt(y[i] > 0 ? y[i] : 0);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = sqrt(y[i] > 0 ? y[i] : 0);
+        mean += y[i];
+    }
     mean /= (double)n;
     double ss = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = sqrt(y[i] > 0 ? y[i] : 0) - mean;
-        ss += v * v;
-    }
+    for (size_t i = 0; i < n; i++) ss += (y[i] - mean) * (y[i] - mean);
     if (!(ss > 0)) {
         memset(out, 0, n * sizeof *out);
         return 0;
     }
     double inv = 1 / sqrt(ss);
-    for (size_t i = 0; i < n; i++) out[i] = (float)((sqrt(y[i] > 0 ? y[i] : 0) - mean) * inv);
+    for (size_t i = 0; i < n; i++) out[i] = (float)((y[i] - mean) * inv);
     return 1;
 }
 
