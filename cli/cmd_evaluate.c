@@ -20,7 +20,8 @@ static void usage(FILE *out)
             "usage: xrdsym evaluate [--model MODEL.h5] (--patterns FILE... | --data FILE.h5 [--split S])\n"
             "                       [--threshold T] [--seed S] --json OUT.json [--plots DIR]\n"
             "  Accuracy (space group, crystal system also summed over each system's groups, centrosymmetric\n"
-            "  groups), top-1..10, certainty of right and wrong answers, the refusal curve, confusion matrices,\n"
+            "  groups), top-1..10, certainty of right and wrong answers, its calibration (reliability, expected\n"
+            "  calibration error, log loss), the refusal curve, confusion matrices,\n"
             "  accuracy per space group against its abundance in training and the distances on the\n"
             "  maximal-subgroup graph between true and predicted groups (see include/xrdsym/xs_eval.h).\n"
             "  --model FILE        model or ensemble (default: the shipped models/default.h5)\n"
@@ -49,8 +50,9 @@ static void usage(FILE *out)
             "                      divided out), or for groups as frequent as among the Materials Project's\n"
             "                      structures (real materials)\n"
             "  --json OUT.json     all figures (written atomically); keys: n, accuracy.*, top_n.*, certainty.*,\n"
-            "                      refusal.*, confusion.*, per_space_group, subgroup_distance.*\n"
-            "  --plots DIR         SVG figures (pattern, refusal, certainty, top-n, confusion, per group, distances)\n"
+            "                      calibration.*, refusal.*, confusion.*, per_space_group, subgroup_distance.*\n"
+            "  --plots DIR         SVG figures (pattern, refusal, certainty, calibration, top-n, confusion,\n"
+            "                      per group, distances)\n"
             "  --outputs OUT.tsv   every sample's output (after --prior): name, true group, then one column per\n"
             "                      class, for analyses of your own (written atomically)\n");
 }
@@ -423,6 +425,17 @@ static void jnums(FILE *o, const double *v, int n)
 }
 
 /* the number right behind an accuracy of n samples (the accuracies are right / n) */
+/* The edges of bins of equal width over 0..1: bins + 1 numbers. */
+static void jbin_edges(FILE *o, int bins)
+{
+    fputs("[", o);
+    for (int b = 0; b <= bins; b++) {
+        if (b) fputs(", ", o);
+        jnum(o, (double)b / bins);
+    }
+    fputs("]", o);
+}
+
 static int interval95(double acc, size_t n, double *lo, double *hi)
 {
     if (!isfinite(acc) || n == 0) return 0;
@@ -509,16 +522,30 @@ static int write_json(FILE *o, void *ctx)
     jnums(o, r->top_n_crystal_system, XS_CRYSTAL_SYSTEM_COUNT);
     fputs("},\n", o);
 
-    double edges[XS_EVAL_CERTAINTY_BINS + 1];
-    for (int b = 0; b <= XS_EVAL_CERTAINTY_BINS; b++) edges[b] = (double)b / XS_EVAL_CERTAINTY_BINS;
     fputs("  \"certainty\": {\"bin_edges\": ", o);
-    jnums(o, edges, XS_EVAL_CERTAINTY_BINS + 1);
+    jbin_edges(o, XS_EVAL_CERTAINTY_BINS);
     fputs(", \"right\": ", o);
     jcounts(o, r->certainty_right, XS_EVAL_CERTAINTY_BINS);
     fputs(", \"wrong\": ", o);
     jcounts(o, r->certainty_wrong, XS_EVAL_CERTAINTY_BINS);
     jkv(o, ", \"mean_right\": ", r->mean_certainty_right);
     jkv(o, ", \"mean_wrong\": ", r->mean_certainty_wrong);
+    fputs("},\n", o);
+
+    fputs("  \"calibration\": {\"bin_edges\": ", o);
+    jbin_edges(o, XS_EVAL_CALIBRATION_BINS);
+    fputs(", \"count\": ", o);
+    jcounts(o, r->calibration_count, XS_EVAL_CALIBRATION_BINS);
+    fputs(",\n    \"mean_certainty\": ", o);
+    jnums(o, r->calibration_certainty, XS_EVAL_CALIBRATION_BINS);
+    fputs(",\n    \"accuracy\": ", o);
+    jnums(o, r->calibration_accuracy, XS_EVAL_CALIBRATION_BINS);
+    jkv(o, ",\n    \"expected_calibration_error\": ", r->calibration_error);
+    jkv(o, ", \"log_loss\": ", r->log_loss);
+    fputs(", \"note\": ", o);
+    jstr(o, "samples binned by certainty: each bin's mean certainty against its fraction right; expected calibration "
+            "error: sum over bins of count/n |accuracy - mean_certainty|; log_loss: mean -ln(probability of the true "
+            "answer), floored at 1e-12");
     fputs("},\n", o);
 
     jkv(o, "  \"refusal\": {\"accuracy_at_half\": ", r->accuracy_at_half);
@@ -647,6 +674,8 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
                100 * r->unclassified_at_threshold, 100 * r->accuracy_at_threshold);
     else
         printf("  threshold %.2f: all unclassified\n", r->threshold);
+    printf("  calibration: certainty off the fraction right by %.3f on average (10 bins); log loss %.2f\n",
+           r->calibration_error, r->log_loss);
     if (sgm && isfinite(r->mean_distance_wrong)) {
         size_t wrong = r->n - r->distance_histogram[0];
         printf("  wrong groups: mean subgroup-graph distance %.2f; %.0f%% are a maximal sub- or supergroup\n",

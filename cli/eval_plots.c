@@ -190,6 +190,48 @@ static int plot_certainty(FILE *o, void *ctx)
     return 1;
 }
 
+/* ---- calibration (reliability diagram) ---- */
+static int plot_calibration(FILE *o, void *ctx)
+{
+    const xs_cli_eval_plot_input *in = ctx;
+    const xs_eval_results *r = in->res;
+    enum { NB = XS_EVAL_CALIBRATION_BINS };
+    xs_svg_begin(o, 900, 580);
+    char sub[256];
+    snprintf(sub, sizeof sub, "expected calibration error %.3f (%d bins of certainty); log loss %.2f",
+             r->calibration_error, NB, r->log_loss);
+    heading(o, 80, "Calibration: fraction right against certainty", sub);
+    xs_svg_frame f = {80, 70, 780, 430, 0, 1, 0, 1};
+    xs_svg_axes(o, &f, 0.1, 0.1, "certainty (mean over the bin)", "fraction right");
+    double diag[2] = {0, 1};
+    xs_svg_polyline(o, &f, diag, diag, 2, "stroke=\"#555\" stroke-dasharray=\"5 4\"");
+    double x[NB], y[NB];
+    size_t m = 0, most = 1;
+    for (int b = 0; b < NB; b++) most = r->calibration_count[b] > most ? r->calibration_count[b] : most;
+    for (int b = 0; b < NB; b++)
+        if (r->calibration_count[b]) {
+            x[m] = r->calibration_certainty[b];
+            y[m] = r->calibration_accuracy[b];
+            m++;
+        }
+    xs_svg_polyline(o, &f, x, y, m, "stroke=\"" BLUE "\" stroke-width=\"2.5\"");
+    /* circle area proportional to the bin's samples, so a point resting on few patterns looks small */
+    for (int b = 0; b < NB; b++) {
+        size_t n = r->calibration_count[b];
+        if (!n) continue;
+        fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"" BLUE "\" fill-opacity=\"0.5\">"
+                   "<title>certainty %.1f-%.1f: %zu samples, mean certainty %.3f, %.1f%% right</title></circle>\n",
+                xs_svg_px(&f, r->calibration_certainty[b]), xs_svg_py(&f, r->calibration_accuracy[b]),
+                3 + 15 * sqrt((double)n / (double)most), (double)b / NB, (double)(b + 1) / NB, n,
+                r->calibration_certainty[b], 100 * r->calibration_accuracy[b]);
+    }
+    const char *names[2] = {"fraction right (area: samples)", "certainty = fraction right"};
+    const char *styles[2] = {"stroke=\"" BLUE "\" stroke-width=\"2.5\"", "stroke=\"#555\" stroke-dasharray=\"5 4\""};
+    xs_svg_legend(o, f.x0 + 12, f.y0 + 12, 250, 2, names, styles);
+    xs_svg_end(o);
+    return 1;
+}
+
 /* ---- top-n ---- */
 static int plot_top_n(FILE *o, void *ctx)
 {
@@ -399,6 +441,7 @@ int xs_cli_eval_plots(const char *dir, const xs_cli_eval_plot_input *in)
     } figs[] = {{"pattern.svg", plot_pattern, 0},
                 {"refusal.svg", plot_refusal, 0},
                 {"certainty.svg", plot_certainty, 0},
+                {"calibration.svg", plot_calibration, 0},
                 {"top_n.svg", plot_top_n, 0},
                 {"confusion_crystal_system.svg", plot_confusion_cs, 0},
                 {"confusion_space_group.svg", plot_confusion_sg, 1},

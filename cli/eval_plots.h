@@ -20,7 +20,7 @@ typedef struct {
     const char *const *class_name;   /* label of each class */
 } xs_cli_eval_plot_input;
 
-/* Write DIR/pattern.svg, refusal.svg, certainty.svg, top_n.svg, confusion_crystal_system.svg,
+/* Write DIR/pattern.svg, refusal.svg, certainty.svg, calibration.svg, top_n.svg, confusion_crystal_system.svg,
  * confusion_space_group.svg and subgroup_distance.svg (space-group models), per_group_accuracy.svg; each
  * atomically; DIR is created when absent. Returns the number of files written (-1: DIR unusable), printing
  * what failed on stderr. */

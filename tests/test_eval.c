@@ -134,6 +134,17 @@ static void test_space_group_metrics(void)
     for (int b = 0; b < XS_EVAL_CERTAINTY_BINS; b++) right += r->certainty_right[b], wrong += r->certainty_wrong[b];
     CHECK(right == 1 && wrong == 4 && r->certainty_right[18] == 1, "certainty histograms");
     CHECK_NEAR(r->mean_certainty_wrong, 0.45, 1e-7, "mean wrong certainty (float inputs: 1e-7)");
+    /* calibration: one sample in each of the bins 9, 6, 5, 4, 3; only the first right. ECE = (|1 - 0.9| + 0.6 +
+     * 0.5 + 0.4 + 0.3) / 5; the true groups got 0.9, 0.3, 0.3, 0.25, 0.25 */
+    CHECK(r->calibration_count[9] == 1 && r->calibration_count[6] == 1 && r->calibration_count[5] == 1 &&
+              r->calibration_count[4] == 1 && r->calibration_count[3] == 1 && r->calibration_count[0] == 0,
+          "calibration bins");
+    CHECK(isnan(r->calibration_accuracy[0]) && isnan(r->calibration_certainty[0]), "empty bin: NaN");
+    CHECK_NEAR(r->calibration_accuracy[9], 1.0, EXACT, "bin 9 right");
+    CHECK_NEAR(r->calibration_certainty[6], 0.6, 1e-7, "bin 6 mean certainty (float input: 1e-7)");
+    CHECK_NEAR(r->calibration_error, 1.9 / 5, 1e-7, "expected calibration error (float inputs: 1e-7)");
+    CHECK_NEAR(r->log_loss, -(log(0.9) + 2 * log(0.3) + 2 * log(0.25)) / 5, 1e-7,
+               "log loss (float inputs: 1e-7 relative to terms of order 1)");
     /* confusion */
     CHECK(r->confusion_space_group[221][200] == 1 && r->confusion_space_group[225][225] == 1 &&
               r->confusion_space_group[195][1] == 1,
@@ -187,6 +198,7 @@ static void test_labelled_classes(void)
     CHECK_NEAR(r->top_n_space_group[9], 0.5, EXACT, "top-10: the group without a class is never found");
     CHECK_NEAR(r->acc_crystal_system, 0.5, EXACT, "62 (orthorhombic) is taken for monoclinic");
     CHECK(r->distance_histogram[0] == 1 && r->distance_histogram[1] == 1, "d(62, 14) = 1");
+    CHECK_NEAR(r->log_loss, (-log(0.7) - log(1e-12)) / 2, 1e-7, "a group without a class costs -ln 1e-12");
     free(r);
     xs_eval_free(ev);
 }
@@ -239,6 +251,30 @@ static void test_crystal_system_model(void)
     xs_eval_free(ev);
 }
 
+/* A model whose certainty means what it says in one bin (0.8: 8 of 10 right) and not in another (0.55: 2 of
+ * 4 right): only the second adds to the expected calibration error, 4/14 * 0.05. */
+static void test_calibration(void)
+{
+    xs_eval *ev = NULL;
+    xs_error err = {0};
+    CHECK(xs_eval_create(XS_EVAL_SPACE_GROUP, 230, NULL, &ev, &err) == XS_OK, "create: %s", err.message);
+    if (!ev) return;
+    float p[230];
+    probs_of(p, 2, (int[]){1, 2}, (float[]){0.8f, 0.2f});
+    for (int i = 0; i < 10; i++) CHECK(xs_eval_add(ev, i < 8 ? 1 : 2, p, &err) == XS_OK, "add");
+    probs_of(p, 2, (int[]){1, 2}, (float[]){0.55f, 0.45f});
+    for (int i = 0; i < 4; i++) CHECK(xs_eval_add(ev, i < 2 ? 1 : 2, p, &err) == XS_OK, "add");
+    xs_eval_results *r = malloc(sizeof *r);
+    CHECK(xs_eval_compute(ev, 0.5, r, &err) == XS_OK, "compute");
+    CHECK(r->calibration_count[8] == 10 && r->calibration_count[5] == 4, "bins 8 and 5");
+    CHECK_NEAR(r->calibration_accuracy[8], 0.8, EXACT, "8 of 10");
+    CHECK_NEAR(r->calibration_error, 4.0 / 14 * 0.05, 1e-7, "only the 0.55 bin is off (float inputs: 1e-7)");
+    double ll = -(8 * log(0.8) + 2 * log(0.2) + 2 * log(0.55) + 2 * log(0.45)) / 14;
+    CHECK_NEAR(r->log_loss, ll, 1e-7, "log loss (float inputs: 1e-7)");
+    free(r);
+    xs_eval_free(ev);
+}
+
 /* Random outputs (quantised to eighths so that ties and zeros are common, sometimes all zero) for three
  * kinds of models; the figures must hold together whatever the input. */
 static void test_random_invariants(void)
@@ -283,6 +319,15 @@ static void test_random_invariants(void)
         for (int b = 0; b < XS_EVAL_CERTAINTY_BINS; b++) right += r->certainty_right[b];
         for (int g = 1; g <= 230; g++) groups += r->group_count[g];
         CHECK(hist == n && groups == n, "every sample counted once (kind %d)", k);
+        size_t calib = 0;
+        double calib_right = 0;
+        for (int b = 0; b < XS_EVAL_CALIBRATION_BINS; b++) {
+            calib += r->calibration_count[b];
+            if (r->calibration_count[b]) calib_right += r->calibration_accuracy[b] * (double)r->calibration_count[b];
+        }
+        CHECK(calib == n && r->calibration_error >= 0 && r->calibration_error <= 1,
+              "calibration bins hold every sample; error in 0..1 (kind %d)", k);
+        CHECK_NEAR(calib_right / (double)n, acc, 1e-9, "right answers over the calibration bins (sums of 1001 terms)");
         CHECK_NEAR((double)right / (double)n, acc, EXACT, "right answers in the histogram");
         if (kinds[k].labels == NULL && kinds[k].task == XS_EVAL_SPACE_GROUP) {
             size_t d = 0, cs = 0;
@@ -333,6 +378,7 @@ int main(void)
     test_space_group_metrics();
     test_labelled_classes();
     test_crystal_system_model();
+    test_calibration();
     test_random_invariants();
     return xs_test_finish();
 }

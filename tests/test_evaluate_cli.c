@@ -42,7 +42,7 @@ static const char *KEYS =
     "          'top_n.space_group', 'refusal.accuracy_at_half', 'refusal.threshold_at_half',\n"
     "          'subgroup_distance.histogram', 'certainty.right', 'certainty.wrong', 'refusal.curve.accuracy',\n"
     "          'confusion.crystal_system.rows_true_columns_predicted', 'confusion.space_group',\n"
-    "          'per_space_group.groups']:\n"
+    "          'per_space_group.groups', 'calibration.expected_calibration_error', 'calibration.log_loss']:\n"
     "    v = d\n"
     "    for part in k.split('.'):\n"
     "        assert part in v, 'missing ' + k\n"
@@ -154,6 +154,12 @@ int main(void)
                  "assert sum(d['certainty']['right']) + sum(d['certainty']['wrong']) == d['n']\n"
                  "assert abs(d['accuracy']['space_group'] * d['n'] - sum(d['certainty']['right'])) < 1e-6\n"
                  "assert 0 < d['refusal']['threshold_at_half'] <= 1\n"
+                 "c = d['calibration']\n"
+                 "assert sum(c['count']) == d['n'] and len(c['bin_edges']) == 11\n"
+                 "ece = sum(k / d['n'] * abs(a - m) for k, a, m in zip(c['count'], c['accuracy'], c['mean_certainty']) if k)\n"
+                 "assert abs(ece - c['expected_calibration_error']) < 1e-9, (ece, c)\n"
+                 "assert all(e <= m <= e + 0.1 for k, m, e in zip(c['count'], c['mean_certainty'], c['bin_edges']) if k)\n"
+                 "assert c['log_loss'] > 0\n"
                  "assert d['refusal']['accuracy_at_half'] >= d['accuracy']['space_group'] - 0.05\n"
                  "g = {x['space_group']: x for x in d['per_space_group']['groups']}\n"
                  "assert set(g) == {225, 14, 2}, set(g)\n"
@@ -191,7 +197,7 @@ int main(void)
     txt = xs_test_slurp(err_path, NULL);
     CHECK(txt && strstr(txt, "--augmentation renders --data"), "and says why: %s", txt ? txt : "");
     free(txt);
-    const char *figs[] = {"pattern", "refusal", "certainty", "top_n", "confusion_crystal_system",
+    const char *figs[] = {"pattern", "refusal", "certainty", "calibration", "top_n", "confusion_crystal_system",
                           "confusion_space_group", "per_group_accuracy", "subgroup_distance"};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         char p[700];
@@ -201,8 +207,8 @@ int main(void)
         free(s);
     }
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "test $(ls '%s' | wc -l) -eq 8 && test $(ls '%s' | grep -c 'eval.json') -eq 1", plots, dir);
-    CHECK(system(cmd) == 0, "eight plots, no temporary files left");
+    snprintf(cmd, sizeof cmd, "test $(ls '%s' | wc -l) -eq 9 && test $(ls '%s' | grep -c 'eval.json') -eq 1", plots, dir);
+    CHECK(system(cmd) == 0, "nine plots, no temporary files left");
 
     /* the same crystals as a one-pattern-a-line table (integers, max 1000, as the RRUFF table) */
     size_t idx[3] = {0, 1, 2};

@@ -7,6 +7,10 @@
         (probabilities to the power 1/tau, renormalised). Tables of simulated sets (file names without
         "rruff") are weighted as real materials, sample weight prior(g) / share of g in the table, as
         tools/prior_power.py does; RRUFF tables are not weighted.
+    tools/output_analysis.py calibration TABLE.tsv...
+        expected calibration error (10 bins of certainty, as `xrdsym evaluate` computes it) and log loss of
+        the probabilities as they are and after temperature scaling (to the power 1/tau, renormalised), each
+        table unweighted: whether a temperature would make the certainties mean what they say.
     tools/output_analysis.py named TABLE.tsv [GROUP...]
         how often each of the groups (default: the ten named most often) is named, how often rightly, how
         often it is the true group, and its share of the Materials Project prior.
@@ -57,6 +61,34 @@ def certainty(paths):
         print(f"{path}: accuracy % at half refused: " + ", ".join(row))
 
 
+def calibration_error(cert, right):
+    """Expected calibration error over the 10 bins [b/10, (b+1)/10), the last closed, as xs_eval computes it."""
+    b = np.minimum((cert * 10).astype(int), 9)
+    err = 0.0
+    for k in range(10):
+        m = b == k
+        if m.any():
+            err += m.mean() * abs(right[m].mean() - cert[m].mean())
+    return err
+
+
+def calibration(paths):
+    for path in paths:
+        groups, truth, p = load(path)
+        p = np.maximum(p, 1e-30)
+        p /= p.sum(1, keepdims=True)
+        right = (groups[p.argmax(1)] == truth).astype(float)
+        true_col = np.array([np.flatnonzero(groups == t)[0] if (groups == t).any() else -1 for t in truth])
+        row = []
+        for tau in (0.5, 0.75, 1, 1.25, 1.5, 2, 3):
+            q = np.exp(np.log(p) / tau)
+            q /= q.sum(1, keepdims=True)
+            pt = np.where(true_col >= 0, q[np.arange(len(truth)), true_col], 0)
+            loss = -np.log(np.maximum(pt, 1e-12)).mean()
+            row.append(f"tau {tau:g}: ECE {calibration_error(q.max(1), right):.3f} log loss {loss:.2f}")
+        print(f"{path}: " + "; ".join(row))
+
+
 def named(path, wanted):
     prior = mp_prior()
     groups, truth, p = load(path)
@@ -76,6 +108,8 @@ def named(path, wanted):
 def main(argv):
     if len(argv) >= 2 and argv[0] == "certainty":
         certainty(argv[1:])
+    elif len(argv) >= 2 and argv[0] == "calibration":
+        calibration(argv[1:])
     elif len(argv) >= 2 and argv[0] == "named":
         named(argv[1], [int(g) for g in argv[2:]])
     else:

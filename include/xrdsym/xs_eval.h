@@ -25,6 +25,11 @@
  *  - top-n: the true class is among the n most probable (ties: the lower class index ranks first, as
  *    for the most probable class);
  *  - certainty: the largest output (the paper's eq. 13), histogrammed for right and wrong answers;
+ *  - calibration: does a certainty of 0.8 mean right 8 times in 10? Samples binned by certainty (bins of
+ *    0.1), each bin's mean certainty against its fraction right (a reliability diagram); the expected
+ *    calibration error, sum over bins of (samples in bin / n) |fraction right - mean certainty|; and the
+ *    log loss, the mean of -ln(probability given to the true answer), the probabilities of all classes
+ *    standing for it summed and floored at 1e-12 (a class-free answer, or an output of 0, costs 27.6);
  *  - refusal: a sample is unclassified when its certainty is below a threshold t; for t = 0, 0.01, .., 1
  *    the accuracy on the accepted samples and the unclassified fraction. "At half": the ceil(n/2) most
  *    certain samples are accepted (ties in certainty broken by the order of adding), accuracy_at_half is
@@ -68,6 +73,7 @@ size_t xs_eval_subgroup_edge_count(void);
 
 #define XS_EVAL_TOP_N 10            /* top-1 .. top-10 */
 #define XS_EVAL_CERTAINTY_BINS 20   /* certainty histogram bins of width 0.05; bin b: [b/20, (b+1)/20), last closed */
+#define XS_EVAL_CALIBRATION_BINS 10 /* reliability bins of width 0.1; bin b: [b/10, (b+1)/10), last closed */
 #define XS_EVAL_THRESHOLDS 101      /* refusal curve at t = i/100, i = 0..100 */
 #define XS_EVAL_MAX_DISTANCE 32     /* distance histogram bins 0..32 (the diameter is far below) */
 
@@ -104,6 +110,11 @@ typedef struct {
     /* certainty (largest output) of right and wrong answers of the model's task */
     size_t certainty_right[XS_EVAL_CERTAINTY_BINS], certainty_wrong[XS_EVAL_CERTAINTY_BINS];
     double mean_certainty_right, mean_certainty_wrong;
+    /* calibration: per certainty bin the samples, their mean certainty and fraction right (NaN: empty bin) */
+    size_t calibration_count[XS_EVAL_CALIBRATION_BINS];
+    double calibration_certainty[XS_EVAL_CALIBRATION_BINS], calibration_accuracy[XS_EVAL_CALIBRATION_BINS];
+    double calibration_error;                        /* expected calibration error over those bins */
+    double log_loss;                                 /* mean -ln(probability of the true answer) */
     /* refusal */
     double refusal_threshold[XS_EVAL_THRESHOLDS];    /* i / 100 */
     double refusal_accuracy[XS_EVAL_THRESHOLDS];     /* accuracy of the samples with certainty >= t */

@@ -12,6 +12,7 @@
 /* What is kept of one sample. */
 typedef struct {
     float certainty;       /* largest output */
+    float p_true;          /* summed output of the classes standing for the true answer */
     short sg;              /* true space group; 0 where only the crystal system is known */
     signed char cs;        /* true crystal system */
     short pred;            /* most probable class */
@@ -137,15 +138,17 @@ static xs_status add_sample(xs_eval *ev, int space_group, int true_cs, const flo
     r.sg = (short)space_group;
     r.cs = (signed char)true_cs;
     int pred = 0, tcls = -1, cbest = -1;
-    double cs_p[NCS] = {0};
+    double cs_p[NCS] = {0}, p_true = 0;
     for (int c = 0; c < nc; c++) {
         if (probs[c] > probs[pred]) pred = c;
+        if (ev->label[c] == true_label) p_true += probs[c];
         if (ev->label[c] == true_label && (tcls < 0 || probs[c] > probs[tcls])) tcls = c;
         if (ev->class_centro[c] && (cbest < 0 || probs[c] > probs[cbest])) cbest = c;
         if (ev->class_cs[c] >= 0) cs_p[(int)ev->class_cs[c]] += probs[c];
     }
     r.pred = (short)pred;
     r.certainty = probs[pred];
+    r.p_true = (float)p_true;
     r.correct = ev->label[pred] == true_label;
     if (tcls < 0) {
         r.rank = 32767;
@@ -197,7 +200,9 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
 
     size_t right = 0, cs_right = 0, cs_top_right = 0, centro_n = 0, centro_right = 0;
     size_t top[XS_EVAL_TOP_N] = {0}, cs_topn[NCS] = {0};
-    double sum_c_right = 0, sum_c_wrong = 0, sum_d = 0, sum_d_wrong = 0;
+    double sum_c_right = 0, sum_c_wrong = 0, sum_d = 0, sum_d_wrong = 0, sum_log = 0;
+    double calib_sum[XS_EVAL_CALIBRATION_BINS] = {0};
+    size_t calib_right[XS_EVAL_CALIBRATION_BINS] = {0};
     size_t n_d = 0, n_d_wrong = 0;
     res->distance_max = -1;
     for (size_t i = 0; i < n; i++) {
@@ -215,6 +220,13 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
         int bin = (int)(r->certainty * XS_EVAL_CERTAINTY_BINS);
         if (bin >= XS_EVAL_CERTAINTY_BINS) bin = XS_EVAL_CERTAINTY_BINS - 1;
         if (bin < 0) bin = 0;
+        int cbin = (int)(r->certainty * XS_EVAL_CALIBRATION_BINS);
+        if (cbin >= XS_EVAL_CALIBRATION_BINS) cbin = XS_EVAL_CALIBRATION_BINS - 1;
+        if (cbin < 0) cbin = 0;
+        res->calibration_count[cbin]++;
+        calib_sum[cbin] += r->certainty;
+        calib_right[cbin] += r->correct;
+        sum_log -= log(fmax((double)r->p_true, 1e-12));
         if (r->correct) {
             res->certainty_right[bin]++;
             sum_c_right += r->certainty;
@@ -250,6 +262,16 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
     for (int k = 0; k < NCS; k++) res->top_n_crystal_system[k] = frac(cs_topn[k], n);
     res->mean_certainty_right = right ? sum_c_right / (double)right : NAN;
     res->mean_certainty_wrong = n - right ? sum_c_wrong / (double)(n - right) : NAN;
+    res->calibration_error = 0;
+    for (int b = 0; b < XS_EVAL_CALIBRATION_BINS; b++) {
+        size_t m = res->calibration_count[b];
+        res->calibration_certainty[b] = m ? calib_sum[b] / (double)m : NAN;
+        res->calibration_accuracy[b] = frac(calib_right[b], m);
+        if (m)
+            res->calibration_error +=
+                (double)m / (double)n * fabs(res->calibration_accuracy[b] - res->calibration_certainty[b]);
+    }
+    res->log_loss = sum_log / (double)n;
     res->mean_distance = n_d ? sum_d / (double)n_d : NAN;
     res->mean_distance_wrong = n_d_wrong ? sum_d_wrong / (double)n_d_wrong : NAN;
 

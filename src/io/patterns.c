@@ -854,6 +854,24 @@ static xs_status read_bruker_raw3(raw_reader *r, xs_pattern ***list, size_t *n)
     return XS_OK;
 }
 
+/* Whether a version 4 range header (block type 0 or 160) starts at off; the caller has checked 4 bytes. */
+static int raw4_is_range(raw_reader *r, size_t off)
+{
+    uint32_t type = raw_u32(r, off, "a range header");
+    return type == 0 || type == 160;
+}
+
+/* Where the version 4 range at off ends (its 160-byte header, further headers, steps x bytes a point); past
+ * the file's end (r->size + 1) when the header does not fit or its sizes overflow, which ends any walk. */
+static size_t raw4_range_end(raw_reader *r, size_t off)
+{
+    if (off > r->size || r->size - off < 160) return r->size + 1;
+    uint32_t steps = raw_u32(r, off + 88, "a range header"), datum = raw_u32(r, off + 136, "a range header");
+    uint32_t extra = raw_u32(r, off + 140, "a range header");
+    uint64_t len = 160 + (uint64_t)extra + (uint64_t)steps * datum;
+    return len > r->size - off ? r->size + 1 : off + (size_t)len;
+}
+
 static xs_status read_bruker_raw4(raw_reader *r, xs_pattern ***list, size_t *n)
 {
     size_t cap = 0, off = 61;
@@ -876,22 +894,13 @@ static xs_status read_bruker_raw4(raw_reader *r, xs_pattern ***list, size_t *n)
         }
         off += len;
     }
-    int total = 0;
-    for (size_t o = off; o + 160 <= r->size;) { /* count the ranges first: names get "#K" only when several */
-        uint32_t type = raw_u32(r, o, "a range header");
-        if (type != 0 && type != 160) break;
-        uint32_t steps = raw_u32(r, o + 88, "a range header"), datum = raw_u32(r, o + 136, "a range header");
-        uint32_t extra = raw_u32(r, o + 140, "a range header");
-        total++;
-        size_t next = o + 160 + (size_t)extra + (size_t)steps * datum;
-        if (next <= o || next > r->size) break;
-        o = next;
-    }
+    int total = 0; /* count the ranges first: names get "#K" only when several */
+    for (size_t o = off; o + 160 <= r->size && raw4_is_range(r, o); o = raw4_range_end(r, o)) total++;
     for (int k = 1; off < r->size; k++) {
         char what[40];
         snprintf(what, sizeof what, "the header of range %d", k);
         /* after the ranges, a trailer of another kind (or a few padding bytes) ends them, as xylib reads it */
-        if (k > 1 && (r->size - off < 4 || (raw_u32(r, off, what) != 0 && raw_u32(r, off, what) != 160))) break;
+        if (k > 1 && (r->size - off < 4 || !raw4_is_range(r, off))) break;
         uint32_t type = raw_u32(r, off, what);
         if (r->bad) return r->err ? r->err->code : XS_ERR_PARSE;
         if (type != 0 && type != 160)
@@ -917,10 +926,9 @@ static xs_status read_bruker_raw4(raw_reader *r, xs_pattern ***list, size_t *n)
         if (extra > r->size)
             return xs_error_set(r->err, XS_ERR_PARSE, r->path, 0, 0, "range %d: %u bytes of further headers, past the end",
                                 k, extra);
-        size_t data = off + 160 + extra;
-        xs_status st = raw_range(r, k, total > 1, data, steps, start, step, &tube, used, list, n, &cap);
+        xs_status st = raw_range(r, k, total > 1, off + 160 + extra, steps, start, step, &tube, used, list, n, &cap);
         if (st != XS_OK) return st;
-        off = data + 4 * (size_t)steps;
+        off = raw4_range_end(r, off);
     }
     if (*n == 0) return xs_error_set(r->err, XS_ERR_NOT_FOUND, r->path, 0, 0, "no range in the file");
     return XS_OK;
