@@ -17,6 +17,8 @@ static void usage(FILE *out)
             "  --threshold T     refuse when the certainty (largest probability) is below T (default: the\n"
             "                    model's own, else 0.5)\n"
             "  --wavelength W    angstrom or a name (CuKa, MoKa, CoKa, ...) for files that do not state it\n"
+            "  --zero-shift Z    the diffractometer's zero error in degrees 2theta (measured = true + Z, e.g.\n"
+            "                    from a silicon standard), subtracted from every angle (at most 2 deg)\n"
             "  --min-coverage F  least fraction of the model's grid the pattern must cover (default 0.5)\n"
             "  --prior mp|uniform  outputs reweighted to the space-group frequencies of real materials (the\n"
             "                    Materials Project's structures; default), or for groups all equally likely\n"
@@ -57,7 +59,7 @@ int xs_cmd_predict(int argc, char **argv)
 {
     const char *model_path = NULL, *format = "text", *wl_arg = NULL, *ref_path = NULL;
     int top = 5, use_prior = 1, n_matches = 3;
-    double threshold = -1, min_coverage = 0.5;
+    double threshold = -1, min_coverage = 0.5, zero_shift = 0;
     const char **files = calloc((size_t)argc, sizeof *files);
     int n_files = 0, bad = !files;
     for (int i = 1; i < argc && !bad; i++) {
@@ -72,6 +74,15 @@ int xs_cmd_predict(int argc, char **argv)
         else if (!strcmp(a, "--threshold") && more)
             bad = !xs_cli_parse_double("predict", a, argv[++i], &threshold) || !(threshold >= 0 && threshold <= 1);
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
+        else if (!strcmp(a, "--zero-shift") && more) {
+            bad = !xs_cli_parse_double("predict", a, argv[++i], &zero_shift);
+            if (!bad && !(fabs(zero_shift) <= XS_PATTERN_MAX_ZERO)) {
+                fprintf(stderr, "xrdsym predict: --zero-shift %g: a zero error is at most %g deg either way\n",
+                        zero_shift, XS_PATTERN_MAX_ZERO);
+                free(files);
+                return 2;
+            }
+        }
         else if (!strcmp(a, "--min-coverage") && more)
             bad = !xs_cli_parse_double("predict", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
         else if (!strcmp(a, "--format") && more) format = argv[++i];
@@ -162,7 +173,12 @@ int xs_cmd_predict(int argc, char **argv)
             continue;
         }
         for (size_t q = 0; q < np; q++) {
-            const xs_pattern *pat = pats[q];
+            xs_pattern *pat = pats[q];
+            if (zero_shift != 0 && xs_pattern_correct_zero(pat, zero_shift, &err) != XS_OK) {
+                xs_cli_print_error(&err);
+                status = 1;
+                continue;
+            }
             double wl = xs_pattern_wavelength(pat);
             const char *wl_source = "from the file";
             if (wl > 0 && user_wl > 0 && fabs(wl - user_wl) > 1e-3)
@@ -216,6 +232,8 @@ int xs_cmd_predict(int argc, char **argv)
             if (!strcmp(format, "text")) {
                 printf("%s\n  wavelength     %.5f A %s; %.0f%% of the model's grid covered\n", name, wl, wl_source,
                        100 * coverage);
+                if (zero_shift != 0)
+                    printf("  zero error     %+.3f deg subtracted from every 2theta (--zero-shift)\n", zero_shift);
                 for (int k = 0; k < top; k++) {
                     int sg = sg_model ? xs_cli_class_space_group(net, rk[k].cls) : 0;
                     if (sg) snprintf(sym, sizeof sym, "%-10s (No. %d)", xs_sym_symbol(sg), sg);
@@ -265,7 +283,7 @@ int xs_cmd_predict(int argc, char **argv)
                 json_string(stdout, name);
                 printf(", \"wavelength\": %.6f, \"wavelength_source\": ", wl);
                 json_string(stdout, wl_source);
-                printf(", \"coverage\": %.4f, \"top\": [", coverage);
+                printf(", \"coverage\": %.4f, \"zero_shift_deg\": %.4f, \"top\": [", coverage, zero_shift);
                 for (int k = 0; k < top; k++) {
                     int sg = sg_model ? xs_cli_class_space_group(net, rk[k].cls) : 0;
                     printf("%s{\"label\": ", k ? ", " : "");

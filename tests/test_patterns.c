@@ -331,6 +331,41 @@ int main(void)
     memset(&err, 0, sizeof err);
     CHECK(xs_pattern_read("/nonexistent/p.xy", &l, &n, &err) == XS_ERR_IO && strstr(err.file, "p.xy"), "missing file");
 
+    /* A zero error corrected: a peak at 30.10 deg measured with a +0.10 deg zero error lands at 30.00 on the grid
+     * (within half a grid step, 0.005 deg: the argmax of a symmetric peak sampled every 0.02 deg). */
+    {
+        enum { M = 4251 };
+        double *tt = malloc(M * sizeof *tt), *yy = malloc(M * sizeof *yy);
+        for (int i = 0; i < M; i++) {
+            tt[i] = 5 + 0.02 * i;
+            yy[i] = 10 + 1000 * exp(-4 * log(2) * (tt[i] - 30.1) * (tt[i] - 30.1) / 0.01);
+        }
+        xs_pattern *zp = NULL;
+        CHECK(xs_pattern_create("zero.xy", M, tt, yy, 1.54184, &zp, &err) == XS_OK, "create: %s", err.message);
+        if (zp) {
+            CHECK(xs_pattern_correct_zero(zp, 0.1, &err) == XS_OK, "correct 0.1: %s", err.message);
+            CHECK_NEAR(xs_pattern_two_theta(zp)[0], 4.9, 1e-12, "every angle minus 0.1 (one rounding)");
+            CHECK(xs_pattern_to_grid(zp, 1.54184, &grid, 1.54184, 0.5, out, NULL, &err) == XS_OK, "to grid");
+            CHECK_NEAR(argmax_angle(out, &grid), 30.0, 0.005, "the peak at 30.00 after the correction");
+            CHECK(xs_pattern_correct_zero(zp, 2.5, &err) == XS_ERR_RANGE && strstr(err.message, "at most 2 deg") &&
+                      !strcmp(err.file, "zero.xy"),
+                  "2.5 deg is not a zero error, the pattern named: %s %s", err.file, err.message);
+            CHECK(xs_pattern_correct_zero(zp, NAN, &err) == XS_ERR_RANGE, "NaN refused");
+            CHECK_NEAR(xs_pattern_two_theta(zp)[0], 4.9, 1e-12, "refused corrections leave the pattern as it was");
+            xs_pattern_free(zp);
+        }
+        for (int i = 0; i < M; i++) tt[i] = 0.05 + 0.02 * i; /* from 0.05 deg: -0.05 after a +0.1 correction */
+        CHECK(xs_pattern_create("low.xy", M, tt, yy, 1.54184, &zp, &err) == XS_OK, "create: %s", err.message);
+        if (zp) {
+            CHECK(xs_pattern_correct_zero(zp, 0.1, &err) == XS_ERR_RANGE && strstr(err.message, "would leave 0..180"),
+                  "an angle below 0 refused: %s", err.message);
+            CHECK_NEAR(xs_pattern_two_theta(zp)[0], 0.05, 1e-15, "and the pattern unchanged");
+            CHECK(xs_pattern_correct_zero(zp, -0.1, &err) == XS_OK, "a negative zero error moves it up");
+            xs_pattern_free(zp);
+        }
+        free(tt);
+        free(yy);
+    }
     free(out);
     return xs_test_finish();
 }

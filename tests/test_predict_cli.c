@@ -80,6 +80,45 @@ int main(void)
     run(cmd);
     CHECK(strstr(out_buf, bad) != NULL && strstr(out_buf, ":2") != NULL, "error names the file and line 2: %s", out_buf);
 
+    /* --zero-shift: the same pattern measured with a +0.15 deg zero error, corrected, answers as the original
+     * (x + 0.15 - 0.15 is x within an ulp, so the probabilities agree far below the table's 4 decimals: 2e-4
+     * allows one unit of the last printed digit either way) and, uncorrected, otherwise (the network sees the
+     * peaks 15 grid steps off) */
+    char shifted[600];
+    static char ref_out[1 << 16], unc[1 << 16];
+    snprintf(shifted, sizeof shifted, "%s.shifted.xy", good);
+    f = fopen(shifted, "w");
+    fprintf(f, "# wavelength 1.54184\n");
+    for (double t = 5; t < 90; t += 0.02) {
+        double y = 50;
+        for (int k = 0; k < 4; k++) y += (1000 - 200 * k) * exp(-4 * log(2) * pow(t - (21 + 20 * k), 2) / 0.01);
+        fprintf(f, "%.3f %.2f\n", t + 0.15, y);
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format tsv --top 3 2>/dev/null | cut -f2-", exe, model, good);
+    CHECK(run(cmd) == 0, "predict the original: %s", out_buf);
+    snprintf(ref_out, sizeof ref_out, "%s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --zero-shift 0.15 --format tsv --top 3 2>/dev/null | cut -f2-",
+             exe, model, shifted);
+    CHECK(run(cmd) == 0, "predict corrected: %s", out_buf);
+    double p_ref = 0, p_cor = 0;
+    const char *row_ref = strchr(ref_out, '\n'), *row_cor = strchr(out_buf, '\n');
+    CHECK(row_ref && row_cor && sscanf(row_ref, "%*d %*s %lf", &p_ref) == 1 && sscanf(row_cor, "%*d %*s %lf", &p_cor) == 1,
+          "two rows: %s / %s", ref_out, out_buf);
+    CHECK(!strncmp(row_ref, row_cor, 12) && fabs(p_ref - p_cor) <= 2e-4,
+          "corrected answers as the original (4 decimals in the table): %s / %s", row_ref, row_cor);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format json 2>/dev/null", exe, model, shifted);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "\"zero_shift_deg\": 0.0000"), "uncorrected: %s", out_buf);
+    snprintf(unc, sizeof unc, "%s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --zero-shift 0.15 --format json 2>/dev/null", exe, model, shifted);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "\"zero_shift_deg\": 0.1500"), "the correction is reported: %s", out_buf);
+    const char *pu = strstr(unc, "\"probability\": "), *pc = strstr(out_buf, "\"probability\": ");
+    CHECK(pu && pc && fabs(atof(pu + 15) - atof(pc + 15)) > 1e-3,
+          "uncorrected, the network answers otherwise: %s / %s", pu ? pu : "", pc ? pc : "");
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --zero-shift 3 2>&1", exe, model, good);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "at most 2 deg"), "--zero-shift 3 refused with the reason: %s", out_buf);
+    unlink(shifted);
+
     /* predict's numbers are checked as train's: not a silent 0 from atof */
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --threshold high 2>&1", exe, model, good);
     CHECK(run(cmd) == 2 && strstr(out_buf, "--threshold expects a number, got 'high'"), "bad threshold: %s", out_buf);

@@ -68,6 +68,14 @@ double xs_pattern_kalpha2(const xs_pattern *p, double *ratio);
 int xs_pattern_label(const xs_pattern *p);          /* space group the file states (the table, a powder CIF's
                                                       * one phase), else 0 */
 
+/* Correct a known zero error of the diffractometer: every angle of p minus zero_deg, where zero_deg is the
+ * instrument's zero offset in degrees 2theta (measured = true + zero_deg; +0.06 when a silicon standard's 111
+ * reflection, 28.44 deg with Cu K-alpha1, is found at 28.50). XS_ERR_RANGE when |zero_deg| exceeds
+ * XS_PATTERN_MAX_ZERO (not a zero error but a wrong file or sign) or an angle would leave 0..180 deg; p is
+ * then unchanged. */
+#define XS_PATTERN_MAX_ZERO 2.0
+xs_status xs_pattern_correct_zero(xs_pattern *p, double zero_deg, xs_error *err);
+
 /* Put a pattern measured at `wavelength` onto `grid`, whose angles are for `grid_wavelength`: every grid
  * point is mapped through its d-spacing (d = lambda_grid / (2 sin theta_grid)) to the pattern's angle and
  * the intensity there is taken by linear interpolation (or, where the pattern is finer than the grid, as

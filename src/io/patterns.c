@@ -1053,6 +1053,21 @@ void xs_pattern_normalize(float *v, size_t n)
     for (size_t i = 0; i < n; i++) v[i] = (v[i] - lo) * scale;
 }
 
+xs_status xs_pattern_correct_zero(xs_pattern *p, double zero_deg, xs_error *err)
+{
+    if (!(fabs(zero_deg) <= XS_PATTERN_MAX_ZERO))
+        return xs_error_set(err, XS_ERR_RANGE, p->name, 0, 0,
+                            "a zero error of %g deg is not an instrument's (at most %g deg either way)", zero_deg,
+                            XS_PATTERN_MAX_ZERO);
+    double lo = p->two_theta[0] - zero_deg, hi = p->two_theta[p->n - 1] - zero_deg;
+    if (lo < 0 || hi > 180)
+        return xs_error_set(err, XS_ERR_RANGE, p->name, 0, 0,
+                            "corrected for a zero error of %g deg, 2theta %g..%g would leave 0..180 degrees", zero_deg,
+                            lo, hi);
+    for (size_t i = 0; i < p->n; i++) p->two_theta[i] -= zero_deg;
+    return XS_OK;
+}
+
 xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_grid *grid, double grid_wavelength,
                              double min_coverage, float *out, double *coverage, xs_error *err)
 {
