@@ -343,6 +343,17 @@ int main(void)
         CHECK(py_check(json, prog), "--outputs rows agree with the JSON");
     }
 
+    /* --zero-shift: the table's patterns corrected, the correction reported; with --data a usage error */
+    snprintf(args, sizeof args, "--model '%s' --patterns '%s.gz' --zero-shift 0.05 --json '%s'", model, table, json);
+    CHECK(run(args, out) == 0, "evaluate --zero-shift exits 0");
+    if (have_py)
+        CHECK(py_check(json, "assert d['n'] == 3 and d['source']['zero_shift_deg'] == 0.05, d['source']\n"),
+              "--zero-shift reported");
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --zero-shift 0.05 --json '%s'", model, data, json);
+    CHECK(run(args, out) == 2, "--zero-shift with --data: usage error");
+    snprintf(args, sizeof args, "--model '%s' --patterns '%s.gz' --zero-shift 2.5 --json '%s'", model, table, json);
+    CHECK(run(args, out) == 2, "--zero-shift 2.5: usage error");
+
     /* a crystal-system model: no space-group figures, crystal system there */
     snprintf(args, sizeof args, "--model '%s' --data '%s' --split all --limit 50 --json '%s'", cs_model, data, json);
     CHECK(run(args, out) == 0, "evaluate a crystal-system model exits 0");
