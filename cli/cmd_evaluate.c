@@ -428,7 +428,6 @@ static void jnums(FILE *o, const double *v, int n)
     fputc(']', o);
 }
 
-/* the number right behind an accuracy of n samples (the accuracies are right / n) */
 /* The edges of bins of equal width over 0..1: bins + 1 numbers. */
 static void jbin_edges(FILE *o, int bins)
 {
@@ -440,6 +439,7 @@ static void jbin_edges(FILE *o, int bins)
     fputs("]", o);
 }
 
+/* the number right behind an accuracy of n samples (the accuracies are right / n) */
 static int interval95(double acc, size_t n, double *lo, double *hi)
 {
     if (!isfinite(acc) || n == 0) return 0;
