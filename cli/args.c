@@ -22,6 +22,15 @@ int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, doub
     return 1;
 }
 
+int xs_cli_parse_zero_shift(const char *cmd, const char *text, double *v)
+{
+    if (!xs_cli_parse_double(cmd, "--zero-shift", text, v)) return 0;
+    if (fabs(*v) <= XS_PATTERN_MAX_ZERO) return 1;
+    fprintf(stderr, "xrdsym %s: --zero-shift %g: a zero error is at most %g deg either way\n", cmd, *v,
+            XS_PATTERN_MAX_ZERO);
+    return 0;
+}
+
 int xs_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *v)
 {
     char *end;

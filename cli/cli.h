@@ -35,6 +35,8 @@ int xs_cli_class_space_group(xs_nn *net, int c);
 /* A whole argument as a finite number / non-negative integer (cli/args.c); on failure prints
  * "xrdsym CMD: OPT expects ..., got 'TEXT'" and returns 0. */
 int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *v);
+/* --zero-shift: a number within XS_PATTERN_MAX_ZERO degrees either way; else says why and returns 0. */
+int xs_cli_parse_zero_shift(const char *cmd, const char *text, double *v);
 int xs_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *v);
 int xs_cli_parse_int(const char *cmd, const char *opt, const char *text, int *v);
 

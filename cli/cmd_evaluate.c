@@ -735,14 +735,8 @@ int xs_cmd_evaluate(int argc, char **argv)
         }
         else if (!strcmp(a, "--min-coverage") && more)
             bad = !xs_cli_parse_double("evaluate", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
-        else if (!strcmp(a, "--zero-shift") && more) {
-            bad = !xs_cli_parse_double("evaluate", a, argv[++i], &zero_shift);
-            if (!bad && !(fabs(zero_shift) <= XS_PATTERN_MAX_ZERO)) {
-                fprintf(stderr, "xrdsym evaluate: --zero-shift %g: a zero error is at most %g deg either way\n",
-                        zero_shift, XS_PATTERN_MAX_ZERO);
-                bad = 1;
-            }
-        } else {
+        else if (!strcmp(a, "--zero-shift") && more) bad = !xs_cli_parse_zero_shift("evaluate", argv[++i], &zero_shift);
+        else {
             fprintf(stderr, "xrdsym evaluate: unknown or incomplete option %s\n", a);
             bad = 1;
         }

@@ -74,15 +74,7 @@ int xs_cmd_predict(int argc, char **argv)
         else if (!strcmp(a, "--threshold") && more)
             bad = !xs_cli_parse_double("predict", a, argv[++i], &threshold) || !(threshold >= 0 && threshold <= 1);
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
-        else if (!strcmp(a, "--zero-shift") && more) {
-            bad = !xs_cli_parse_double("predict", a, argv[++i], &zero_shift);
-            if (!bad && !(fabs(zero_shift) <= XS_PATTERN_MAX_ZERO)) {
-                fprintf(stderr, "xrdsym predict: --zero-shift %g: a zero error is at most %g deg either way\n",
-                        zero_shift, XS_PATTERN_MAX_ZERO);
-                free(files);
-                return 2;
-            }
-        }
+        else if (!strcmp(a, "--zero-shift") && more) bad = !xs_cli_parse_zero_shift("predict", argv[++i], &zero_shift);
         else if (!strcmp(a, "--min-coverage") && more)
             bad = !xs_cli_parse_double("predict", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
         else if (!strcmp(a, "--format") && more) format = argv[++i];
