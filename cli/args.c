@@ -22,13 +22,56 @@ int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, doub
     return 1;
 }
 
-int xs_cli_parse_zero_shift(const char *cmd, const char *text, double *v)
+int xs_cli_angle_option(const char *cmd, int argc, char **argv, int *i, xs_cli_angle_correction *c, int *bad)
 {
-    if (!xs_cli_parse_double(cmd, "--zero-shift", text, v)) return 0;
-    if (fabs(*v) <= XS_PATTERN_MAX_ZERO) return 1;
-    fprintf(stderr, "xrdsym %s: --zero-shift %g: a zero error is at most %g deg either way\n", cmd, *v,
-            XS_PATTERN_MAX_ZERO);
-    return 0;
+    const char *a = argv[*i];
+    if (*i + 1 >= argc ||
+        (strcmp(a, "--zero-shift") && strcmp(a, "--displacement") && strcmp(a, "--goniometer-radius")))
+        return 0;
+    const char *text = argv[++*i];
+    double v;
+    if (!xs_cli_parse_double(cmd, a, text, &v)) {
+        *bad = 1;
+    } else if (!strcmp(a, "--zero-shift")) {
+        c->zero_shift = v;
+        if (!(fabs(v) <= XS_PATTERN_MAX_ZERO)) {
+            fprintf(stderr, "xrdsym %s: --zero-shift %g: a zero error is at most %g deg either way\n", cmd, v,
+                    XS_PATTERN_MAX_ZERO);
+            *bad = 1;
+        }
+    } else if (!strcmp(a, "--displacement")) {
+        c->displacement = v; /* its bound depends on the radius: checked pattern by pattern */
+    } else {
+        c->radius = v;
+        if (!(v >= XS_PATTERN_MIN_RADIUS && v <= XS_PATTERN_MAX_RADIUS)) {
+            fprintf(stderr, "xrdsym %s: --goniometer-radius %g: a diffractometer's is %g..%g mm\n", cmd, v,
+                    XS_PATTERN_MIN_RADIUS, XS_PATTERN_MAX_RADIUS);
+            *bad = 1;
+        }
+    }
+    return 1;
+}
+
+xs_status xs_cli_correct_angles(const char *cmd, xs_pattern *p, const xs_cli_angle_correction *c,
+                                double *radius_used, xs_error *err)
+{
+    if (radius_used) *radius_used = 0;
+    if (c->zero_shift != 0) {
+        xs_status st = xs_pattern_correct_zero(p, c->zero_shift, err);
+        if (st != XS_OK) return st;
+    }
+    if (c->displacement == 0) return XS_OK;
+    double r = xs_pattern_goniometer_radius(p);
+    if (r > 0 && c->radius > 0 && fabs(r - c->radius) > 0.5)
+        fprintf(stderr, "xrdsym %s: %s: the file states a goniometer radius of %g mm; --goniometer-radius %g is "
+                "ignored for it\n", cmd, xs_pattern_name(p), r, c->radius);
+    if (r <= 0) r = c->radius;
+    if (r <= 0)
+        return xs_error_set(err, XS_ERR_INVALID, xs_pattern_name(p), 0, 0,
+                            "--displacement needs the goniometer radius, which the file does not state: give "
+                            "--goniometer-radius R (mm)");
+    if (radius_used) *radius_used = r;
+    return xs_pattern_correct_displacement(p, c->displacement, r, err);
 }
 
 int xs_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *v)

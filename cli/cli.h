@@ -35,8 +35,23 @@ int xs_cli_class_space_group(xs_nn *net, int c);
 /* A whole argument as a finite number / non-negative integer (cli/args.c); on failure prints
  * "xrdsym CMD: OPT expects ..., got 'TEXT'" and returns 0. */
 int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *v);
-/* --zero-shift: a number within XS_PATTERN_MAX_ZERO degrees either way; else says why and returns 0. */
-int xs_cli_parse_zero_shift(const char *cmd, const char *text, double *v);
+
+/* The angle corrections predict and evaluate offer for a measured pattern (cli/args.c). */
+typedef struct {
+    double zero_shift;   /* --zero-shift, deg 2theta (measured = true + zero_shift) */
+    double displacement; /* --displacement, mm: the sample surface above the goniometer axis */
+    double radius;       /* --goniometer-radius, mm; 0: the file's own */
+} xs_cli_angle_correction;
+/* When argv[*i] is --zero-shift, --displacement or --goniometer-radius (with a value), reads it into c,
+ * advances *i and returns 1, with *bad set where the value is not a number or out of range (said why);
+ * otherwise returns 0. */
+int xs_cli_angle_option(const char *cmd, int argc, char **argv, int *i, xs_cli_angle_correction *c, int *bad);
+/* Corrects one pattern: the zero error, then the displacement at the file's goniometer radius (else
+ * --goniometer-radius; a different one on the command line is ignored with a warning, as a wavelength is).
+ * *radius_used (may be NULL) receives the radius applied (0 without a displacement). A displacement with no
+ * radius from either is an error naming the pattern. */
+xs_status xs_cli_correct_angles(const char *cmd, xs_pattern *p, const xs_cli_angle_correction *c,
+                                double *radius_used, xs_error *err);
 int xs_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *v);
 int xs_cli_parse_int(const char *cmd, const char *opt, const char *text, int *v);
 

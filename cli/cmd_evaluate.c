@@ -46,6 +46,8 @@ static void usage(FILE *out)
             "  --wavelength W      for pattern files that do not state theirs (default: Cu K-alpha, said)\n"
             "  --zero-shift Z      the diffractometer's zero error in degrees 2theta (measured = true + Z),\n"
             "                      subtracted from every angle of the --patterns (at most 2 deg)\n"
+            "  --displacement H    the sample surface H mm above the goniometer axis, corrected (predict --help);\n"
+            "                      the goniometer radius from the files (.xrdml), else --goniometer-radius R\n"
             "  --min-coverage F    least fraction of the grid a pattern must cover (default 0.5)\n"
             "  --prior uniform|mp  probabilities for groups all equally likely (default: a network's own\n"
             "                      outputs, or for one trained with --sample-prior T those with prior^T\n"
@@ -267,7 +269,7 @@ static void flush_patterns(run_state *rs, model_info *m, xs_pattern **pats, cons
 }
 
 static int run_patterns(run_state *rs, model_info *m, const char **files, int n_files, double user_wl,
-                        double min_coverage, double zero_shift)
+                        double min_coverage, const xs_cli_angle_correction *angles)
 {
     float *x = malloc(PATTERN_BATCH * m->grid.count * sizeof *x), *p = malloc((size_t)PATTERN_BATCH * m->nc * sizeof *p);
     if (!x || !p) return free(x), free(p), 0;
@@ -303,7 +305,7 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
                 wl = 1.54184;
                 rs->assumed_cu++;
             }
-            if ((zero_shift != 0 && xs_pattern_correct_zero(pats[q], zero_shift, &err) != XS_OK) ||
+            if (xs_cli_correct_angles("evaluate", pats[q], angles, NULL, &err) != XS_OK ||
                 xs_pattern_to_grid(pats[q], wl, &m->grid, m->mg.wavelength, min_coverage,
                                    x + (size_t)nb * m->grid.count, NULL, &err) != XS_OK) {
                 xs_cli_print_error(&err);
@@ -393,7 +395,7 @@ typedef struct {
     double spearman;
     double sample_prior_power; /* the model's training class distribution, prior^t (0: uniform) */
     const char *labels_path;   /* --labels, or NULL */
-    double zero_shift;         /* --zero-shift subtracted from the patterns' angles */
+    xs_cli_angle_correction angles; /* --zero-shift, --displacement, --goniometer-radius on the patterns */
 } json_view;
 
 static void jstr(FILE *o, const char *s)
@@ -492,7 +494,9 @@ static int write_json(FILE *o, void *ctx)
             jstr(o, v->files[i]);
         }
         fputc(']', o);
-        jkv(o, ", \"zero_shift_deg\": ", v->zero_shift);
+        jkv(o, ", \"zero_shift_deg\": ", v->angles.zero_shift);
+        jkv(o, ", \"displacement_mm\": ", v->angles.displacement);
+        jkv(o, ", \"goniometer_radius_mm\": ", v->angles.radius); /* 0: each file's own */
     }
     fputs(", \"labels\": ", o);
     if (v->labels_path) jstr(o, v->labels_path);
@@ -695,7 +699,8 @@ int xs_cmd_evaluate(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *split_name = "test", *json_path = NULL, *plots = NULL;
     const char *wl_arg = NULL, *abundance_path = NULL, *outputs_path = NULL, *labels_path = NULL;
-    double threshold = -1, min_coverage = 0.5, zero_shift = 0;
+    double threshold = -1, min_coverage = 0.5;
+    xs_cli_angle_correction angles = {0};
     uint64_t seed = 0, limit = 0;
     const char **files = calloc((size_t)argc + 1, sizeof *files);
     int n_files = 0, bad = !files;
@@ -735,7 +740,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         }
         else if (!strcmp(a, "--min-coverage") && more)
             bad = !xs_cli_parse_double("evaluate", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
-        else if (!strcmp(a, "--zero-shift") && more) bad = !xs_cli_parse_zero_shift("evaluate", argv[++i], &zero_shift);
+        else if (xs_cli_angle_option("evaluate", argc, argv, &i, &angles, &bad)) continue;
         else {
             fprintf(stderr, "xrdsym evaluate: unknown or incomplete option %s\n", a);
             bad = 1;
@@ -755,8 +760,9 @@ int xs_cmd_evaluate(int argc, char **argv)
         fprintf(stderr, "xrdsym evaluate: --labels labels --patterns files; a dataset's crystals carry their groups\n");
         bad = 1;
     }
-    if (!bad && zero_shift != 0 && data_path) {
-        fprintf(stderr, "xrdsym evaluate: --zero-shift corrects measured --patterns; --data renders its own\n");
+    if (!bad && (angles.zero_shift != 0 || angles.displacement != 0 || angles.radius != 0) && data_path) {
+        fprintf(stderr, "xrdsym evaluate: --zero-shift, --displacement and --goniometer-radius correct measured "
+                        "--patterns; --data renders its own\n");
         bad = 1;
     }
     if (!bad && augmentation_override && !data_path) {
@@ -819,7 +825,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         }
         files[n_files++] = data_path;
         if (!run_dataset(&rs, &m, ds, data_path, split, (size_t)limit, seed)) goto done;
-    } else if (!run_patterns(&rs, &m, files, n_files, user_wl, min_coverage, zero_shift)) {
+    } else if (!run_patterns(&rs, &m, files, n_files, user_wl, min_coverage, &angles)) {
         goto done;
     }
     if (rs.labels) {
@@ -869,7 +875,7 @@ int xs_cmd_evaluate(int argc, char **argv)
     }
     json_view v = {m.path, xs_nn_label_kind(m.net), data_path ? "dataset" : "patterns", data_path ? split_name : NULL,
                    files, n_files, seed, xs_nn_ensemble_size(m.ens), &rs, res, abundance, abundance_source, spearman,
-                   xs_nn_get_meta_number(m.net, "sample_prior_power", 0), labels_path, zero_shift};
+                   xs_nn_get_meta_number(m.net, "sample_prior_power", 0), labels_path, angles};
     if (!xs_cli_write_atomic(json_path, write_json, &v, "evaluate")) goto done;
     print_summary(&m, &v, json_path);
     status = rs.failed ? 1 : 0;

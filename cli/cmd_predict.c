@@ -19,6 +19,9 @@ static void usage(FILE *out)
             "  --wavelength W    angstrom or a name (CuKa, MoKa, CoKa, ...) for files that do not state it\n"
             "  --zero-shift Z    the diffractometer's zero error in degrees 2theta (measured = true + Z, e.g.\n"
             "                    from a silicon standard), subtracted from every angle (at most 2 deg)\n"
+            "  --displacement H  the sample surface H mm above the goniometer axis (a sample too high: peaks at\n"
+            "                    higher angles, by 2 H cos(theta) / R rad), corrected; the goniometer radius R\n"
+            "                    from the file (.xrdml), else from --goniometer-radius R (mm)\n"
             "  --min-coverage F  least fraction of the model's grid the pattern must cover (default 0.5)\n"
             "  --prior mp|uniform  outputs reweighted to the space-group frequencies of real materials (the\n"
             "                    Materials Project's structures; default), or for groups all equally likely\n"
@@ -59,7 +62,8 @@ int xs_cmd_predict(int argc, char **argv)
 {
     const char *model_path = NULL, *format = "text", *wl_arg = NULL, *ref_path = NULL;
     int top = 5, use_prior = 1, n_matches = 3;
-    double threshold = -1, min_coverage = 0.5, zero_shift = 0;
+    double threshold = -1, min_coverage = 0.5;
+    xs_cli_angle_correction angles = {0};
     const char **files = calloc((size_t)argc, sizeof *files);
     int n_files = 0, bad = !files;
     for (int i = 1; i < argc && !bad; i++) {
@@ -74,7 +78,7 @@ int xs_cmd_predict(int argc, char **argv)
         else if (!strcmp(a, "--threshold") && more)
             bad = !xs_cli_parse_double("predict", a, argv[++i], &threshold) || !(threshold >= 0 && threshold <= 1);
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
-        else if (!strcmp(a, "--zero-shift") && more) bad = !xs_cli_parse_zero_shift("predict", argv[++i], &zero_shift);
+        else if (xs_cli_angle_option("predict", argc, argv, &i, &angles, &bad)) continue;
         else if (!strcmp(a, "--min-coverage") && more)
             bad = !xs_cli_parse_double("predict", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
         else if (!strcmp(a, "--format") && more) format = argv[++i];
@@ -166,7 +170,8 @@ int xs_cmd_predict(int argc, char **argv)
         }
         for (size_t q = 0; q < np; q++) {
             xs_pattern *pat = pats[q];
-            if (zero_shift != 0 && xs_pattern_correct_zero(pat, zero_shift, &err) != XS_OK) {
+            double radius = 0;
+            if (xs_cli_correct_angles("predict", pat, &angles, &radius, &err) != XS_OK) {
                 xs_cli_print_error(&err);
                 status = 1;
                 continue;
@@ -224,8 +229,12 @@ int xs_cmd_predict(int argc, char **argv)
             if (!strcmp(format, "text")) {
                 printf("%s\n  wavelength     %.5f A %s; %.0f%% of the model's grid covered\n", name, wl, wl_source,
                        100 * coverage);
-                if (zero_shift != 0)
-                    printf("  zero error     %+.3f deg subtracted from every 2theta (--zero-shift)\n", zero_shift);
+                if (angles.zero_shift != 0)
+                    printf("  zero error     %+.3f deg subtracted from every 2theta (--zero-shift)\n", angles.zero_shift);
+                if (angles.displacement != 0)
+                    printf("  displacement   %+.3f mm at a goniometer radius of %g mm corrected (--displacement; "
+                           "%+.3f deg at 30 deg)\n", angles.displacement, radius,
+                           2 * angles.displacement / radius * cos(15 * M_PI / 180) * 180 / M_PI);
                 for (int k = 0; k < top; k++) {
                     int sg = sg_model ? xs_cli_class_space_group(net, rk[k].cls) : 0;
                     if (sg) snprintf(sym, sizeof sym, "%-10s (No. %d)", xs_sym_symbol(sg), sg);
@@ -275,7 +284,8 @@ int xs_cmd_predict(int argc, char **argv)
                 json_string(stdout, name);
                 printf(", \"wavelength\": %.6f, \"wavelength_source\": ", wl);
                 json_string(stdout, wl_source);
-                printf(", \"coverage\": %.4f, \"zero_shift_deg\": %.4f, \"top\": [", coverage, zero_shift);
+                printf(", \"coverage\": %.4f, \"zero_shift_deg\": %.4f, \"displacement_mm\": %.4f, "
+                       "\"goniometer_radius_mm\": %.2f, \"top\": [", coverage, angles.zero_shift, angles.displacement, radius);
                 for (int k = 0; k < top; k++) {
                     int sg = sg_model ? xs_cli_class_space_group(net, rk[k].cls) : 0;
                     printf("%s{\"label\": ", k ? ", " : "");

@@ -353,6 +353,23 @@ int main(void)
     CHECK(run(args, out) == 2, "--zero-shift with --data: usage error");
     snprintf(args, sizeof args, "--model '%s' --patterns '%s.gz' --zero-shift 2.5 --json '%s'", model, table, json);
     CHECK(run(args, out) == 2, "--zero-shift 2.5: usage error");
+    /* --displacement: the table states no goniometer radius, so every pattern fails without one (nothing left
+     * to evaluate: exit 1, the option named); with --goniometer-radius the three are corrected and reported */
+    snprintf(args, sizeof args, "--model '%s' --patterns '%s.gz' --displacement 0.1 --json '%s'", model, table, json);
+    CHECK(run(args, out) == 1, "--displacement without a radius: nothing evaluated");
+    txt = xs_test_slurp(err_path, NULL);
+    CHECK(txt && strstr(txt, "--goniometer-radius") && strstr(txt, "#p-0"), "says so per pattern: %s", txt ? txt : "");
+    free(txt);
+    snprintf(args, sizeof args, "--model '%s' --patterns '%s.gz' --displacement 0.1 --goniometer-radius 240 --json '%s'",
+             model, table, json);
+    CHECK(run(args, out) == 0, "evaluate --displacement exits 0");
+    if (have_py)
+        CHECK(py_check(json, "s = d['source']\nassert d['n'] == 3 and s['displacement_mm'] == 0.1 and "
+                             "s['goniometer_radius_mm'] == 240, s\n"),
+              "--displacement reported");
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --displacement 0.1 --goniometer-radius 240 --json '%s'", model,
+             data, json);
+    CHECK(run(args, out) == 2, "--displacement with --data: usage error");
 
     /* a crystal-system model: no space-group figures, crystal system there */
     snprintf(args, sizeof args, "--model '%s' --data '%s' --split all --limit 50 --json '%s'", cs_model, data, json);

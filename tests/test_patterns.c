@@ -131,7 +131,10 @@ int main(void)
         size_t used = (size_t)snprintf(text, sizeof text,
                                        "<?xml version=\"1.0\"?>\n<xrdMeasurements><xrdMeasurement>\n<usedWavelength intended=\"K-Alpha 1\">"
                                        "<kAlpha1 unit=\"Angstrom\">1.5405980</kAlpha1><kAlpha2 unit=\"Angstrom\">1.5444260</kAlpha2>"
-                                       "<ratioKAlpha2KAlpha1>0.5000</ratioKAlpha2KAlpha1></usedWavelength>\n<scan><dataPoints>\n"
+                                       "<ratioKAlpha2KAlpha1>0.5000</ratioKAlpha2KAlpha1></usedWavelength>\n"
+                                       "<incidentBeamPath><radius unit=\"mm\">240.00</radius></incidentBeamPath>\n"
+                                       "<diffractedBeamPath><radius unit=\"mm\">240.50</radius></diffractedBeamPath>\n"
+                                       "<scan><dataPoints>\n"
                                        "<positions axis=\"2Theta\" unit=\"deg\"><startPosition>10.00</startPosition>"
                                        "<endPosition>80.00</endPosition></positions>\n<intensities unit=\"counts\">");
         for (int k = 0; k <= 3500; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d ", k == 1000 ? 900 : 20);
@@ -144,6 +147,8 @@ int main(void)
             CHECK_NEAR(xs_pattern_kalpha2(l[0], &ratio), 1.544426, 1e-9, "K-alpha2");
             /* weighted mean of the doublet, (ka1 + 0.5 ka2) / 1.5 */
             CHECK_NEAR(xs_pattern_wavelength(l[0]), (1.540598 + 0.5 * 1.544426) / 1.5, 1e-9, "K-alpha mean");
+            /* the receiving side's radius (the distance a displaced sample's shift is measured over) */
+            CHECK_NEAR(xs_pattern_goniometer_radius(l[0]), 240.5, 1e-12, "goniometer radius from diffractedBeamPath");
         }
         xs_pattern_list_free(l, n);
     }
@@ -158,6 +163,7 @@ int main(void)
         if (n == 1) {
             CHECK(xs_pattern_size(l[0]) == 200 && fabs(xs_pattern_two_theta(l[0])[50] - 15.0) < 1e-9, "pdCIF range");
             CHECK_NEAR(xs_pattern_wavelength(l[0]), 1.5406, 1e-12, "pdCIF wavelength");
+            CHECK(xs_pattern_goniometer_radius(l[0]) == 0, "no goniometer radius where the file gives none");
         }
         xs_pattern_list_free(l, n);
     }
@@ -361,6 +367,52 @@ int main(void)
                   "an angle below 0 refused: %s", err.message);
             CHECK_NEAR(xs_pattern_two_theta(zp)[0], 0.05, 1e-15, "and the pattern unchanged");
             CHECK(xs_pattern_correct_zero(zp, -0.1, &err) == XS_OK, "a negative zero error moves it up");
+            xs_pattern_free(zp);
+        }
+        /* A sample displacement corrected: a sample 0.2 mm too high on a 240 mm goniometer moves a peak at
+         * true 30.00 deg by (2 * 0.2 / 240) cos(15 deg) rad = 0.09224 deg up, and 80.00 deg only by 0.07314: the
+         * correction puts both back (argmax within half a grid step, 0.005 deg), and every corrected angle t
+         * satisfies m = t + shift(t) to 1e-9 deg (the iteration stops at 1e-12). */
+        const double deg = M_PI / 180, h = 0.2, R = 240;
+        double s30 = 2 * h / R * cos(15 * deg) / deg, s80 = 2 * h / R * cos(40 * deg) / deg;
+        CHECK(s30 > 0.092 && s30 < 0.0923 && s80 > 0.073 && s80 < 0.0732, "the shifts worked out: %g %g", s30, s80);
+        for (int i = 0; i < M; i++) {
+            tt[i] = 5 + 0.02 * i;
+            double a = tt[i] - 30 - s30, b = tt[i] - 80 - s80;
+            yy[i] = 10 + 1000 * exp(-4 * log(2) * a * a / 0.01) + 500 * exp(-4 * log(2) * b * b / 0.01);
+        }
+        CHECK(xs_pattern_create("displaced.xy", M, tt, yy, 1.54184, &zp, &err) == XS_OK, "create: %s", err.message);
+        if (zp) {
+            CHECK(xs_pattern_correct_displacement(zp, h, R, &err) == XS_OK, "correct 0.2 mm: %s", err.message);
+            double worst = 0;
+            for (int i = 0; i < M; i++) {
+                double t = xs_pattern_two_theta(zp)[i], back = t + 2 * h / R * cos(t * deg / 2) / deg;
+                if (fabs(back - tt[i]) > worst) worst = fabs(back - tt[i]);
+            }
+            CHECK(worst < 1e-9, "every angle solves measured = true + shift: worst %g deg", worst);
+            CHECK(xs_pattern_to_grid(zp, 1.54184, &grid, 1.54184, 0.5, out, NULL, &err) == XS_OK, "to grid");
+            CHECK_NEAR(argmax_angle(out, &grid), 30.0, 0.005, "the strong peak at 30.00 after the correction");
+            int i80 = (int)lround((80 - grid.start) / grid.step), best = i80 - 50;
+            for (int i = i80 - 50; i <= i80 + 50; i++)
+                if (out[i] > out[best]) best = i;
+            CHECK_NEAR(grid.start + grid.step * best, 80.0, 0.005, "the weak peak at 80.00: the shift falls with angle");
+            double first = xs_pattern_two_theta(zp)[0];
+            CHECK(xs_pattern_correct_displacement(zp, h, 10, &err) == XS_ERR_RANGE && strstr(err.message, "radius") &&
+                      !strcmp(err.file, "displaced.xy"),
+                  "a 10 mm goniometer refused, the pattern named: %s %s", err.file, err.message);
+            CHECK(xs_pattern_correct_displacement(zp, 200, R, &err) == XS_ERR_RANGE && strstr(err.message, "in mm"),
+                  "200 mm (a unit mistake) refused: %s", err.message);
+            CHECK(xs_pattern_correct_displacement(zp, NAN, R, &err) == XS_ERR_RANGE, "NaN refused");
+            CHECK(xs_pattern_correct_displacement(zp, h, NAN, &err) == XS_ERR_RANGE, "NaN radius refused");
+            CHECK(xs_pattern_two_theta(zp)[0] == first, "refused corrections leave the pattern as it was");
+            xs_pattern_free(zp);
+        }
+        for (int i = 0; i < M; i++) tt[i] = 0.05 + 0.02 * i; /* 0.05 deg is below the 0.095 deg shift there */
+        CHECK(xs_pattern_create("low.xy", M, tt, yy, 1.54184, &zp, &err) == XS_OK, "create: %s", err.message);
+        if (zp) {
+            CHECK(xs_pattern_correct_displacement(zp, h, R, &err) == XS_ERR_RANGE && strstr(err.message, "0..180"),
+                  "an angle below 0 refused: %s", err.message);
+            CHECK(xs_pattern_two_theta(zp)[0] == 0.05, "and the pattern unchanged");
             xs_pattern_free(zp);
         }
         free(tt);

@@ -119,6 +119,49 @@ int main(void)
     CHECK(run(cmd) == 2 && strstr(out_buf, "at most 2 deg"), "--zero-shift 3 refused with the reason: %s", out_buf);
     unlink(shifted);
 
+    /* --displacement: the same pattern from a sample 0.3 mm too high on a 240 mm goniometer (each peak
+     * 2 * 0.3 / 240 cos(theta) rad higher: 0.14 deg at 21 deg, 0.11 at 81), written as an .xrdml that states
+     * its radius; corrected, every angle returns to the original's within 1e-9 deg, so the answer agrees to
+     * the table's last digit as for the zero error (2e-4) */
+    char displaced[600];
+    snprintf(displaced, sizeof displaced, "%s.displaced.xrdml", good);
+    f = fopen(displaced, "w");
+    fprintf(f, "<?xml version=\"1.0\"?>\n<xrdMeasurements><xrdMeasurement>\n<usedWavelength><kAlpha1 unit=\"Angstrom\">"
+               "1.54184</kAlpha1></usedWavelength>\n<incidentBeamPath><radius unit=\"mm\">240.00</radius>"
+               "</incidentBeamPath>\n<scan><dataPoints>\n<positions axis=\"2Theta\" unit=\"deg\"><listPositions>");
+    for (double t = 5; t < 90; t += 0.02) fprintf(f, "%.12f ", t + 2 * 0.3 / 240 * cos(t * M_PI / 360) * 180 / M_PI);
+    fprintf(f, "</listPositions></positions>\n<intensities unit=\"counts\">");
+    for (double t = 5; t < 90; t += 0.02) {
+        double y = 50;
+        for (int k = 0; k < 4; k++) y += (1000 - 200 * k) * exp(-4 * log(2) * pow(t - (21 + 20 * k), 2) / 0.01);
+        fprintf(f, "%.2f ", y);
+    }
+    fprintf(f, "</intensities></dataPoints></scan></xrdMeasurement></xrdMeasurements>\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --displacement 0.3 --format tsv --top 3 2>/dev/null | cut -f2-",
+             exe, model, displaced);
+    CHECK(run(cmd) == 0, "predict displaced, corrected: %s", out_buf);
+    row_cor = strchr(out_buf, '\n');
+    CHECK(row_cor && sscanf(row_cor, "%*d %*s %lf", &p_cor) == 1 && !strncmp(row_ref, row_cor, 12) &&
+              fabs(p_ref - p_cor) <= 2e-4,
+          "a displacement corrected answers as the original: %s / %s", row_ref, row_cor ? row_cor : "");
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --displacement 0.3 --format json 2>/dev/null", exe, model,
+             displaced);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "\"displacement_mm\": 0.3000") &&
+              strstr(out_buf, "\"goniometer_radius_mm\": 240.00"),
+          "the correction and the file's radius reported: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --displacement 0.3 2>&1", exe, model, good);
+    CHECK(run(cmd) == 1 && strstr(out_buf, good) && strstr(out_buf, "--goniometer-radius"),
+          "an .xy states no radius: refused, naming the file and the option: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --displacement 0.3 --goniometer-radius 240 2>&1", exe, model, good);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "displacement   +0.300 mm at a goniometer radius of 240 mm"),
+          "with --goniometer-radius it is corrected and said: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --displacement 30 --goniometer-radius 240 2>&1", exe, model, good);
+    CHECK(run(cmd) == 1 && strstr(out_buf, "is it in mm?"), "30 mm is not a displacement: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --displacement 0.3 --goniometer-radius 24 2>&1", exe, model, good);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "50..1000 mm"), "a 24 mm radius is a usage error: %s", out_buf);
+    unlink(displaced);
+
     /* predict's numbers are checked as train's: not a silent 0 from atof */
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --threshold high 2>&1", exe, model, good);
     CHECK(run(cmd) == 2 && strstr(out_buf, "--threshold expects a number, got 'high'"), "bad threshold: %s", out_buf);

@@ -9,7 +9,7 @@
  *  - one pattern a line (the RRUFF set of ../shared/data/experimental): '#' header lines (the grid from
  *    "2theta A..B step S", the anode from "Cu K-alpha"), then `id <TAB> space_group <TAB> intensities`;
  *  - PANalytical .xrdml (XML): 2Theta positions (start/end or a list), intensities or counts, the
- *    K-alpha1/K-alpha2 wavelengths and their ratio;
+ *    K-alpha1/K-alpha2 wavelengths and their ratio, the goniometer radius;
  *  - Rigaku .ras (SmartLab, MiniFlex, Ultima; "*RAS_DATA_START"): every 2theta scan of the file, the count
  *    times its attenuator factor, the K-alpha1/K-alpha2 wavelengths from the header (a scan of another axis,
  *    such as omega, is refused);
@@ -67,6 +67,7 @@ double xs_pattern_wavelength(const xs_pattern *p);  /* angstrom; 0 when the file
 double xs_pattern_kalpha2(const xs_pattern *p, double *ratio);
 int xs_pattern_label(const xs_pattern *p);          /* space group the file states (the table, a powder CIF's
                                                       * one phase), else 0 */
+double xs_pattern_goniometer_radius(const xs_pattern *p); /* mm, where the file says (xrdml's beam paths), else 0 */
 
 /* Correct a known zero error of the diffractometer: every angle of p minus zero_deg, where zero_deg is the
  * instrument's zero offset in degrees 2theta (measured = true + zero_deg; +0.06 when a silicon standard's 111
@@ -75,6 +76,19 @@ int xs_pattern_label(const xs_pattern *p);          /* space group the file stat
  * then unchanged. */
 #define XS_PATTERN_MAX_ZERO 2.0
 xs_status xs_pattern_correct_zero(xs_pattern *p, double zero_deg, xs_error *err);
+
+/* Correct a known sample displacement of a Bragg-Brentano (reflection) diffractometer: the sample surface
+ * height_mm above the goniometer axis (toward the beam; a sample too high) moves every reflection to a higher
+ * angle, measured 2theta = true 2theta + (2 height_mm / radius_mm) cos(theta) radians, radius_mm the goniometer
+ * radius (sample to receiving slit; 240 mm on many laboratory instruments). Unlike a zero error the shift falls
+ * with angle. Every angle is replaced by the true angle that solves this (to 1e-9 deg). XS_ERR_RANGE when
+ * radius_mm is outside XS_PATTERN_MIN_RADIUS..XS_PATTERN_MAX_RADIUS, when the largest shift (2 height/radius,
+ * at 2theta = 0) exceeds XS_PATTERN_MAX_ZERO degrees (not a displacement but a wrong unit or sign), or when an
+ * angle would leave 0..180 deg; p is then unchanged. A zero error, if any, is corrected first (measured =
+ * true + zero + displacement shift). */
+#define XS_PATTERN_MIN_RADIUS 50.0
+#define XS_PATTERN_MAX_RADIUS 1000.0
+xs_status xs_pattern_correct_displacement(xs_pattern *p, double height_mm, double radius_mm, xs_error *err);
 
 /* Put a pattern measured at `wavelength` onto `grid`, whose angles are for `grid_wavelength`: every grid
  * point is mapped through its d-spacing (d = lambda_grid / (2 sin theta_grid)) to the pattern's angle and

@@ -20,6 +20,7 @@ struct xs_pattern {
     double *intensity;
     double wavelength;
     double kalpha2, kalpha2_ratio;
+    double goniometer_radius; /* mm; 0 where the file does not say */
     int label;
 };
 
@@ -29,6 +30,7 @@ const double *xs_pattern_two_theta(const xs_pattern *p) { return p->two_theta; }
 const double *xs_pattern_intensity(const xs_pattern *p) { return p->intensity; }
 double xs_pattern_wavelength(const xs_pattern *p) { return p->wavelength; }
 int xs_pattern_label(const xs_pattern *p) { return p->label; }
+double xs_pattern_goniometer_radius(const xs_pattern *p) { return p->goniometer_radius; }
 
 void xs_pattern_set_label(xs_pattern *p, int space_group) { p->label = space_group >= 1 && space_group <= 230 ? space_group : 0; }
 
@@ -448,6 +450,19 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
         v = xml_element(wl, "ratioKAlpha2KAlpha1", &l2, NULL);
         if (v) ratio = strtod(v, NULL);
     }
+    /* The goniometer radius for a displacement correction: the receiving side's, else the incident side's;
+     * a value outside what diffractometers have (another unit) is not taken. */
+    double radius = 0;
+    const char *paths[2] = {"diffractedBeamPath", "incidentBeamPath"};
+    for (int k = 0; k < 2 && radius == 0; k++) {
+        size_t lp, lr;
+        const char *bp = xml_element(text, paths[k], &lp, NULL);
+        const char *r = bp ? xml_element(bp, "radius", &lr, NULL) : NULL;
+        if (r && r < bp + lp) {
+            double v = strtod(r, NULL);
+            if (v >= XS_PATTERN_MIN_RADIUS && v <= XS_PATTERN_MAX_RADIUS) radius = v;
+        }
+    }
     /* The scan's 2Theta positions: <positions axis="2Theta" ...> with start/end or a list. */
     const char *pos = text, *found = NULL;
     while ((pos = strstr(pos, "<positions")) != NULL) {
@@ -509,6 +524,7 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
         if (st == XS_OK) {
             pat->kalpha2 = ka2;
             pat->kalpha2_ratio = ratio;
+            pat->goniometer_radius = radius;
             st = list_of_one(path, pat, list, n, err);
         }
     }
@@ -1065,6 +1081,45 @@ xs_status xs_pattern_correct_zero(xs_pattern *p, double zero_deg, xs_error *err)
                             "corrected for a zero error of %g deg, 2theta %g..%g would leave 0..180 degrees", zero_deg,
                             lo, hi);
     for (size_t i = 0; i < p->n; i++) p->two_theta[i] -= zero_deg;
+    return XS_OK;
+}
+
+xs_status xs_pattern_correct_displacement(xs_pattern *p, double height_mm, double radius_mm, xs_error *err)
+{
+    if (!(radius_mm >= XS_PATTERN_MIN_RADIUS && radius_mm <= XS_PATTERN_MAX_RADIUS))
+        return xs_error_set(err, XS_ERR_RANGE, p->name, 0, 0,
+                            "a goniometer radius of %g mm is not a diffractometer's (%g..%g mm)", radius_mm,
+                            XS_PATTERN_MIN_RADIUS, XS_PATTERN_MAX_RADIUS);
+    const double deg = M_PI / 180;
+    double k = 2 * height_mm / radius_mm / deg; /* the shift at 2theta = 0, degrees */
+    if (!(fabs(k) <= XS_PATTERN_MAX_ZERO))
+        return xs_error_set(err, XS_ERR_RANGE, p->name, 0, 0,
+                            "a sample displacement of %g mm at a radius of %g mm would shift peaks by up to %g deg; "
+                            "a displacement shifts them at most %g deg (is it in mm?)",
+                            height_mm, radius_mm, k, XS_PATTERN_MAX_ZERO);
+    /* true t solves m = t + k cos(t/2); the map is a contraction (|d/dt| <= k deg/2 < 0.02), so a few steps
+     * of fixed-point iteration reach 1e-9 deg */
+    double *t = malloc(p->n * sizeof *t);
+    if (!t) return xs_error_set(err, XS_ERR_NOMEM, p->name, 0, 0, "out of memory");
+    for (size_t i = 0; i < p->n; i++) {
+        double m = p->two_theta[i], x = m - k * cos(m * deg / 2);
+        for (int it = 0; it < 20; it++) {
+            double next = m - k * cos(x * deg / 2);
+            int done = fabs(next - x) < 1e-12;
+            x = next;
+            if (done) break;
+        }
+        t[i] = x;
+    }
+    if (t[0] < 0 || t[p->n - 1] > 180) {
+        xs_status st = xs_error_set(err, XS_ERR_RANGE, p->name, 0, 0,
+                                    "corrected for a sample displacement of %g mm, 2theta %g..%g would leave 0..180 "
+                                    "degrees", height_mm, t[0], t[p->n - 1]);
+        free(t);
+        return st;
+    }
+    memcpy(p->two_theta, t, p->n * sizeof *t);
+    free(t);
     return XS_OK;
 }
 
