@@ -508,9 +508,12 @@ static int write_json(FILE *o, void *ctx)
     jkv(o, ", \"crystal_system\": ", r->acc_crystal_system);
     jkv(o, ", \"crystal_system_of_top_space_group\": ", sgm ? r->acc_crystal_system_of_top : NAN);
     jkv(o, ", \"centrosymmetric_space_group\": ", r->acc_centrosymmetric);
+    jkv(o, ", \"extinction_class\": ", r->acc_extinction_class);
     fprintf(o, ", \"n_centrosymmetric\": %zu,\n    \"note\": ", r->n_centrosymmetric);
     jstr(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; centrosymmetric_space_group: "
-                  "samples with a centrosymmetric true group, output renormalised over the 92 centrosymmetric groups"
+                  "samples with a centrosymmetric true group, output renormalised over the 92 centrosymmetric groups; "
+                  "extinction_class: the top group puts its peaks where the true group does (groups that peak "
+                  "positions cannot tell apart count as right)"
            : v->rs->cs_mode ? "patterns labelled by crystal system only (--labels): the model's outputs summed over "
                               "each system's classes; no space-group figures"
                             : "crystal-system model: no space-group figures");
@@ -520,6 +523,8 @@ static int write_json(FILE *o, void *ctx)
     jinterval(o, r->acc_crystal_system, r->n);
     fputs(", \"centrosymmetric_space_group\": ", o);
     jinterval(o, r->acc_centrosymmetric, r->n_centrosymmetric);
+    fputs(", \"extinction_class\": ", o);
+    jinterval(o, r->acc_extinction_class, r->n);
     fputs(", \"accuracy_at_half\": ", o);
     jinterval(o, r->accuracy_at_half, r->accepted_at_half);
     fputs(", \"note\": ", o);
@@ -661,6 +666,7 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
         pct("space group", r->acc_space_group, r->n);
         pct("crystal system (summed)", r->acc_crystal_system, r->n);
         pct("crystal system of top group", r->acc_crystal_system_of_top, r->n);
+        pct("same peak positions (class)", r->acc_extinction_class, r->n);
         if (r->n_centrosymmetric) {
             char what[64];
             snprintf(what, sizeof what, "centrosymmetric (n = %zu)", r->n_centrosymmetric);

@@ -226,6 +226,9 @@ int xs_cmd_predict(int argc, char **argv)
             int refused = certainty < threshold;
             const char *name = xs_pattern_name(pat);
             char sym[64];
+            /* the groups whose peaks lie where the first guess's do: a powder pattern's positions cannot choose */
+            int top_sg = sg_model ? xs_cli_class_space_group(net, rk[0].cls) : 0, peers[230];
+            int n_peers = top_sg ? xs_sym_same_extinctions(top_sg, peers, 230) : 0;
             if (!strcmp(format, "text")) {
                 printf("%s\n  wavelength     %.5f A %s; %.0f%% of the model's grid covered\n", name, wl, wl_source,
                        100 * coverage);
@@ -241,6 +244,14 @@ int xs_cmd_predict(int argc, char **argv)
                     else snprintf(sym, sizeof sym, "%s", xs_nn_label(net, rk[k].cls) ? xs_nn_label(net, rk[k].cls) : "?");
                     printf("  %-14s %d. %-22s p = %.3f\n", k == 0 ? (sg_model ? "space group" : "crystal system") : "", k + 1,
                            sym, rk[k].p);
+                }
+                if (n_peers > 1) {
+                    printf("  same peaks as  ");
+                    for (int k = 0, shown = 0; k < n_peers; k++)
+                        if (peers[k] != top_sg)
+                            printf("%s%s (No. %d)", shown++ ? ", " : "", xs_sym_symbol(peers[k]), peers[k]);
+                    printf(":\n                 their peaks lie where %s's do; only intensities tell them apart\n",
+                           xs_sym_symbol(top_sg));
                 }
                 if (sg_model)
                     printf("  crystal system %s (p = %.3f, summed over its groups)\n",
@@ -296,6 +307,8 @@ int xs_cmd_predict(int argc, char **argv)
                     }
                     printf(", \"probability\": %.6f}", rk[k].p);
                 }
+                printf("], \"same_peak_positions\": [");
+                for (int k = 0; k < n_peers; k++) printf("%s%d", k ? ", " : "", peers[k]);
                 printf("], \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
                        "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"",
                        xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,

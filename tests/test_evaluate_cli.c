@@ -42,11 +42,14 @@ static const char *KEYS =
     "          'top_n.space_group', 'refusal.accuracy_at_half', 'refusal.threshold_at_half',\n"
     "          'subgroup_distance.histogram', 'certainty.right', 'certainty.wrong', 'refusal.curve.accuracy',\n"
     "          'confusion.crystal_system.rows_true_columns_predicted', 'confusion.space_group',\n"
-    "          'per_space_group.groups', 'calibration.expected_calibration_error', 'calibration.log_loss']:\n"
+    "          'per_space_group.groups', 'calibration.expected_calibration_error', 'calibration.log_loss',\n"
+    "          'accuracy.extinction_class']:\n"
     "    v = d\n"
     "    for part in k.split('.'):\n"
     "        assert part in v, 'missing ' + k\n"
-    "        v = v[part]\n";
+    "        v = v[part]\n"
+    "a = d['accuracy']\n"
+    "assert a['space_group'] is None or a['space_group'] <= a['extinction_class'] <= 1, a\n";
 
 int main(void)
 {

@@ -76,6 +76,8 @@ int main(void)
              model, bad, good);
     CHECK(run(cmd) == 1, "a broken file makes the exit status 1");
     CHECK(strstr(out_buf, "\"space_group\": 14") != NULL, "the good file is still classified: %s", out_buf);
+    /* P2_1/c is the only group with its peak positions (h0l l = 2n and 0k0 k = 2n together) */
+    CHECK(strstr(out_buf, "\"same_peak_positions\": [14]") != NULL, "P2_1/c alone in its class: %s", out_buf);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s 2>&1 >/dev/null", exe, model, bad);
     run(cmd);
     CHECK(strstr(out_buf, bad) != NULL && strstr(out_buf, ":2") != NULL, "error names the file and line 2: %s", out_buf);

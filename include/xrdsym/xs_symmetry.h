@@ -60,6 +60,22 @@ int xs_sym_is_centrosymmetric(int number);
 /* Short H-M symbol of the standard setting of a group number ("P2_1/c" style as spglib writes it). */
 const char *xs_sym_symbol(int number);
 
+/* Extinction class for powder diffraction: groups whose patterns have their peaks at the same positions for
+ * any cell of their lattice family (the same d-spacings systematically missing, every reflection of a peak
+ * counted, the axes of orthorhombic cells in any order and a, c of monoclinic ones swapped) share a class.
+ * Peak positions cannot tell the groups of a class apart, only intensities (e.g. P222, Pmm2 and Pmmm;
+ * Pnma and Pna2_1; the P-lattice cubic groups without glides or screws). Computed once from spglib's
+ * operations. xs_sym_extinction_class: 1..xs_sym_extinction_class_count(), 0 for a number outside 1..230.
+ * xs_sym_same_extinctions: the groups of number's class (itself included), ascending, at most max written;
+ * returns how many there are. */
+int xs_sym_extinction_class(int number);
+int xs_sym_extinction_class_count(void);
+int xs_sym_same_extinctions(int number, int *groups, int max);
+/* 1 when the powder peak of reflection hkl (every reflection of its d-spacing in the lattice family) is
+ * systematically absent in the standard setting of group `number`, 0 when some reflection of it is allowed,
+ * -1 for hkl = 000, an index beyond 6 or a number outside 1..230. */
+int xs_sym_peak_absent(int number, const int hkl[3]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -198,7 +198,7 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
     res->n = n;
     res->threshold = threshold;
 
-    size_t right = 0, cs_right = 0, cs_top_right = 0, centro_n = 0, centro_right = 0;
+    size_t right = 0, cs_right = 0, cs_top_right = 0, centro_n = 0, centro_right = 0, ext_right = 0;
     size_t top[XS_EVAL_TOP_N] = {0}, cs_topn[NCS] = {0};
     double sum_c_right = 0, sum_c_wrong = 0, sum_d = 0, sum_d_wrong = 0, sum_log = 0;
     double calib_sum[XS_EVAL_CALIBRATION_BINS] = {0};
@@ -240,6 +240,7 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
         if (sgm) {
             int p = ev->label[r->pred];
             res->confusion_space_group[r->sg][p]++;
+            ext_right += p && xs_sym_extinction_class(p) == xs_sym_extinction_class(r->sg);
             int d = p ? xs_eval_subgroup_distance(r->sg, p) : -1;
             if (d >= 0) {
                 res->distance_histogram[d > XS_EVAL_MAX_DISTANCE ? XS_EVAL_MAX_DISTANCE : d]++;
@@ -257,6 +258,7 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
     res->acc_crystal_system = frac(cs_right, n);
     res->acc_crystal_system_of_top = frac(cs_top_right, n);
     res->acc_centrosymmetric = sgm ? frac(centro_right, centro_n) : NAN;
+    res->acc_extinction_class = sgm ? frac(ext_right, n) : NAN;
     res->n_centrosymmetric = centro_n;
     for (int k = 0; k < XS_EVAL_TOP_N; k++) res->top_n_space_group[k] = sgm ? frac(top[k], n) : NAN;
     for (int k = 0; k < NCS; k++) res->top_n_crystal_system[k] = frac(cs_topn[k], n);
