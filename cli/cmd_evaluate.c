@@ -509,11 +509,13 @@ static int write_json(FILE *o, void *ctx)
     jkv(o, ", \"crystal_system_of_top_space_group\": ", sgm ? r->acc_crystal_system_of_top : NAN);
     jkv(o, ", \"centrosymmetric_space_group\": ", r->acc_centrosymmetric);
     jkv(o, ", \"extinction_class\": ", r->acc_extinction_class);
+    jkv(o, ", \"extinction_class_summed\": ", r->acc_extinction_class_summed);
     fprintf(o, ", \"n_centrosymmetric\": %zu,\n    \"note\": ", r->n_centrosymmetric);
     jstr(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; centrosymmetric_space_group: "
                   "samples with a centrosymmetric true group, output renormalised over the 92 centrosymmetric groups; "
                   "extinction_class: the top group puts its peaks where the true group does (groups that peak "
-                  "positions cannot tell apart count as right)"
+                  "positions cannot tell apart count as right); extinction_class_summed: the class whose groups' "
+                  "probabilities sum highest is the true group's"
            : v->rs->cs_mode ? "patterns labelled by crystal system only (--labels): the model's outputs summed over "
                               "each system's classes; no space-group figures"
                             : "crystal-system model: no space-group figures");
@@ -667,6 +669,7 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
         pct("crystal system (summed)", r->acc_crystal_system, r->n);
         pct("crystal system of top group", r->acc_crystal_system_of_top, r->n);
         pct("same peak positions (class)", r->acc_extinction_class, r->n);
+        pct("same peak positions (summed)", r->acc_extinction_class_summed, r->n);
         if (r->n_centrosymmetric) {
             char what[64];
             snprintf(what, sizeof what, "centrosymmetric (n = %zu)", r->n_centrosymmetric);

@@ -229,6 +229,14 @@ int xs_cmd_predict(int argc, char **argv)
             /* the groups whose peaks lie where the first guess's do: a powder pattern's positions cannot choose */
             int top_sg = sg_model ? xs_cli_class_space_group(net, rk[0].cls) : 0, peers[230];
             int n_peers = top_sg ? xs_sym_same_extinctions(top_sg, peers, 230) : 0;
+            /* and the class the probabilities point to, summed over its groups (it may hold several weak guesses) */
+            double ext_p[231] = {0};
+            int ext_best = 0, ext_groups[230], n_ext = 0;
+            for (int c = 0; sg_model && c < nc; c++) ext_p[xs_sym_extinction_class(xs_cli_class_space_group(net, c))] += probs[c];
+            for (int e = 1; sg_model && e <= xs_sym_extinction_class_count(); e++)
+                if (ext_p[e] > 0 && (!ext_best || ext_p[e] > ext_p[ext_best])) ext_best = e;
+            for (int g = 1; ext_best && g <= 230; g++)
+                if (xs_sym_extinction_class(g) == ext_best) ext_groups[n_ext++] = g;
             if (!strcmp(format, "text")) {
                 printf("%s\n  wavelength     %.5f A %s; %.0f%% of the model's grid covered\n", name, wl, wl_source,
                        100 * coverage);
@@ -252,6 +260,12 @@ int xs_cmd_predict(int argc, char **argv)
                             printf("%s%s (No. %d)", shown++ ? ", " : "", xs_sym_symbol(peers[k]), peers[k]);
                     printf(":\n                 their peaks lie where %s's do; only intensities tell them apart\n",
                            xs_sym_symbol(top_sg));
+                }
+                if (n_ext) {
+                    printf("  peak positions ");
+                    for (int k = 0; k < n_ext && k < 6; k++) printf("%s%s", k ? ", " : "", xs_sym_symbol(ext_groups[k]));
+                    if (n_ext > 6) printf(" and %d more", n_ext - 6);
+                    printf(" (p = %.3f, summed over the groups with these peak positions)\n", ext_p[ext_best]);
                 }
                 if (sg_model)
                     printf("  crystal system %s (p = %.3f, summed over its groups)\n",
@@ -309,7 +323,10 @@ int xs_cmd_predict(int argc, char **argv)
                 }
                 printf("], \"same_peak_positions\": [");
                 for (int k = 0; k < n_peers; k++) printf("%s%d", k ? ", " : "", peers[k]);
-                printf("], \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
+                printf("], \"peak_positions\": {\"groups\": [");
+                for (int k = 0; k < n_ext; k++) printf("%s%d", k ? ", " : "", ext_groups[k]);
+                printf("], \"probability\": %.6f}", ext_best ? ext_p[ext_best] : 0.0);
+                printf(", \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
                        "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"",
                        xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,
                        refused ? "true" : "false", use_prior ? "materials-project" : "uniform");

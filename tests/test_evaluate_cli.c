@@ -43,7 +43,7 @@ static const char *KEYS =
     "          'subgroup_distance.histogram', 'certainty.right', 'certainty.wrong', 'refusal.curve.accuracy',\n"
     "          'confusion.crystal_system.rows_true_columns_predicted', 'confusion.space_group',\n"
     "          'per_space_group.groups', 'calibration.expected_calibration_error', 'calibration.log_loss',\n"
-    "          'accuracy.extinction_class']:\n"
+    "          'accuracy.extinction_class', 'accuracy.extinction_class_summed']:\n"
     "    v = d\n"
     "    for part in k.split('.'):\n"
     "        assert part in v, 'missing ' + k\n"

@@ -78,6 +78,15 @@ int main(void)
     CHECK(strstr(out_buf, "\"space_group\": 14") != NULL, "the good file is still classified: %s", out_buf);
     /* P2_1/c is the only group with its peak positions (h0l l = 2n and 0k0 k = 2n together) */
     CHECK(strstr(out_buf, "\"same_peak_positions\": [14]") != NULL, "P2_1/c alone in its class: %s", out_buf);
+    const char *pp = strstr(out_buf, "\"peak_positions\": {\"groups\": [");
+    double p14 = 0, pclass = 0;
+    const char *p14s = strstr(out_buf, "\"space_group\": 14, \"symbol\": \"P2_1/c\", \"probability\": ");
+    CHECK(pp && p14s && sscanf(p14s + strlen("\"space_group\": 14, \"symbol\": \"P2_1/c\", \"probability\": "), "%lf", &p14) == 1 &&
+              sscanf(strstr(pp, "\"probability\": ") + 15, "%lf", &pclass) == 1,
+          "the class the summed probabilities point to: %s", out_buf);
+    /* the summed class holds at least its first guess's probability (1e-6: six printed decimals) */
+    CHECK(pp && !strncmp(pp + strlen("\"peak_positions\": {\"groups\": ["), "14]", 3) && pclass >= p14 - 1e-6,
+          "P2_1/c's class, summed %g >= %g", pclass, p14);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s 2>&1 >/dev/null", exe, model, bad);
     run(cmd);
     CHECK(strstr(out_buf, bad) != NULL && strstr(out_buf, ":2") != NULL, "error names the file and line 2: %s", out_buf);

@@ -106,6 +106,8 @@ typedef struct {
     double acc_centrosymmetric;        /* space-group model, true group centrosymmetric, 92-group output */
     double acc_extinction_class;       /* space-group model: the top group gives peaks where the true one does
                                         * (xs_sym_extinction_class): right as far as peak positions can tell */
+    double acc_extinction_class_summed; /* space-group model: the class whose groups' probabilities sum highest is
+                                         * the true group's */
     size_t n_centrosymmetric;          /* samples whose true group is centrosymmetric */
     double top_n_space_group[XS_EVAL_TOP_N];      /* [k]: top-(k+1); NaN for a crystal-system model */
     double top_n_crystal_system[XS_CRYSTAL_SYSTEM_COUNT]; /* [k]: top-(k+1) of the (summed) systems */

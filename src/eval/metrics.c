@@ -22,6 +22,7 @@ typedef struct {
     signed char cs_rank;   /* rank of the true system among the summed systems */
     signed char centro_ok; /* -1: true group not centrosymmetric; else whether the 92-group answer is right */
     unsigned char correct; /* the model's task answered right */
+    unsigned char ext_sum_ok; /* space-group task: the extinction class of largest summed probability is the truth's */
 } sample;
 
 struct xs_eval {
@@ -162,6 +163,14 @@ static xs_status add_sample(xs_eval *ev, int space_group, int true_cs, const flo
         if (cs_p[k] > 0) any_cs = 1;
         if (cs_p[k] > cs_p[cs_sum]) cs_sum = k;
     }
+    if (ev->task == XS_EVAL_SPACE_GROUP) { /* what the peak positions say: the groups of a class summed */
+        double ext_p[231] = {0};
+        int ext_best = 0;
+        for (int c = 0; c < nc; c++) ext_p[xs_sym_extinction_class(ev->label[c])] += probs[c]; /* [0]: no group */
+        for (int e = 1; e <= xs_sym_extinction_class_count(); e++) /* ties: the lower class */
+            if (ext_p[e] > 0 && (!ext_best || ext_p[e] > ext_p[ext_best])) ext_best = e;
+        r.ext_sum_ok = ext_best && ext_best == xs_sym_extinction_class(space_group);
+    }
     r.cs_sum = (signed char)(ev->any_cs_class || any_cs ? cs_sum : -1);
     r.cs_top = ev->class_cs[pred];
     if (ev->task == XS_EVAL_CRYSTAL_SYSTEM) r.cs_sum = r.cs_top; /* the model's own answer */
@@ -198,7 +207,7 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
     res->n = n;
     res->threshold = threshold;
 
-    size_t right = 0, cs_right = 0, cs_top_right = 0, centro_n = 0, centro_right = 0, ext_right = 0;
+    size_t right = 0, cs_right = 0, cs_top_right = 0, centro_n = 0, centro_right = 0, ext_right = 0, ext_sum_right = 0;
     size_t top[XS_EVAL_TOP_N] = {0}, cs_topn[NCS] = {0};
     double sum_c_right = 0, sum_c_wrong = 0, sum_d = 0, sum_d_wrong = 0, sum_log = 0;
     double calib_sum[XS_EVAL_CALIBRATION_BINS] = {0};
@@ -209,6 +218,7 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
         const sample *r = &ev->s[i];
         int true_cs = r->cs;
         right += r->correct;
+        ext_sum_right += r->ext_sum_ok;
         cs_right += r->cs_sum == true_cs;
         cs_top_right += r->cs_top == true_cs;
         if (r->centro_ok >= 0) {
@@ -259,6 +269,7 @@ xs_status xs_eval_compute(const xs_eval *ev, double threshold, xs_eval_results *
     res->acc_crystal_system_of_top = frac(cs_top_right, n);
     res->acc_centrosymmetric = sgm ? frac(centro_right, centro_n) : NAN;
     res->acc_extinction_class = sgm ? frac(ext_right, n) : NAN;
+    res->acc_extinction_class_summed = sgm ? frac(ext_sum_right, n) : NAN;
     res->n_centrosymmetric = centro_n;
     for (int k = 0; k < XS_EVAL_TOP_N; k++) res->top_n_space_group[k] = sgm ? frac(top[k], n) : NAN;
     for (int k = 0; k < NCS; k++) res->top_n_crystal_system[k] = frac(cs_topn[k], n);
