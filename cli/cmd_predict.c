@@ -148,10 +148,12 @@ int xs_cmd_predict(int argc, char **argv)
     }
     float *x = malloc(grid.count * sizeof *x), *probs = malloc((size_t)nc * sizeof *probs);
     ranked *rk = malloc((size_t)nc * sizeof *rk);
+    int *class_group = malloc((size_t)nc * sizeof *class_group); /* group of each class, 0 none */
+    for (int c = 0; class_group && c < nc; c++) class_group[c] = sg_model ? xs_cli_class_space_group(net, c) : 0;
     if (lib && (size_t)n_matches > xs_match_library_count(lib)) n_matches = (int)xs_match_library_count(lib);
     xs_match_hit *hits = malloc((size_t)n_matches * sizeof *hits);
     int status = 0, first_json = 1;
-    if (!x || !probs || !rk || !hits) {
+    if (!x || !probs || !rk || !hits || !class_group) {
         fprintf(stderr, "xrdsym predict: out of memory\n");
         n_files = 0;
         status = 1;
@@ -230,11 +232,9 @@ int xs_cmd_predict(int argc, char **argv)
             int top_sg = sg_model ? xs_cli_class_space_group(net, rk[0].cls) : 0, peers[230];
             int n_peers = top_sg ? xs_sym_same_extinctions(top_sg, peers, 230) : 0;
             /* and the class the probabilities point to, summed over its groups (it may hold several weak guesses) */
-            double ext_p[231] = {0};
-            int ext_best = 0, ext_groups[230], n_ext = 0;
-            for (int c = 0; sg_model && c < nc; c++) ext_p[xs_sym_extinction_class(xs_cli_class_space_group(net, c))] += probs[c];
-            for (int e = 1; sg_model && e <= xs_sym_extinction_class_count(); e++)
-                if (ext_p[e] > 0 && (!ext_best || ext_p[e] > ext_p[ext_best])) ext_best = e;
+            double ext_prob = 0;
+            int ext_groups[230], n_ext = 0;
+            int ext_best = sg_model ? xs_eval_extinction_class_sum(class_group, probs, nc, &ext_prob) : 0;
             for (int g = 1; ext_best && g <= 230; g++)
                 if (xs_sym_extinction_class(g) == ext_best) ext_groups[n_ext++] = g;
             if (!strcmp(format, "text")) {
@@ -265,7 +265,7 @@ int xs_cmd_predict(int argc, char **argv)
                     printf("  peak positions ");
                     for (int k = 0; k < n_ext && k < 6; k++) printf("%s%s", k ? ", " : "", xs_sym_symbol(ext_groups[k]));
                     if (n_ext > 6) printf(" and %d more", n_ext - 6);
-                    printf(" (p = %.3f, summed over the groups with these peak positions)\n", ext_p[ext_best]);
+                    printf(" (p = %.3f, summed over the groups with these peak positions)\n", ext_prob);
                 }
                 if (sg_model)
                     printf("  crystal system %s (p = %.3f, summed over its groups)\n",
@@ -325,7 +325,7 @@ int xs_cmd_predict(int argc, char **argv)
                 for (int k = 0; k < n_peers; k++) printf("%s%d", k ? ", " : "", peers[k]);
                 printf("], \"peak_positions\": {\"groups\": [");
                 for (int k = 0; k < n_ext; k++) printf("%s%d", k ? ", " : "", ext_groups[k]);
-                printf("], \"probability\": %.6f}", ext_best ? ext_p[ext_best] : 0.0);
+                printf("], \"probability\": %.6f}", ext_prob);
                 printf(", \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
                        "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"",
                        xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,
@@ -352,6 +352,7 @@ int xs_cmd_predict(int argc, char **argv)
     free(x);
     free(probs);
     free(rk);
+    free(class_group);
     free(hits);
     free(files);
     xs_match_library_free(lib);

@@ -116,6 +116,20 @@ static void test_space_group_metrics(void)
     /* summed over each class: sample 5's P-lattice cubic groups (195 and 200: 0.45) beat P1 and P-1 (0.3) and
      * the P2_13 class (0.25), so it is right too: 3/5 */
     CHECK_NEAR(r->acc_extinction_class_summed, 0.6, EXACT, "class of largest summed probability 3/5");
+    {
+        /* the sum itself: Pmm2 0.2 + Pmmm 0.2 beat P2_1/c's 0.35; 0 stands for no group; a tie goes to the lower
+         * class (P1/P-1 before P2/Pm/P2/m) */
+        int groups[5] = {25, 47, 14, 0, 1};
+        float pr[5] = {0.2f, 0.2f, 0.35f, 0.25f, 0.0f};
+        double ps = 0;
+        CHECK(xs_eval_extinction_class_sum(groups, pr, 5, &ps) == xs_sym_extinction_class(16) && fabs(ps - 0.4) < 1e-6,
+              "P222's class summed: %g", ps);
+        int g2[2] = {3, 2};
+        float p2[2] = {0.5f, 0.5f};
+        CHECK(xs_eval_extinction_class_sum(g2, p2, 2, NULL) == xs_sym_extinction_class(1), "tie to the lower class");
+        int g3[1] = {0};
+        CHECK(xs_eval_extinction_class_sum(g3, p2, 1, &ps) == 0 && ps == 0, "no group, no class");
+    }
     /* ranks 0, 1, 1, 2, 1 */
     double top[10] = {0.2, 0.8, 1, 1, 1, 1, 1, 1, 1, 1};
     for (int k = 0; k < 10; k++) CHECK_NEAR(r->top_n_space_group[k], top[k], EXACT, "top-n space group");

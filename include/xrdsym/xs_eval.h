@@ -175,6 +175,12 @@ xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_err
  * by prior^t). XS_ERR_RANGE for a power outside [0, 2]. */
 xs_status xs_eval_apply_prior_power(struct xs_nn *net, double power, float *probs, int batch, xs_error *err);
 
+/* What the peak positions say: the extinction class (xs_sym_extinction_class) whose groups' probabilities sum
+ * highest, probs[c] being that of group groups[c] (0: a class that stands for no group, left out); ties go to
+ * the lower class. Returns the class, 0 when no probability falls on a group; *p (may be NULL) receives its
+ * summed probability. */
+int xs_eval_extinction_class_sum(const int *groups, const float *probs, int n, double *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -99,6 +99,17 @@ static int rank_of(const double *v, int n, int t)
 
 static xs_status add_sample(xs_eval *ev, int space_group, int true_cs, const float *probs, xs_error *err);
 
+int xs_eval_extinction_class_sum(const int *groups, const float *probs, int n, double *p)
+{
+    double sum[231] = {0}; /* [0]: classes of no group */
+    for (int c = 0; c < n; c++) sum[xs_sym_extinction_class(groups[c])] += probs[c];
+    int best = 0;
+    for (int e = 1; e <= xs_sym_extinction_class_count(); e++)
+        if (sum[e] > 0 && (!best || sum[e] > sum[best])) best = e;
+    if (p) *p = best ? sum[best] : 0;
+    return best;
+}
+
 xs_status xs_eval_add(xs_eval *ev, int space_group, const float *probs, xs_error *err)
 {
     if (space_group < 1 || space_group > 230)
@@ -164,11 +175,7 @@ static xs_status add_sample(xs_eval *ev, int space_group, int true_cs, const flo
         if (cs_p[k] > cs_p[cs_sum]) cs_sum = k;
     }
     if (ev->task == XS_EVAL_SPACE_GROUP) { /* what the peak positions say: the groups of a class summed */
-        double ext_p[231] = {0};
-        int ext_best = 0;
-        for (int c = 0; c < nc; c++) ext_p[xs_sym_extinction_class(ev->label[c])] += probs[c]; /* [0]: no group */
-        for (int e = 1; e <= xs_sym_extinction_class_count(); e++) /* ties: the lower class */
-            if (ext_p[e] > 0 && (!ext_best || ext_p[e] > ext_p[ext_best])) ext_best = e;
+        int ext_best = xs_eval_extinction_class_sum(ev->label, probs, nc, NULL);
         r.ext_sum_ok = ext_best && ext_best == xs_sym_extinction_class(space_group);
     }
     r.cs_sum = (signed char)(ev->any_cs_class || any_cs ? cs_sum : -1);
