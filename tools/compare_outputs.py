@@ -7,13 +7,15 @@ discordant samples). Reads two `xrdsym evaluate --outputs` tables of the same sa
 On few samples (332 RRUFF patterns) the accuracies of two models carry intervals of about +-5 points each
 (evaluate's interval95), yet the paired test can still tell them apart when their errors mostly coincide.
 
-    tools/compare_outputs.py A.tsv B.tsv
+    tools/compare_outputs.py A.tsv B.tsv [--top K]
+
+--top K counts a sample right when its true group is among the K most probable (ties: the lower class first).
 """
 import math
 import sys
 
 
-def load(path):
+def load(path, top=1):
     with open(path) as f:
         head = f.readline().rstrip("\n").split("\t")
         if head[:2] != ["name", "true_space_group"]:
@@ -27,9 +29,10 @@ def load(path):
             if len(r) != len(head):
                 sys.exit(f"{path}:{line_no}: {len(r)} columns, the header has {len(head)}")
             p = [float(v) for v in r[2:]]
-            best = max(range(len(p)), key=lambda k: (p[k], -k))  # ties: the lower class, as evaluate ranks
+            # ties: the lower class first, as evaluate ranks
+            first = sorted(range(len(p)), key=lambda k: (-p[k], k))[:top]
             names.append(r[0])
-            right.append(labels[best] == int(r[1]))
+            right.append(int(r[1]) in [labels[k] for k in first])
     return names, right
 
 
@@ -44,10 +47,13 @@ def binomial_two_sided(k, n):
 
 
 def main(argv):
-    if len(argv) != 2:
+    top = 1
+    if len(argv) == 4 and argv[2] == "--top" and argv[3].isdigit() and int(argv[3]) >= 1:
+        top = int(argv[3])
+    elif len(argv) != 2:
         sys.exit(__doc__)
-    na, ra = load(argv[0])
-    nb, rb = load(argv[1])
+    na, ra = load(argv[0], top)
+    nb, rb = load(argv[1], top)
     if na != nb:
         sys.exit("the two tables do not hold the same samples in the same order")
     only_a = sum(a and not b for a, b in zip(ra, rb))
