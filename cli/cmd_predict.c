@@ -229,7 +229,7 @@ int xs_cmd_predict(int argc, char **argv)
             const char *name = xs_pattern_name(pat);
             char sym[64];
             /* the groups whose peaks lie where the first guess's do: a powder pattern's positions cannot choose */
-            int top_sg = sg_model ? xs_cli_class_space_group(net, rk[0].cls) : 0, peers[230];
+            int top_sg = class_group[rk[0].cls], peers[230];
             int n_peers = top_sg ? xs_sym_same_extinctions(top_sg, peers, 230) : 0;
             /* and the class the probabilities point to, summed over its groups (it may hold several weak guesses) */
             double ext_prob = 0;

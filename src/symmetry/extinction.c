@@ -92,6 +92,14 @@ static int reflection_absent(const int h[3], const int (*rot)[3][3], const doubl
     return 0;
 }
 
+/* Reflection i of the box, i = ((h + BOX) * SIDE + (k + BOX)) * SIDE + (l + BOX): the order of absent[]. */
+static void box_hkl(int i, int h[3])
+{
+    h[0] = i / (SIDE * SIDE) - BOX;
+    h[1] = i / SIDE % SIDE - BOX;
+    h[2] = i % SIDE - BOX;
+}
+
 static void key_for_perm(family f, const int perm[3], const unsigned char *absent, ext_key *k)
 {
     unsigned char *seen = calloc(KEY_BITS, 1), *present = calloc(KEY_BITS, 1);
@@ -102,16 +110,15 @@ static void key_for_perm(family f, const int perm[3], const unsigned char *absen
         free(present);
         return;
     }
-    int h[3], i = 0;
-    for (h[0] = -BOX; h[0] <= BOX; h[0]++)
-        for (h[1] = -BOX; h[1] <= BOX; h[1]++)
-            for (h[2] = -BOX; h[2] <= BOX; h[2]++, i++) {
-                if (!h[0] && !h[1] && !h[2]) continue;
-                int p = peak_index(f, h, perm);
-                if (p < 0) continue;
-                seen[p] = 1;
-                present[p] |= !absent[i];
-            }
+    for (int i = 0; i < KEY_BITS; i++) {
+        int h[3];
+        box_hkl(i, h);
+        if (!h[0] && !h[1] && !h[2]) continue;
+        int p = peak_index(f, h, perm);
+        if (p < 0) continue;
+        seen[p] = 1;
+        present[p] |= !absent[i];
+    }
     for (int p = 0; p < KEY_BITS; p++)
         if (seen[p] && !present[p]) k->missing[p / 64] |= (uint64_t)1 << (p % 64);
     free(seen);
@@ -134,13 +141,13 @@ static int group_key(int number, ext_key *out)
     int n_ops = xs_sym_operations(xs_sym_default_hall(number), rot, trans, 192);
     if (n_ops <= 0) return 0;
     unsigned char absent[KEY_BITS];
-    int h[3], i = 0;
-    for (h[0] = -BOX; h[0] <= BOX; h[0]++)
-        for (h[1] = -BOX; h[1] <= BOX; h[1]++)
-            for (h[2] = -BOX; h[2] <= BOX; h[2]++, i++)
-                absent[i] = (unsigned char)reflection_absent(h, (const int (*)[3][3])rot, (const double (*)[3])trans, n_ops);
+    for (int i = 0; i < KEY_BITS; i++) {
+        int h[3];
+        box_hkl(i, h);
+        absent[i] = (unsigned char)reflection_absent(h, (const int (*)[3][3])rot, (const double (*)[3])trans, n_ops);
+    }
     family f = family_of(number);
-    const int (*pl)[3] = f == FAM_ORTHORHOMBIC ? perms : f == FAM_MONOCLINIC ? mono_perms : perms;
+    const int (*pl)[3] = f == FAM_MONOCLINIC ? mono_perms : perms;
     int n_perm = f == FAM_ORTHORHOMBIC ? 6 : f == FAM_MONOCLINIC ? 2 : 1;
     for (int p = 0; p < n_perm; p++) {
         ext_key k;
