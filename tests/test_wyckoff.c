@@ -166,6 +166,11 @@ static int load_pyxtal(const char *path, refgroup *g /* [231] */)
             cur->n_free = count_free(&cur->t[0]);
             p = close + 1;
         }
+        /* PyXtal lists the general position first and 'a' last (ITA's order reversed); 'A' is ITA's alpha */
+        for (int i = 0; i < rg->n; i++) {
+            int k = rg->n - 1 - i;
+            rg->p[i].letter = k < 26 ? (char)('a' + k) : 'A';
+        }
     }
     free(text);
     return 0;
@@ -240,7 +245,21 @@ static int find_params(const xs_synth_wyckoff_position *pos, int k, const double
     return 0;
 }
 
-static int g_kind_ok, g_kind_total;
+static int g_kind_ok, g_kind_total, g_rep_ok, g_rep_total;
+
+/* Is the computed representative (member 0) the reference's first triplet: the same coefficients and the same
+ * constants modulo 1? */
+static int same_representative(const xs_synth_wyckoff_position *pos, const triplet *t)
+{
+    const xs_synth_wyckoff_coord *c = &pos->coords[0];
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++)
+            if ((pos->free_param[j] ? c->coef[i][j] : 0) != t->coef[i][j]) return 0;
+        double d = fabs(c->constant[i] - (t->c[i] - floor(t->c[i])));
+        if (d > 1e-9 && d < 1 - 1e-9) return 0; /* both exact fractions up to rounding */
+    }
+    return 1;
+}
 
 /* An oriented symbol ("m.2m", ".-3m") names the same point group as an unoriented one ("mm2", "-3m") when
  * the two have the same characters once the dots are dropped (true for all 32 groups' symbols). */
@@ -330,6 +349,14 @@ static int compare(const char *what, int id, const xs_synth_wyckoff_set *w, cons
             g_kind_total++;
             g_kind_ok += at && at->multiplicity == fp->multiplicity && at->n_free == fp->n_free &&
                          !strcmp(at->site_symmetry, fp->site_symmetry);
+            if (with_centring) { /* spglib's table: its first triplet is ITA's representative */
+                g_rep_total++;
+                if (same_representative(fp, &rp->t[0]))
+                    g_rep_ok++;
+                else if (g_rep_total - g_rep_ok <= 5)
+                    fprintf(stderr, "%s %d %c: representative differs from the reference's first triplet\n", what, id,
+                            rp->letter);
+            }
         }
     }
     return ok;
@@ -347,6 +374,7 @@ int main(void)
 
     /* the 230 standard settings against both tables */
     int ok_spg = 0, ok_pyx = 0, letters_ok = 0, letters_total = 0, groups_letters = 0;
+    int pyx_letters_ok = 0, pyx_letters_total = 0;
     for (int sg = 1; sg <= 230; sg++) {
         const xs_synth_wyckoff_set *w;
         xs_error err = {0};
@@ -368,7 +396,7 @@ int main(void)
                 xs_synth_wyckoff_free(w2);
             }
         } else {
-            ok_pyx += compare("pyxtal, group", sg, w, &pyx[sg], 0, NULL, NULL);
+            ok_pyx += compare("pyxtal, group", sg, w, &pyx[sg], 0, &pyx_letters_ok, &pyx_letters_total);
         }
         /* general position last, multiplicities ascending, site order * multiplicity = operations */
         const int(*rot)[3][3];
@@ -390,11 +418,17 @@ int main(void)
            letters_ok, letters_total, groups_letters);
     printf("the position at each ITA letter has the same multiplicity, free parameters and site symmetry as ITA's: "
            "%d/%d\n", g_kind_ok, g_kind_total);
+    printf("letters equal to PyXtal's order (groups without a second origin choice): %d/%d positions\n",
+           pyx_letters_ok, pyx_letters_total);
+    CHECK(letters_ok == letters_total && letters_total > 1700, "ITA letters %d/%d", letters_ok, letters_total);
+    CHECK(pyx_letters_ok == pyx_letters_total && pyx_letters_total > 1000, "PyXtal letters %d/%d", pyx_letters_ok,
+          pyx_letters_total);
     CHECK(ok_spg == 230, "spglib agreement %d/230", ok_spg);
     CHECK(ok_pyx == 230, "PyXtal agreement %d/230", ok_pyx);
 
     /* every one of the 530 settings against spglib's table */
-    int ok_all = 0;
+    int ok_all = 0, all_letters_ok = 0, all_letters_total = 0;
+    g_rep_ok = g_rep_total = 0;
     for (int h = 1; h <= 530; h++) {
         xs_synth_wyckoff_set *w;
         xs_error err = {0};
@@ -402,11 +436,16 @@ int main(void)
             CHECK(0, "Hall %d: %s", h, err.message);
             continue;
         }
-        ok_all += compare("spglib, Hall", h, w, &spg[h], 1, NULL, NULL);
+        ok_all += compare("spglib, Hall", h, w, &spg[h], 1, &all_letters_ok, &all_letters_total);
         xs_synth_wyckoff_free(w);
     }
     printf("all settings: %d/530 agree with spglib's table\n", ok_all);
     CHECK(ok_all == 530, "spglib agreement over all settings %d/530", ok_all);
+    printf("all settings: letters equal to ITA's at %d/%d positions; representative = ITA's first triplet at %d/%d\n",
+           all_letters_ok, all_letters_total, g_rep_ok, g_rep_total);
+    CHECK(all_letters_ok == all_letters_total && all_letters_total > 3400, "letters over all settings %d/%d",
+          all_letters_ok, all_letters_total);
+    CHECK(g_rep_ok == g_rep_total, "representatives %d/%d", g_rep_ok, g_rep_total);
 
     /* API edges */
     const xs_synth_wyckoff_set *w;

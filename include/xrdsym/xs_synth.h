@@ -3,11 +3,11 @@
  *
  * Wyckoff positions are not typed in: for a Hall setting, the operations come from spglib's database
  * (xs_sym_operations) and the positions are computed from them (fixed-point subspaces of the site-symmetry
- * groups, grouped into orbits under the group). Letters follow the computed order: multiplicity ascending,
- * then points before lines before planes, then a fixed rule on the representative's coordinates. Within
- * equal multiplicity and dimension that rule is not ITA's (ITA's order there is a convention no rule
- * reproduces), so a letter can differ from the ITA letter between positions of equal multiplicity; the
- * orbits, multiplicities and site symmetries are exact. */
+ * groups, grouped into orbits under the group). Each computed orbit is then named by the International
+ * Tables' position whose first coordinate triplet lies on it (a compiled table, generated from spglib's
+ * Wyckoff.csv by tools/gen_wyckoff_letters.py) and takes that triplet as its representative and its
+ * parametrisation: letters, their order and the representatives are ITA's in all 530 settings
+ * (tests/test_wyckoff.c). Site symmetries are unoriented ("mm2" where ITA writes "m2m" or "2mm"). */
 #ifndef XS_SYNTH_H
 #define XS_SYNTH_H
 
@@ -75,8 +75,7 @@ typedef struct xs_synth_wyckoff_prior xs_synth_wyckoff_prior;
 /* Read a table `spg,n_atoms,wps,count` (header line first; wps = '-'-joined position indices where 0 is
  * the general position, i.e. index i is the (count-1-i)-th letter). Rows naming a position the group lacks,
  * or whose positions' multiplicities do not add up to n_atoms, are an XS_ERR_PARSE with the line. (The
- * indices follow ITA's letters; ours can differ from ITA's only between positions of equal multiplicity,
- * and all 12,593 rows of the Materials Project table add up.) The caller owns *out. */
+ * indices follow ITA's letters, as ours do; all 12,593 rows of the Materials Project table add up.) The caller owns *out. */
 xs_status xs_synth_wyckoff_prior_load(const char *path, xs_synth_wyckoff_prior **out, xs_error *err);
 void xs_synth_wyckoff_prior_free(xs_synth_wyckoff_prior *p);
 /* Number of rows (distinct multisets) kept for a space group. */

@@ -15,6 +15,7 @@
  * for the keys (exact for such rationals, see key_quantize). */
 #include "xrdsym/xs_symmetry.h"
 #include "xrdsym/xs_synth.h"
+#include "synth/synth_internal.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -537,6 +538,171 @@ static int wpos_cmp(const void *pa, const void *pb)
     return 0;
 }
 
+/* ---- ITA's letters ---- */
+
+/* Is x (fractional, mod 1) on member k of pos for some values prm of its free parameters? Least squares on
+ * the free columns for each nearby lattice translation of x, then an exact check. */
+static int on_member(const xs_synth_wyckoff_position *pos, int k, const double x[3], double prm_out[3])
+{
+    const xs_synth_wyckoff_coord *c = &pos->coords[k];
+    int cols[3], d = 0;
+    for (int j = 0; j < 3; j++)
+        if (pos->free_param[j]) cols[d++] = j;
+    /* coefficients are at most 2 in size: 3 cells either way of x reach every member's parameters in [-1, 1] */
+    for (int m0 = -3; m0 <= 3; m0++)
+        for (int m1 = -3; m1 <= 3; m1++)
+            for (int m2 = -3; m2 <= 3; m2++) {
+                const double target[3] = {x[0] + m0, x[1] + m1, x[2] + m2};
+                double A[3][3] = {{0}}, b[3] = {0}, prm[3] = {0, 0, 0};
+                for (int a = 0; a < d; a++) {
+                    for (int e = 0; e < d; e++)
+                        for (int i = 0; i < 3; i++) A[a][e] += c->coef[i][cols[a]] * c->coef[i][cols[e]];
+                    for (int i = 0; i < 3; i++) b[a] += c->coef[i][cols[a]] * (target[i] - c->constant[i]);
+                }
+                for (int a = 0; a < d; a++) /* Gauss-Jordan; A is positive definite (independent columns) */
+                    for (int e = 0; e < d; e++) {
+                        if (e == a) continue;
+                        double f = A[e][a] / A[a][a];
+                        for (int h = 0; h < d; h++) A[e][h] -= f * A[a][h];
+                        b[e] -= f * b[a];
+                    }
+                for (int a = 0; a < d; a++) prm[cols[a]] = b[a] / A[a][a];
+                int ok = 1;
+                for (int i = 0; i < 3 && ok; i++) {
+                    double v = c->constant[i];
+                    for (int j = 0; j < 3; j++) v += c->coef[i][j] * prm[j];
+                    ok = fabs(v - target[i]) < 1e-6; /* exact rationals and small integers: rounding only */
+                }
+                if (ok) {
+                    memcpy(prm_out, prm, sizeof prm);
+                    return 1;
+                }
+            }
+    return 0;
+}
+
+/* Re-express the orbit in the parameters of ITA's first triplet (constant_I + C_I p), given that member k at
+ * parameters prm is ITA's triplet at generic: p_ours = A p + b with C_k A = C_I and b = prm - A generic.
+ * Every member m becomes C_m A p + (c_m + C_m b). The orbit is unchanged; only its parametrisation moves. */
+static int adopt_ita_parameters(xs_synth_wyckoff_position *pos, xs_synth_wyckoff_coord *orbit, int k,
+                                const double prm[3], const xs_synth_ita_position *ita, const double generic[3])
+{
+    int ours[3], d = 0, theirs[3], d_ita = 0;
+    for (int j = 0; j < 3; j++) {
+        if (pos->free_param[j]) ours[d++] = j;
+        if (ita->coef[0][j] || ita->coef[1][j] || ita->coef[2][j]) theirs[d_ita++] = j;
+    }
+    if (d != d_ita) return -1;
+    const xs_synth_wyckoff_coord *ck = &orbit[k];
+    double A[3][3] = {{0}}; /* A[our parameter][ITA's parameter] */
+    for (int t = 0; t < d_ita; t++) {
+        double N[3][3] = {{0}}, r[3] = {0};
+        for (int a = 0; a < d; a++) {
+            for (int e = 0; e < d; e++)
+                for (int i = 0; i < 3; i++) N[a][e] += ck->coef[i][ours[a]] * ck->coef[i][ours[e]];
+            for (int i = 0; i < 3; i++) r[a] += ck->coef[i][ours[a]] * ita->coef[i][theirs[t]];
+        }
+        for (int a = 0; a < d; a++)
+            for (int e = 0; e < d; e++) {
+                if (e == a) continue;
+                double f = N[e][a] / N[a][a];
+                for (int h = 0; h < d; h++) N[e][h] -= f * N[a][h];
+                r[e] -= f * r[a];
+            }
+        for (int a = 0; a < d; a++) A[ours[a]][theirs[t]] = r[a] / N[a][a];
+    }
+    double b[3] = {0, 0, 0};
+    for (int j = 0; j < 3; j++) {
+        if (!pos->free_param[j]) continue;
+        b[j] = prm[j];
+        for (int t = 0; t < 3; t++) b[j] -= A[j][t] * generic[t];
+    }
+    for (int m = 0; m < pos->n_coords; m++) {
+        xs_synth_wyckoff_coord *c = &orbit[m], out;
+        for (int i = 0; i < 3; i++) {
+            double v = c->constant[i];
+            for (int j = 0; j < 3; j++) {
+                if (pos->free_param[j]) v += c->coef[i][j] * b[j];
+                double s = 0;
+                for (int q = 0; q < 3; q++)
+                    if (pos->free_param[q]) s += c->coef[i][q] * A[q][j];
+                if (fabs(s - nearbyint(s)) > 1e-6) return -1; /* not an integer reparametrisation */
+                out.coef[i][j] = (int)nearbyint(s);
+            }
+            out.constant[i] = wrap01(v);
+        }
+        if (m == k)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++)
+                    if (out.coef[i][j] != ita->coef[i][j]) return -1;
+        *c = out;
+    }
+    for (int j = 0; j < 3; j++) pos->free_param[j] = ita->coef[0][j] || ita->coef[1][j] || ita->coef[2][j];
+    return 0;
+}
+
+/* Name the computed orbits by ITA's letters and put them in ITA's order: each ITA position's first triplet,
+ * at a generic parameter value, lies on exactly one computed orbit of its multiplicity and dimension, which
+ * takes ITA's letter, representative and parameters. */
+static xs_status order_as_ita(xs_synth_wyckoff_set *w, xs_error *err)
+{
+    int first = xs_synth_ita_first[w->hall], n = xs_synth_ita_first[w->hall + 1] - first;
+    if (n != w->count)
+        return xs_error_set(err, XS_ERR_SYMMETRY, NULL, 0, 0, "Hall %d: %d Wyckoff positions computed, ITA has %d",
+                            w->hall, w->count, n);
+    xs_synth_wyckoff_position *ordered = malloc((size_t)n * sizeof *ordered);
+    unsigned char *used = calloc((size_t)n, 1);
+    xs_status st = XS_OK;
+    if (!ordered || !used) {
+        st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        goto done;
+    }
+    const double generic[3] = {0.1372, 0.2613, 0.3891}; /* no special value, no coincidence with a symmetry */
+    for (int r = 0; r < n; r++) {
+        const xs_synth_ita_position *ita = &xs_synth_ita_positions[first + r];
+        int n_free = 0;
+        for (int j = 0; j < 3; j++) n_free += ita->coef[0][j] || ita->coef[1][j] || ita->coef[2][j];
+        double x[3];
+        for (int i = 0; i < 3; i++) {
+            x[i] = ita->constant[i];
+            for (int j = 0; j < 3; j++) x[i] += ita->coef[i][j] * generic[j];
+            x[i] -= floor(x[i]);
+        }
+        int found = -1, member = 0;
+        double prm[3];
+        for (int q = 0; q < n && found < 0; q++) {
+            const xs_synth_wyckoff_position *pos = &w->pos[q];
+            if (used[q] || pos->multiplicity != ita->multiplicity || pos->n_free != n_free) continue;
+            for (int k = 0; k < pos->n_coords && found < 0; k++)
+                if (on_member(pos, k, x, prm)) found = q, member = k;
+        }
+        if (found < 0) {
+            st = xs_error_set(err, XS_ERR_SYMMETRY, NULL, 0, 0,
+                              "Hall %d: ITA's Wyckoff position %c lies on no computed orbit", w->hall, ita->letter);
+            goto done;
+        }
+        used[found] = 1;
+        xs_synth_wyckoff_coord *orbit = w->coords + (w->pos[found].coords - w->coords);
+        if (adopt_ita_parameters(&w->pos[found], orbit, member, prm, ita, generic)) {
+            st = xs_error_set(err, XS_ERR_SYMMETRY, NULL, 0, 0, "Hall %d: position %c cannot take ITA's parameters",
+                              w->hall, ita->letter);
+            goto done;
+        }
+        if (member) { /* the member ITA lists first comes first, as the representative that is printed */
+            xs_synth_wyckoff_coord first_member = orbit[member];
+            memmove(&orbit[1], &orbit[0], (size_t)member * sizeof first_member);
+            orbit[0] = first_member;
+        }
+        ordered[r] = w->pos[found];
+        ordered[r].letter = ita->letter;
+    }
+    memcpy(w->pos, ordered, (size_t)n * sizeof *ordered);
+done:
+    free(ordered);
+    free(used);
+    return st;
+}
+
 xs_status xs_synth_wyckoff_for_hall(int hall, xs_synth_wyckoff_set **out, xs_error *err)
 {
     *out = NULL;
@@ -670,6 +836,7 @@ xs_status xs_synth_wyckoff_for_hall(int hall, xs_synth_wyckoff_set **out, xs_err
         o->coords = cs;
         at += (size_t)n;
     }
+    if ((st = order_as_ita(w, err))) goto fail;
     slist_free(&comps);
     slist_free(&seen);
     slist_free(&kids);
