@@ -71,7 +71,7 @@ int xs_cmd_wyckoff(int argc, char **argv)
     for (int i = xs_synth_wyckoff_count(w) - 1; i >= 0; i--) {
         const xs_synth_wyckoff_position *p = xs_synth_wyckoff_get(w, i);
         char buf[128];
-        printf("%c %d %s", p->letter, p->multiplicity, p->site_symmetry);
+        printf("%c %d %s", p->letter, p->multiplicity, p->site_symmetry_oriented);
         for (int k = 0; k < (orbits ? p->n_coords : 1); k++) {
             xs_synth_wyckoff_format(p, k, buf, sizeof buf);
             printf(" (%s)", buf);

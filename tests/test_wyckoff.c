@@ -411,6 +411,9 @@ int main(void)
                   q->multiplicity, q->site_order, n_ops);
             if (i) CHECK(q->multiplicity >= xs_synth_wyckoff_get(w, i - 1)->multiplicity, "group %d order", sg);
             CHECK(xs_synth_wyckoff_by_letter(w, q->letter) == q, "group %d letter %c", sg, q->letter);
+            CHECK(same_symbol_chars(q->site_symmetry_oriented, q->site_symmetry),
+                  "group %d %c: ITA's site symmetry %s is not the computed %s", sg, q->letter,
+                  q->site_symmetry_oriented, q->site_symmetry);
         }
     }
     printf("standard settings: %d/230 agree with spglib's table, %d/230 with PyXtal's\n", ok_spg, ok_pyx);

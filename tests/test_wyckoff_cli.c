@@ -40,7 +40,8 @@ int main(void)
     }
     snprintf(cmd, sizeof cmd, "'%s' wyckoff Pnma --orbits", bin);
     n = lines_of(cmd, l, 256);
-    CHECK(n == 5 && !strncmp(l[2], "c 4 m (x,1/4,z) ", 16), "Pnma 4c with its orbit: %s", n > 2 ? l[2] : "");
+    /* ITA's oriented site symmetry: the mirror is perpendicular to b */
+    CHECK(n == 5 && !strncmp(l[2], "c 4 .m. (x,1/4,z) ", 18), "Pnma 4c with its orbit: %s", n > 2 ? l[2] : "");
     if (n == 5) {
         int triplets = 0;
         for (const char *p = l[2]; (p = strchr(p, '(')); p++) triplets++;

@@ -7,7 +7,8 @@
  * Tables' position whose first coordinate triplet lies on it (a compiled table, generated from spglib's
  * Wyckoff.csv by tools/gen_wyckoff_letters.py) and takes that triplet as its representative and its
  * parametrisation: letters, their order and the representatives are ITA's in all 530 settings
- * (tests/test_wyckoff.c). Site symmetries are unoriented ("mm2" where ITA writes "m2m" or "2mm"). */
+ * (tests/test_wyckoff.c). Site symmetries are computed unoriented ("mm2" where ITA writes "m2m" or "2mm") and
+ * given oriented too, as ITA prints them (checked to be the same point group). */
 #ifndef XS_SYNTH_H
 #define XS_SYNTH_H
 
@@ -32,7 +33,8 @@ typedef struct {
     char letter;             /* 'a'..'z', then 'A' for the 27th (ITA's alpha, only in Pmmm) */
     int multiplicity;        /* points in the conventional cell (centring included) */
     int site_order;          /* order of the site-symmetry group; multiplicity * site_order = operations */
-    char site_symmetry[8];   /* its point-group symbol, unoriented ("mm2", "-42m", "m-3m", "1") */
+    char site_symmetry[8];   /* its point-group symbol, unoriented ("mm2", "-42m", "m-3m", "1"), computed */
+    char site_symmetry_oriented[8]; /* ITA's oriented symbol (".m.", "4/mm.m"), from the ITA table */
     int n_free;              /* 0..3 free parameters */
     int free_param[3];       /* 1 where x, y, z is a free parameter of this position */
     int n_coords;            /* = multiplicity */

@@ -21,6 +21,7 @@ typedef struct {
 typedef struct {
     char letter;
     int multiplicity;
+    const char *site_symmetry; /* oriented, as ITA prints it ("..m", "4/mm.m") */
     int coef[3][3];
     double constant[3];
 } xs_synth_ita_position;

@@ -695,6 +695,8 @@ static xs_status order_as_ita(xs_synth_wyckoff_set *w, xs_error *err)
         }
         ordered[r] = w->pos[found];
         ordered[r].letter = ita->letter;
+        snprintf(ordered[r].site_symmetry_oriented, sizeof ordered[r].site_symmetry_oriented, "%s",
+                 ita->site_symmetry);
     }
     memcpy(w->pos, ordered, (size_t)n * sizeof *ordered);
 done:
