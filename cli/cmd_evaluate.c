@@ -527,6 +527,8 @@ static int write_json(FILE *o, void *ctx)
     jinterval(o, r->acc_centrosymmetric, r->n_centrosymmetric);
     fputs(", \"extinction_class\": ", o);
     jinterval(o, r->acc_extinction_class, r->n);
+    fputs(", \"extinction_class_summed\": ", o);
+    jinterval(o, r->acc_extinction_class_summed, r->n);
     fputs(", \"accuracy_at_half\": ", o);
     jinterval(o, r->accuracy_at_half, r->accepted_at_half);
     fputs(", \"note\": ", o);

@@ -49,7 +49,10 @@ static const char *KEYS =
     "        assert part in v, 'missing ' + k\n"
     "        v = v[part]\n"
     "a = d['accuracy']\n"
-    "assert a['space_group'] is None or a['space_group'] <= a['extinction_class'] <= 1, a\n";
+    "assert a['space_group'] is None or a['space_group'] <= a['extinction_class'] <= 1, a\n"
+    "if a['extinction_class_summed'] is not None:\n"
+    "    lo, hi = d['interval95']['extinction_class_summed']\n"
+    "    assert lo <= a['extinction_class_summed'] <= hi, (lo, hi, a)\n";
 
 int main(void)
 {
