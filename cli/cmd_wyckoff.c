@@ -9,8 +9,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: xrdsym wyckoff SG [--hall N] [--orbits]\n"
             "  Wyckoff positions of space group SG (1..230, or an H-M symbol) in its standard setting,\n"
-            "  computed from the group's operations; one position a line:\n"
-            "    letter multiplicity site_symmetry coordinates\n"
+            "  computed from the group's operations and named as the International Tables (Vol. A) name\n"
+            "  them; one position a line, the general position first:\n"
+            "    letter multiplicity site_symmetry (ITA's oriented symbol) representative (ITA's first triplet)\n"
             "  --hall N    any of spglib's 530 Hall settings instead\n"
             "  --orbits    all coordinate triplets of each orbit, not only the representative\n");
 }
