@@ -16,7 +16,7 @@ export XS_SHARED_DATA="${XS_SHARED_DATA:-$PWD/../shared/data}"
 x=build/xrdsym
 
 # 2,500 random crystals per space group (Wyckoff occupations from the Materials Project counts in the shared
-# data), 10% validation, 10% test: 574,961 crystals (28 duplicates removed, 11 failed).
+# data), 10% validation, 10% test: 574,968 crystals (20 duplicates removed, 12 failed).
 [ -f "$run/synth2500.h5" ] || $x dataset synth --per-group 2500 --seed 2027 --out "$run/synth2500.h5"
 
 # The network reads the paper's grid and turns it, inside the model, into features that do not depend on the
@@ -72,9 +72,9 @@ trap - INT TERM
 # writes atomically.
 $x ensemble "$run/sgA-mix.h5" "$run/sgB-mix.h5" --out models/default.h5 --half
 
-# The same network for the 7 crystal systems (the paper trains separate networks for the two tasks), trained
-# in an earlier session on 1,200 crystals per group (seed 2026) and kept: on RRUFF the space-group model's
-# crystal system, summed over its groups, is the better answer.
+# The same network for the 7 crystal systems (the paper trains separate networks for the two tasks), on its
+# own 1,200 crystals per group (seed 2026): on RRUFF the space-group model's crystal system, summed over its
+# groups, is the better answer, and predict gives that one.
 [ -f "$run/synth.h5" ] || $x dataset synth --per-group 1200 --seed 2026 --out "$run/synth.h5"
 [ -f "$run/cs-v2.h5" ] || $x train --data "$run/synth.h5" --arch "$SPEC" --task crystal-system --loss cce --epochs 16 --lr-cosine \
   --batch 128 --seed 1 $AUG --out "$run/cs-v2.h5"
