@@ -523,22 +523,34 @@ static int intersect_all(const subspace *a, const subspace *c, slist *out)
     return 0;
 }
 
-static int wpos_cmp(const void *pa, const void *pb)
+/* ---- ITA's letters ---- */
+
+/* Is column j of an ITA triplet's coefficients a parameter of it? */
+static int ita_uses(const xs_synth_ita_position *ita, int j)
 {
-    const wpos *a = pa, *b = pb;
-    if (a->mult != b->mult) return a->mult - b->mult;
-    if (a->rep.d != b->rep.d) return a->rep.d - b->rep.d;
-    double sa = a->c[0] + a->c[1] + a->c[2], sb = b->c[0] + b->c[1] + b->c[2];
-    if (fabs(sa - sb) > 1e-9) return sa < sb ? -1 : 1;
-    for (int i = 0; i < 3; i++)
-        if (fabs(a->c[i] - b->c[i]) > 1e-9) return a->c[i] < b->c[i] ? -1 : 1;
-    for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++)
-            if (a->coef[i][j] != b->coef[i][j]) return b->coef[i][j] - a->coef[i][j];
-    return 0;
+    return ita->coef[0][j] || ita->coef[1][j] || ita->coef[2][j];
 }
 
-/* ---- ITA's letters ---- */
+/* Least squares over the d free columns cols of coef: the p (zero outside cols) minimising |coef p - rhs|,
+ * from the normal equations by Gauss-Jordan (they are positive definite: the columns are independent). */
+static void solve_free_columns(const int coef[3][3], const int cols[3], int d, const double rhs[3], double p[3])
+{
+    double A[3][3] = {{0}}, b[3] = {0};
+    for (int a = 0; a < d; a++) {
+        for (int e = 0; e < d; e++)
+            for (int i = 0; i < 3; i++) A[a][e] += coef[i][cols[a]] * coef[i][cols[e]];
+        for (int i = 0; i < 3; i++) b[a] += coef[i][cols[a]] * rhs[i];
+    }
+    for (int a = 0; a < d; a++)
+        for (int e = 0; e < d; e++) {
+            if (e == a) continue;
+            double f = A[e][a] / A[a][a];
+            for (int h = 0; h < d; h++) A[e][h] -= f * A[a][h];
+            b[e] -= f * b[a];
+        }
+    p[0] = p[1] = p[2] = 0;
+    for (int a = 0; a < d; a++) p[cols[a]] = b[a] / A[a][a];
+}
 
 /* Is x (fractional, mod 1) on member k of pos for some values prm of its free parameters? Least squares on
  * the free columns for each nearby lattice translation of x, then an exact check. */
@@ -553,20 +565,10 @@ static int on_member(const xs_synth_wyckoff_position *pos, int k, const double x
         for (int m1 = -3; m1 <= 3; m1++)
             for (int m2 = -3; m2 <= 3; m2++) {
                 const double target[3] = {x[0] + m0, x[1] + m1, x[2] + m2};
-                double A[3][3] = {{0}}, b[3] = {0}, prm[3] = {0, 0, 0};
-                for (int a = 0; a < d; a++) {
-                    for (int e = 0; e < d; e++)
-                        for (int i = 0; i < 3; i++) A[a][e] += c->coef[i][cols[a]] * c->coef[i][cols[e]];
-                    for (int i = 0; i < 3; i++) b[a] += c->coef[i][cols[a]] * (target[i] - c->constant[i]);
-                }
-                for (int a = 0; a < d; a++) /* Gauss-Jordan; A is positive definite (independent columns) */
-                    for (int e = 0; e < d; e++) {
-                        if (e == a) continue;
-                        double f = A[e][a] / A[a][a];
-                        for (int h = 0; h < d; h++) A[e][h] -= f * A[a][h];
-                        b[e] -= f * b[a];
-                    }
-                for (int a = 0; a < d; a++) prm[cols[a]] = b[a] / A[a][a];
+                const double rhs[3] = {target[0] - c->constant[0], target[1] - c->constant[1],
+                                       target[2] - c->constant[2]};
+                double prm[3];
+                solve_free_columns(c->coef, cols, d, rhs, prm);
                 int ok = 1;
                 for (int i = 0; i < 3 && ok; i++) {
                     double v = c->constant[i];
@@ -590,26 +592,16 @@ static int adopt_ita_parameters(xs_synth_wyckoff_position *pos, xs_synth_wyckoff
     int ours[3], d = 0, theirs[3], d_ita = 0;
     for (int j = 0; j < 3; j++) {
         if (pos->free_param[j]) ours[d++] = j;
-        if (ita->coef[0][j] || ita->coef[1][j] || ita->coef[2][j]) theirs[d_ita++] = j;
+        if (ita_uses(ita, j)) theirs[d_ita++] = j;
     }
     if (d != d_ita) return -1;
     const xs_synth_wyckoff_coord *ck = &orbit[k];
     double A[3][3] = {{0}}; /* A[our parameter][ITA's parameter] */
-    for (int t = 0; t < d_ita; t++) {
-        double N[3][3] = {{0}}, r[3] = {0};
-        for (int a = 0; a < d; a++) {
-            for (int e = 0; e < d; e++)
-                for (int i = 0; i < 3; i++) N[a][e] += ck->coef[i][ours[a]] * ck->coef[i][ours[e]];
-            for (int i = 0; i < 3; i++) r[a] += ck->coef[i][ours[a]] * ita->coef[i][theirs[t]];
-        }
-        for (int a = 0; a < d; a++)
-            for (int e = 0; e < d; e++) {
-                if (e == a) continue;
-                double f = N[e][a] / N[a][a];
-                for (int h = 0; h < d; h++) N[e][h] -= f * N[a][h];
-                r[e] -= f * r[a];
-            }
-        for (int a = 0; a < d; a++) A[ours[a]][theirs[t]] = r[a] / N[a][a];
+    for (int t = 0; t < d_ita; t++) { /* column t of A: C_k a = ITA's column */
+        const double column[3] = {ita->coef[0][theirs[t]], ita->coef[1][theirs[t]], ita->coef[2][theirs[t]]};
+        double a[3];
+        solve_free_columns(ck->coef, ours, d, column, a);
+        for (int j = 0; j < 3; j++) A[j][theirs[t]] = a[j];
     }
     double b[3] = {0, 0, 0};
     for (int j = 0; j < 3; j++) {
@@ -637,7 +629,7 @@ static int adopt_ita_parameters(xs_synth_wyckoff_position *pos, xs_synth_wyckoff
                     if (out.coef[i][j] != ita->coef[i][j]) return -1;
         *c = out;
     }
-    for (int j = 0; j < 3; j++) pos->free_param[j] = ita->coef[0][j] || ita->coef[1][j] || ita->coef[2][j];
+    for (int j = 0; j < 3; j++) pos->free_param[j] = ita_uses(ita, j);
     return 0;
 }
 
@@ -661,7 +653,7 @@ static xs_status order_as_ita(xs_synth_wyckoff_set *w, xs_error *err)
     for (int r = 0; r < n; r++) {
         const xs_synth_ita_position *ita = &xs_synth_ita_positions[first + r];
         int n_free = 0;
-        for (int j = 0; j < 3; j++) n_free += ita->coef[0][j] || ita->coef[1][j] || ita->coef[2][j];
+        for (int j = 0; j < 3; j++) n_free += ita_uses(ita, j);
         double x[3];
         for (int i = 0; i < 3; i++) {
             x[i] = ita->constant[i];
@@ -780,7 +772,6 @@ xs_status xs_synth_wyckoff_for_hall(int hall, xs_synth_wyckoff_set **out, xs_err
             if (add_orbit(w, &kids.s[i], &seen, &pos[n_pos++])) goto nomem;
         }
     }
-    qsort(pos, n_pos, sizeof *pos, wpos_cmp);
 
     /* orbits as coordinate triplets */
     size_t total = 0;
@@ -793,7 +784,6 @@ xs_status xs_synth_wyckoff_for_hall(int hall, xs_synth_wyckoff_set **out, xs_err
     for (size_t i = 0; i < n_pos; i++) {
         const wpos *p = &pos[i];
         xs_synth_wyckoff_position *o = &w->pos[i];
-        o->letter = i < 26 ? (char)('a' + i) : (char)('A' + (i - 26));
         o->multiplicity = p->mult;
         o->site_order = p->site_order;
         memcpy(o->site_symmetry, p->site, sizeof o->site_symmetry);
@@ -830,8 +820,7 @@ xs_status xs_synth_wyckoff_for_hall(int hall, xs_synth_wyckoff_set **out, xs_err
         }
         if (n != p->mult) {
             st = xs_error_set(err, XS_ERR_SYMMETRY, NULL, 0, 0,
-                              "Hall %d: position %c has %d coordinate triplets for multiplicity %d", hall, o->letter,
-                              n, p->mult);
+                              "Hall %d: an orbit of multiplicity %d has %d coordinate triplets", hall, p->mult, n);
             goto fail;
         }
         o->n_coords = n;
