@@ -8,7 +8,7 @@
 static void usage(FILE *o)
 {
     fprintf(o, "usage: xrdsym ensemble MODEL.h5... --out ENSEMBLE.h5 [--half]\n"
-               "  One file holding every member of the given model files (each file's first member), in order;\n"
+               "  One file holding every member of the given model or ensemble files, in order;\n"
                "  they must agree on inputs, grid and classes. Written atomically, without optimiser state.\n"
                "  --half  weights stored as 16-bit floats: half the file (README: what it changes)\n");
 }
@@ -45,16 +45,14 @@ int xs_cmd_ensemble(int argc, char **argv)
     xs_error err = {0};
     xs_status st = xs_nn_ensemble_create(&ens, &err);
     for (int i = 0; st == XS_OK && i < n; i++) { /* one by one, so that an error names its file */
-        xs_nn *net = NULL;
-        st = xs_nn_load(paths[i], &net, &err);
-        if (st == XS_OK) st = xs_nn_ensemble_add(ens, net, &err);
+        st = xs_nn_ensemble_append_file(ens, paths[i], &err);
         if (st != XS_OK && !err.file[0]) snprintf(err.file, sizeof err.file, "%s", paths[i]);
     }
     if (st == XS_OK) st = xs_nn_ensemble_save(ens, out, half ? XS_NN_SAVE_HALF : 0, &err);
     if (st != XS_OK)
         xs_cli_print_error(&err);
     else
-        printf("xrdsym ensemble: wrote %s (%d members%s)\n", out, n, half ? ", 16-bit weights" : "");
+        printf("xrdsym ensemble: wrote %s (%d members%s)\n", out, xs_nn_ensemble_size(ens), half ? ", 16-bit weights" : "");
     xs_nn_ensemble_free(ens);
     free(paths);
     return st == XS_OK ? 0 : 1;

@@ -303,6 +303,15 @@ static void test_ensemble(void)
     const char *files[2] = {one, one};
     CHECK(xs_nn_ensemble_load_files(files, 2, &e2, &err) == XS_OK && xs_nn_ensemble_size(e2) == 2, "from files");
     xs_nn_ensemble_free(e2);
+    /* an ensemble file among the files brings all its members, in order, not only its first */
+    const char *mixed[2] = {one, path};
+    e2 = NULL;
+    CHECK(xs_nn_ensemble_load_files(mixed, 2, &e2, &err) == XS_OK && xs_nn_ensemble_size(e2) == 4,
+          "a model and a 3-member ensemble make 4 members: %d", e2 ? xs_nn_ensemble_size(e2) : -1);
+    if (e2 && xs_nn_ensemble_size(e2) == 4)
+        for (int m = 0; m < 3; m++)
+            CHECK(same_params(xs_nn_ensemble_member(e2, m + 1), xs_nn_ensemble_member(e, m)), "member %d in order", m);
+    xs_nn_ensemble_free(e2);
     CHECK(xs_nn_ensemble_load(one, &e2, &err) == XS_OK && xs_nn_ensemble_size(e2) == 1, "model as an ensemble");
     xs_nn_ensemble_free(e2);
     xs_nn_ensemble_free(e);

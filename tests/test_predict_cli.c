@@ -206,6 +206,16 @@ int main(void)
     CHECK(xs_nn_ensemble_load(ens, &e, &err) == XS_OK && e && xs_nn_ensemble_size(e) == 2, "ensemble file: %s",
           err.message);
     xs_nn_ensemble_free(e);
+    /* an ensemble given to ensemble keeps all its members (once only the first, silently) */
+    char ens3[64];
+    snprintf(ens3, sizeof ens3, "/tmp/xs_pred_ens3_%d.h5", (int)getpid());
+    snprintf(cmd, sizeof cmd, "'%s' ensemble %s %s --out %s 2>&1", exe, ens, model, ens3);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "3 members"), "ensemble of an ensemble and a model: %s", out_buf);
+    e = NULL;
+    CHECK(xs_nn_ensemble_load(ens3, &e, &err) == XS_OK && e && xs_nn_ensemble_size(e) == 3, "3-member file: %s",
+          err.message);
+    xs_nn_ensemble_free(e);
+    unlink(ens3);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format tsv 2>&1", exe, ens, good);
     CHECK(run(cmd) == 0, "predict with the ensemble: %s", out_buf);
     /* --half: the same ensemble with 16-bit weights gives the same first group, its probability within 1e-2

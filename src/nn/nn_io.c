@@ -637,17 +637,27 @@ xs_status xs_nn_ensemble_load(const char *path, xs_nn_ensemble **ens, xs_error *
     return XS_OK;
 }
 
+xs_status xs_nn_ensemble_append_file(xs_nn_ensemble *ens, const char *path, xs_error *err)
+{
+    if (!ens || !path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no ensemble or no model file");
+    xs_nn_ensemble *part = NULL;
+    xs_status st = xs_nn_ensemble_load(path, &part, err);
+    /* every member, not only the first: a user combining two ensembles expects all of them */
+    while (st == XS_OK && xs_nn_ensemble_size(part) > 0) {
+        st = xs_nn_ensemble_add(ens, xs_nn_ensemble_take(part, 0), err);
+        if (st != XS_OK && err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s", path);
+    }
+    xs_nn_ensemble_free(part);
+    return st;
+}
+
 xs_status xs_nn_ensemble_load_files(const char *const *paths, int k, xs_nn_ensemble **ens, xs_error *err)
 {
     if (!ens || !paths || k < 1) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no model files");
     *ens = NULL;
     xs_nn_ensemble *e = NULL;
     xs_status st = xs_nn_ensemble_create(&e, err);
-    for (int i = 0; st == XS_OK && i < k; i++) {
-        xs_nn *net = NULL;
-        st = xs_nn_load(paths[i], &net, err);
-        if (st == XS_OK) st = xs_nn_ensemble_add(e, net, err);
-    }
+    for (int i = 0; st == XS_OK && i < k; i++) st = xs_nn_ensemble_append_file(e, paths[i], err);
     if (st != XS_OK) {
         xs_nn_ensemble_free(e);
         return st;
