@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Does the fine-tuning learn more from more real structures? The shipped recipe (scripts/train_default_model.sh:
-# 4 epochs on the prior, a tenth of every batch from real structures) with three larger mixed-in sets instead
-# of the COD's 295 structures:
+# Does the fine-tuning learn more from more real structures? The dense pair's recipe (scripts/train_default_model.sh
+# up to d1e14a7, which trained A and B; the shipped pair now has a CNN in place of B): 4 epochs on the prior, a
+# tenth of every batch from real structures, with three larger mixed-in sets instead of the COD's 295 structures:
 #   cod-spg    COD + spglib's structures, none like an AFLOW prototype: the AFLOW set stays a test set
 #   cod-aflow  COD + the AFLOW prototypes, none like a spglib structure: the spglib set stays a test set
 #   cod-all    COD + spglib + AFLOW (only the measured sets stay test sets)
 # Each pair is then judged on RRUFF, spglib and AFLOW with either prior (RUN_DIR/more-real/eval-*.json).
-# Needs RUN_DIR/synth2500.h5, sgA.h5 and sgB.h5 (scripts/train_default_model.sh) and RUN_DIR/table1/
+# Needs RUN_DIR/synth2500.h5, sgA.h5 and sgB.h5 (scripts/train_default_model.sh of d1e14a7) and RUN_DIR/table1/
 # (scripts/real_structures.sh). Measured here: about 15 min a pair (two networks side by side), 45 min in all.
 #   scripts/more_real_structures.sh [RUN_DIR]
 set -euo pipefail
