@@ -68,11 +68,14 @@ FT=(--data "$run/synth2500.h5" --task space-group --loss cce --lr 0.0002 --lr-co
   --threads 1 --sample-prior 1 --mix "$run/table1/cod-inorganic.h5" 0.1)
 # Meanwhile the other core makes the crystal-system model's dataset (below; the file does not depend on the
 # number of threads).
+# Its steps run in the background and are waited for, so that an interrupt reaches them (a subshell defers
+# its trap until a foreground child ends).
 a_then_crystal_system_data() {
-  [ -f "$run/sgA-mix.h5" ] || $x train "${FT[@]}" --epochs 4 --init "$run/sgA.h5" --seed 11 $AUG --out "$run/sgA-mix.h5" \
-    > "$run/sgA-mix.log" 2>&1 || return 1
-  [ -f "$run/synth.h5" ] || $x dataset synth --per-group 1200 --seed 2026 --threads 1 --out "$run/synth.h5" \
-    > "$run/synth.log" 2>&1 || return 1
+  trap 'kill $(jobs -p) 2>/dev/null; exit 1' INT TERM
+  [ -f "$run/sgA-mix.h5" ] || { $x train "${FT[@]}" --epochs 4 --init "$run/sgA.h5" --seed 11 $AUG --out "$run/sgA-mix.h5" \
+    > "$run/sgA-mix.log" 2>&1 & wait $!; } || return 1
+  [ -f "$run/synth.h5" ] || { $x dataset synth --per-group 1200 --seed 2026 --threads 1 --out "$run/synth.h5" \
+    > "$run/synth.log" 2>&1 & wait $!; } || return 1
 }
 pids=()
 a_then_crystal_system_data & pids+=($!)
