@@ -44,10 +44,7 @@ int xs_cmd_ensemble(int argc, char **argv)
     xs_nn_ensemble *ens = NULL;
     xs_error err = {0};
     xs_status st = xs_nn_ensemble_create(&ens, &err);
-    for (int i = 0; st == XS_OK && i < n; i++) { /* one by one, so that an error names its file */
-        st = xs_nn_ensemble_append_file(ens, paths[i], &err);
-        if (st != XS_OK && !err.file[0]) snprintf(err.file, sizeof err.file, "%s", paths[i]);
-    }
+    for (int i = 0; st == XS_OK && i < n; i++) st = xs_nn_ensemble_append_file(ens, paths[i], &err); /* names the file */
     if (st == XS_OK) st = xs_nn_ensemble_save(ens, out, half ? XS_NN_SAVE_HALF : 0, &err);
     if (st != XS_OK)
         xs_cli_print_error(&err);

@@ -216,8 +216,8 @@ xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch,
 xs_status xs_nn_ensemble_save(const xs_nn_ensemble *ens, const char *path, int flags, xs_error *err);
 /* Reads an ensemble file, or a single model file as an ensemble of one. */
 xs_status xs_nn_ensemble_load(const char *path, xs_nn_ensemble **ens, xs_error *err);
-/* Adds every member of a model or ensemble file, in order (XS_ERR_INVALID, naming the file, when one does not
- * fit the members already there; those added before stay). */
+/* Adds every member of a model or ensemble file, in order; an error names the file (XS_ERR_INVALID when a
+ * member does not fit the members already there; those added before stay). */
 xs_status xs_nn_ensemble_append_file(xs_nn_ensemble *ens, const char *path, xs_error *err);
 /* K model or ensemble files: every member of each, in order. */
 xs_status xs_nn_ensemble_load_files(const char *const *paths, int k, xs_nn_ensemble **ens, xs_error *err);

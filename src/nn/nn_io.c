@@ -643,11 +643,9 @@ xs_status xs_nn_ensemble_append_file(xs_nn_ensemble *ens, const char *path, xs_e
     xs_nn_ensemble *part = NULL;
     xs_status st = xs_nn_ensemble_load(path, &part, err);
     /* every member, not only the first: a user combining two ensembles expects all of them */
-    while (st == XS_OK && xs_nn_ensemble_size(part) > 0) {
-        st = xs_nn_ensemble_add(ens, xs_nn_ensemble_take(part, 0), err);
-        if (st != XS_OK && err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s", path);
-    }
+    while (st == XS_OK && xs_nn_ensemble_size(part) > 0) st = xs_nn_ensemble_add(ens, xs_nn_ensemble_take(part, 0), err);
     xs_nn_ensemble_free(part);
+    if (st != XS_OK && err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s", path); /* whatever failed */
     return st;
 }
 
