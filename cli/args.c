@@ -22,6 +22,12 @@ int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, doub
     return 1;
 }
 
+int xs_cli_require(const char *cmd, const char *opt, int ok, const char *range, const char *text)
+{
+    if (!ok) fprintf(stderr, "xrdsym %s: %s must be %s, got '%s'\n", cmd, opt, range, text);
+    return ok;
+}
+
 int xs_cli_angle_option(const char *cmd, int argc, char **argv, int *i, xs_cli_angle_correction *c, int *bad)
 {
     const char *a = argv[*i];

@@ -35,6 +35,9 @@ int xs_cli_class_space_group(xs_nn *net, int c);
 /* A whole argument as a finite number / non-negative integer (cli/args.c); on failure prints
  * "xrdsym CMD: OPT expects ..., got 'TEXT'" and returns 0. */
 int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, double *v);
+/* Returns ok; when it is 0 prints "xrdsym CMD: OPT must be RANGE, got 'TEXT'" (a value that parsed but is
+ * outside what the option accepts gets its reason, not only the usage). */
+int xs_cli_require(const char *cmd, const char *opt, int ok, const char *range, const char *text);
 
 /* The angle corrections predict and evaluate offer for a measured pattern (cli/args.c). */
 typedef struct {

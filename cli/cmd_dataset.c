@@ -733,7 +733,7 @@ int xs_cmd_dataset(int argc, char **argv)
         } else if (!strcmp(a, "--no-prior")) {
             c.no_prior = 1;
         } else if (!strcmp(a, "--max-atoms") && has) {
-            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || v < 1 || v > 1000) goto bad;
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || !xs_cli_require("dataset", a, v >= 1 && v <= 1000, "1..1000", argv[i])) goto bad;
             c.synth.max_atoms = (int)v;
         } else if (!strcmp(a, "--axis-log-sd") && has && synth) {
             if (!xs_cli_parse_double("dataset", a, argv[++i], &c.synth.axis_log_sd) ||
@@ -750,16 +750,18 @@ int xs_cmd_dataset(int argc, char **argv)
                 goto bad;
             }
         } else if (!strcmp(a, "--threads") && has) {
-            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || v < 1 || v > 64) goto bad;
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || !xs_cli_require("dataset", a, v >= 1 && v <= 64, "1..64", argv[i])) goto bad;
             c.threads = (int)v;
         } else if (!strcmp(a, "--val") && has) {
             if (!parse_fraction(a, argv[++i], &c.frac_val)) goto bad;
         } else if (!strcmp(a, "--test") && has) {
             if (!parse_fraction(a, argv[++i], &c.frac_test)) goto bad;
         } else if (!strcmp(a, "--symprec") && has) {
-            if (!xs_cli_parse_double("dataset", a, argv[++i], &c.symprec) || !(c.symprec > 0 && c.symprec < 1)) goto bad;
+            if (!xs_cli_parse_double("dataset", a, argv[++i], &c.symprec) ||
+                !xs_cli_require("dataset", a, c.symprec > 0 && c.symprec < 1, "above 0 and below 1 (angstrom)", argv[i]))
+                goto bad;
         } else if (!strcmp(a, "--chunk") && has) {
-            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || v < 1) goto bad;
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || !xs_cli_require("dataset", a, v >= 1, "at least 1", argv[i])) goto bad;
             c.chunk = (size_t)v;
         } else if (!strcmp(a, "--quiet")) {
             c.quiet = 1;

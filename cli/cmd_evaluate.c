@@ -727,7 +727,9 @@ int xs_cmd_evaluate(int argc, char **argv)
             while (i + 1 < argc && (argv[i + 1][0] != '-' || !argv[i + 1][1])) files[n_files++] = argv[++i];
         } else if (!strcmp(a, "--data") && more) data_path = argv[++i];
         else if (!strcmp(a, "--split") && more) split_name = argv[++i];
-        else if (!strcmp(a, "--threshold") && more) bad = !xs_cli_parse_double("evaluate", a, argv[++i], &threshold) || threshold < 0 || threshold > 1;
+        else if (!strcmp(a, "--threshold") && more)
+            bad = !xs_cli_parse_double("evaluate", a, argv[++i], &threshold) ||
+                  !xs_cli_require("evaluate", a, threshold >= 0 && threshold <= 1, "0..1", argv[i]);
         else if (!strcmp(a, "--seed") && more) bad = !xs_cli_parse_u64("evaluate", a, argv[++i], &seed);
         else if (!strcmp(a, "--limit") && more) bad = !xs_cli_parse_u64("evaluate", a, argv[++i], &limit);
         else if (!strcmp(a, "--json") && more) json_path = argv[++i];
@@ -750,7 +752,8 @@ int xs_cmd_evaluate(int argc, char **argv)
             bad = !use_mp_prior && strcmp(pr, "uniform");
         }
         else if (!strcmp(a, "--min-coverage") && more)
-            bad = !xs_cli_parse_double("evaluate", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
+            bad = !xs_cli_parse_double("evaluate", a, argv[++i], &min_coverage) ||
+                  !xs_cli_require("evaluate", a, min_coverage > 0 && min_coverage <= 1, "above 0 and at most 1", argv[i]);
         else if (xs_cli_angle_option("evaluate", argc, argv, &i, &angles, &bad)) continue;
         else {
             fprintf(stderr, "xrdsym evaluate: unknown or incomplete option %s\n", a);

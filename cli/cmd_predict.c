@@ -74,16 +74,18 @@ int xs_cmd_predict(int argc, char **argv)
             free(files);
             return 0;
         } else if (!strcmp(a, "--model") && more) model_path = argv[++i];
-        else if (!strcmp(a, "--top") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &top) || top < 1;
+        else if (!strcmp(a, "--top") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &top) || !xs_cli_require("predict", a, top >= 1, "at least 1", argv[i]);
         else if (!strcmp(a, "--threshold") && more)
-            bad = !xs_cli_parse_double("predict", a, argv[++i], &threshold) || !(threshold >= 0 && threshold <= 1);
+            bad = !xs_cli_parse_double("predict", a, argv[++i], &threshold) ||
+                  !xs_cli_require("predict", a, threshold >= 0 && threshold <= 1, "0..1", argv[i]);
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (xs_cli_angle_option("predict", argc, argv, &i, &angles, &bad)) continue;
         else if (!strcmp(a, "--min-coverage") && more)
-            bad = !xs_cli_parse_double("predict", a, argv[++i], &min_coverage) || !(min_coverage > 0 && min_coverage <= 1);
+            bad = !xs_cli_parse_double("predict", a, argv[++i], &min_coverage) ||
+                  !xs_cli_require("predict", a, min_coverage > 0 && min_coverage <= 1, "above 0 and at most 1", argv[i]);
         else if (!strcmp(a, "--format") && more) format = argv[++i];
         else if (!strcmp(a, "--reference") && more) ref_path = argv[++i];
-        else if (!strcmp(a, "--matches") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &n_matches) || n_matches < 1;
+        else if (!strcmp(a, "--matches") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &n_matches) || !xs_cli_require("predict", a, n_matches >= 1, "at least 1", argv[i]);
         else if (!strcmp(a, "--prior") && more) {
             const char *pr = argv[++i];
             if (strcmp(pr, "mp") && strcmp(pr, "uniform")) {

@@ -205,10 +205,13 @@ int xs_cmd_simulate(int argc, char **argv)
         } else if (!strcmp(a, "--profile")) {
             o.profile = 1;
         } else if (!strcmp(a, "--top")) {
-            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &v) || v < 1) goto usage_error;
+            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &v) ||
+                !xs_cli_require("simulate", a, v >= 1, "at least 1", argv[i]))
+                goto usage_error;
             o.top = (int)v;
         } else if (!strcmp(a, "--step")) {
-            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &o.step) || !(o.step >= 1e-4 && o.step <= 1))
+            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &o.step) ||
+                !xs_cli_require("simulate", a, o.step >= 1e-4 && o.step <= 1, "0.0001..1 (deg)", argv[i]))
                 goto usage_error;
         } else if (!strcmp(a, "--fwhm")) {
             if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &o.prof.fwhm)) goto usage_error;

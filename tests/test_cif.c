@@ -140,6 +140,11 @@ int main(void)
     xs_error err = {0};
     CHECK(xs_cif_read("/nonexistent/x.cif", &l, &n, &err) == XS_ERR_IO && l == NULL && n == 0, "missing file");
     CHECK(strstr(err.file, "x.cif") != NULL, "error names the file");
+    CHECK(xs_cif_read("/tmp", &l, &n, &err) == XS_ERR_INVALID && strstr(err.message, "directory") && n == 0,
+          "a directory named as one: %s", err.message);
+    xs_structure *dir_poscar = NULL;
+    CHECK(xs_poscar_read("/tmp", 0, &dir_poscar, &err) == XS_ERR_INVALID && strstr(err.message, "directory") && !dir_poscar,
+          "a directory as POSCAR named as one: %s", err.message);
 
     memset(&err, 0, sizeof err);
     CHECK(read_text("data_x\n" CELL_CUBIC("4.0") ATOMS_HEAD "Xx1 0 0 0\n", &err) == XS_ERR_INVALID, "unknown element");

@@ -418,6 +418,93 @@ int main(void)
         free(tt);
         free(yy);
     }
+
+    /* Text as other locales and Windows programs write it: a decimal comma, UTF-16, a byte-order mark, a
+     * scan from high to low angle; each must give the same pattern as the plain file. */
+    {
+        gaussian_lines(body, sizeof body, 5, 90, 0.02, 30, " ");
+        CHECK(read_one(".xy", body, &l, &n, &err) == XS_OK && n == 1, "plain xy: %s", err.message);
+        size_t m = n == 1 ? xs_pattern_size(l[0]) : 0;
+        double *x0 = malloc(m * sizeof *x0), *y0 = malloc(m * sizeof *y0);
+        if (m) {
+            memcpy(x0, xs_pattern_two_theta(l[0]), m * sizeof *x0);
+            memcpy(y0, xs_pattern_intensity(l[0]), m * sizeof *y0);
+        }
+        xs_pattern_list_free(l, n);
+        const char *seps[] = {";", "\t", " "};
+        for (int k = 0; k < 3; k++) {
+            gaussian_lines(body, sizeof body, 5, 90, 0.02, 30, seps[k]);
+            for (char *c = body; *c; c++)
+                if (*c == '.') *c = ',';
+            snprintf(text, sizeof text, "Winkel%sIntensit\xe4t\nWavelength%s1,5406\n%s", seps[k], seps[k], body);
+            CHECK(read_one(".csv", text, &l, &n, &err) == XS_OK && n == 1, "decimal comma, separator '%s': %s", seps[k], err.message);
+            if (n == 1) {
+                int same = xs_pattern_size(l[0]) == m;
+                for (size_t i = 0; same && i < m; i++)
+                    same = xs_pattern_two_theta(l[0])[i] == x0[i] && xs_pattern_intensity(l[0])[i] == y0[i];
+                CHECK(same, "decimal comma '%s': the same points as with a decimal point", seps[k]);
+                /* 1,5406 read as 1.5406, not as 1 */
+                CHECK(xs_pattern_wavelength(l[0]) == 1.5406, "decimal-comma wavelength: %g", xs_pattern_wavelength(l[0]));
+            }
+            xs_pattern_list_free(l, n);
+        }
+        /* "5,100" is a comma-separated pair of numbers, not 5.1 */
+        CHECK(read_one(".csv", "5,100\n6,300\n7,200\n8,1\n9,1\n10,1\n11,1\n12,1\n13,1\n14,1\n", &l, &n, &err) == XS_OK && n == 1 &&
+                  xs_pattern_size(l[0]) == 10 &&
+                  xs_pattern_two_theta(l[0])[1] == 6 && xs_pattern_intensity(l[0])[1] == 300,
+              "comma-separated integers stay two columns");
+        xs_pattern_list_free(l, n);
+        /* a point in one line and a comma in another: not a decimal-comma file, so the error of the mixed line */
+        CHECK(read_one(".csv", "5.0;100\n6,0;300\n", &l, &n, &err) != XS_OK && err.line == 2, "mixed decimal marks refused at line 2: %d %s",
+              err.line, err.message);
+
+        /* UTF-16 (little and big endian, with its byte-order mark) and UTF-8 with a byte-order mark */
+        gaussian_lines(body, sizeof body, 5, 90, 0.02, 30, "\t");
+        snprintf(text, sizeof text, "2Theta\tCounts\n%s", body);
+        size_t len = strlen(text);
+        for (int big = 0; big < 2; big++) {
+            unsigned char *wide = malloc(2 * len + 2);
+            wide[0] = big ? 0xFE : 0xFF;
+            wide[1] = big ? 0xFF : 0xFE;
+            for (size_t i = 0; i < len; i++) {
+                wide[2 + 2 * i + big] = (unsigned char)text[i];
+                wide[2 + 2 * i + !big] = 0;
+            }
+            snprintf(tmp_path, sizeof tmp_path, "/tmp/xs_pat_%d.txt", (int)getpid());
+            FILE *f = fopen(tmp_path, "wb");
+            fwrite(wide, 1, 2 * len + 2, f);
+            fclose(f);
+            free(wide);
+            CHECK(xs_pattern_read(tmp_path, &l, &n, &err) == XS_OK && n == 1 && xs_pattern_size(l[0]) == m &&
+                      xs_pattern_intensity(l[0])[m / 2] == y0[m / 2],
+                  "UTF-16 %s endian read as text: %s", big ? "big" : "little", err.message);
+            unlink(tmp_path);
+            xs_pattern_list_free(l, n);
+        }
+        snprintf(text, sizeof text, "\xef\xbb\xbf%s", body);
+        CHECK(read_one(".xy", text, &l, &n, &err) == XS_OK && n == 1 && xs_pattern_size(l[0]) == m && xs_pattern_two_theta(l[0])[0] == x0[0],
+              "UTF-8 byte-order mark: the first point is kept: %s", err.message);
+        xs_pattern_list_free(l, n);
+
+        /* high to low angle: reversed; a turn in the middle is an error at its line */
+        size_t used = 0;
+        for (size_t i = m; i-- > 0;) used += (size_t)snprintf(text + used, sizeof text - used, "%.4f %.3f\n", x0[i], y0[i]);
+        CHECK(read_one(".xy", text, &l, &n, &err) == XS_OK && n == 1, "descending scan: %s", err.message);
+        if (n == 1) {
+            int same = xs_pattern_size(l[0]) == m;
+            for (size_t i = 0; same && i < m; i++)
+                same = fabs(xs_pattern_two_theta(l[0])[i] - x0[i]) < 1e-9 && fabs(xs_pattern_intensity(l[0])[i] - y0[i]) < 1e-9;
+            CHECK(same, "descending scan read in increasing order, the same points");
+        }
+        xs_pattern_list_free(l, n);
+        CHECK(read_one(".xy", "30 5\n29 6\n29.5 7\n", &l, &n, &err) == XS_ERR_INVALID && err.line == 3 && strstr(err.message, "decrease"),
+              "a turn in a descending scan: line %d %s", err.line, err.message);
+        free(x0);
+        free(y0);
+    }
+
+    /* a directory is named as one */
+    CHECK(xs_pattern_read("/tmp", &l, &n, &err) != XS_OK && strstr(err.message, "directory"), "directory: %s", err.message);
     free(out);
     return xs_test_finish();
 }

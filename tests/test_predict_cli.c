@@ -177,9 +177,10 @@ int main(void)
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --threshold high 2>&1", exe, model, good);
     CHECK(run(cmd) == 2 && strstr(out_buf, "--threshold expects a number, got 'high'"), "bad threshold: %s", out_buf);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --threshold 1.5 2>&1", exe, model, good);
-    CHECK(run(cmd) == 2, "threshold above 1: usage error: %s", out_buf);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "--threshold must be 0..1, got '1.5'"), "threshold above 1: usage error saying why: %s",
+          out_buf);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --top 0 2>&1", exe, model, good);
-    CHECK(run(cmd) == 2, "--top 0: usage error: %s", out_buf);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "--top must be at least 1, got '0'"), "--top 0: usage error saying why: %s", out_buf);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --top 3x 2>&1", exe, model, good);
     CHECK(run(cmd) == 2 && strstr(out_buf, "--top expects a non-negative integer"), "bad --top: %s", out_buf);
 

@@ -5,7 +5,10 @@
  *  - two-column text: .xy, .xye (third column ignored), .csv, .txt, .dat; separators blank, tab, comma or
  *    semicolon; header and comment lines (not starting with a number: '#', '!', '##NAMES=...', a column
  *    title) are skipped; a wavelength in a header line ("wavelength 1.5406", "##X-RAY WAVELENGTH=1.541838",
- *    "lambda=0.7296") is taken; RRUFF's text files are such files;
+ *    "lambda=0.7296") is taken; RRUFF's text files are such files; numbers with a decimal comma ("26,64;1523,5",
+ *    fields apart by ';', tabs or blanks, no decimal point in any data line) as other locales write them;
+ *    UTF-16 text with its byte-order mark (Windows "Unicode") and UTF-8 with one; a scan from high to low
+ *    angle is returned in increasing order;
  *  - one pattern a line (the RRUFF set of ../shared/data/experimental): '#' header lines (the grid from
  *    "2theta A..B step S", the anode from "Cu K-alpha"), then `id <TAB> space_group <TAB> intensities`;
  *  - PANalytical .xrdml (XML): 2Theta positions (start/end or a list), intensities or counts, the
@@ -25,8 +28,9 @@
  *    label is the refined structure's space group where the profile has one phase (or several of one group);
  *
  * Errors (never a silent wrong answer): XS_ERR_IO (cannot read), XS_ERR_PARSE (a data line that is not
- * numbers, with its line), XS_ERR_INVALID (fewer than 10 points, NaN or infinite values, 2theta not
- * increasing, all intensities equal, an absurd wavelength), XS_ERR_NOT_FOUND (no pattern in the file).
+ * numbers, with its line; a decimal comma among lines with decimal points), XS_ERR_INVALID (a directory,
+ * fewer than 10 points, NaN or infinite values, 2theta not monotonic, all intensities equal, an absurd
+ * wavelength), XS_ERR_NOT_FOUND (no pattern in the file).
  *
  * Ownership: xs_pattern_read returns an array of patterns the caller frees with xs_pattern_list_free. */
 #ifndef XS_PATTERN_H

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -114,6 +115,11 @@ xs_status xs_pattern_create(const char *name, size_t n, const double *two_theta,
  * are). */
 static char *slurp(const char *path, size_t *size, xs_error *err)
 {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "is a directory, not a pattern file");
+        return NULL;
+    }
     gzFile f = gzopen(path, "rb");
     if (!f) {
         xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open the file");
@@ -151,9 +157,31 @@ static char *slurp(const char *path, size_t *size, xs_error *err)
     return buf;
 }
 
+/* Text that Windows programs save as "Unicode" (UTF-16 with a byte-order mark) becomes 8-bit text in place:
+ * numbers and header words are ASCII, anything else becomes '?'. A UTF-8 byte-order mark is dropped, so that
+ * it does not hide the first data line. Returns the new size. */
+static size_t text_to_8bit(char *text, size_t size)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    if (size >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+        memmove(text, text + 3, size - 3 + 1);
+        return size - 3;
+    }
+    if (size < 2 || !((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) return size;
+    int little = u[0] == 0xFF;
+    size_t n = 0;
+    for (size_t i = 2; i + 1 < size; i += 2) {
+        unsigned code = little ? (unsigned)u[i] | (unsigned)u[i + 1] << 8 : (unsigned)u[i] << 8 | (unsigned)u[i + 1];
+        text[n++] = code == 0 ? ' ' : code < 128 ? (char)code : '?';
+    }
+    text[n] = 0;
+    return n;
+}
+
 typedef struct {
     double *x, *y;
     size_t n, cap;
+    int descending; /* a scan from high to low angle (two-column text only); reversed when read */
 } xy_buf;
 
 static int xy_push(xy_buf *b, double x, double y)
@@ -180,9 +208,9 @@ static xs_status push_point(xy_buf *b, double x, double y, const char *path, int
 {
     if (!isfinite(x) || !isfinite(y))
         return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "value is not a finite number");
-    if (b->n > 0 && !(x > b->x[b->n - 1]))
-        return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not increase (previous %g)", x,
-                            b->x[b->n - 1]);
+    if (b->n > 0 && !(b->descending ? x < b->x[b->n - 1] : x > b->x[b->n - 1]))
+        return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not %s (previous %g)", x,
+                            b->descending ? "decrease" : "increase", b->x[b->n - 1]);
     if (!xy_push(b, x, y)) return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
     return XS_OK;
 }
@@ -266,16 +294,84 @@ static char *next_line(char *line, size_t *len, char **next, int *line_no)
     return line;
 }
 
-/* Two-column text (xy, xye, csv, RRUFF txt). */
+/* One field of a decimal-comma line: digits, at most one comma between digits, an optional exponent. */
+static int decimal_comma_field(const char *p, const char *end, int *has_comma)
+{
+    if (p < end && (*p == '-' || *p == '+')) p++;
+    int digits = 0, commas = 0;
+    for (; p < end && *p != 'e' && *p != 'E'; p++) {
+        if (isdigit((unsigned char)*p)) digits++;
+        else if (*p == ',' && digits && p + 1 < end && isdigit((unsigned char)p[1])) commas++;
+        else return 0;
+    }
+    if (p < end) { /* exponent */
+        p++;
+        if (p < end && (*p == '-' || *p == '+')) p++;
+        if (p == end) return 0;
+        for (; p < end; p++)
+            if (!isdigit((unsigned char)*p)) return 0;
+    }
+    *has_comma |= commas > 0;
+    return digits > 0 && commas <= 1;
+}
+
+/* Whether the data lines write numbers with a decimal comma, as spreadsheets and instrument software in many
+ * countries do ("26,64;1523,5" or "26,64<TAB>1523,5"): no point in any data line, every data line two or more
+ * fields apart by ';', tabs or spaces, each a number with at most one comma, and a comma in some. "5,100" (a
+ * comma-separated pair) and "5, 100" are not. */
+static int uses_decimal_comma(const char *text)
+{
+    int any_comma = 0, data_lines = 0;
+    for (const char *line = text; *line;) {
+        const char *eol = strchr(line, '\n');
+        const char *end = eol ? eol : line + strlen(line);
+        const char *p = line;
+        while (p < end && (*p == ' ' || *p == '\t')) p++;
+        if (p < end && (isdigit((unsigned char)*p) || *p == '-' || *p == '+')) {
+            if (memchr(p, '.', (size_t)(end - p))) return 0;
+            int fields = 0;
+            while (p < end) {
+                const char *f = p;
+                while (p < end && *p != ';' && *p != '\t' && *p != ' ' && *p != '\r') p++;
+                if (p > f) {
+                    if (!decimal_comma_field(f, p, &any_comma)) return 0;
+                    fields++;
+                }
+                while (p < end && (*p == ';' || *p == '\t' || *p == ' ' || *p == '\r')) p++;
+            }
+            if (fields < 2) return 0;
+            data_lines++;
+        }
+        if (!eol) break;
+        line = eol + 1;
+    }
+    return data_lines > 0 && any_comma;
+}
+
+/* Two-column text (xy, xye, csv, RRUFF txt), with a decimal point or a decimal comma; a scan from high to low
+ * angle is read in reverse. */
 static xs_status read_two_column(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
 {
     xy_buf b = {0};
     double wavelength = 0;
     int line_no = 0, data_started = 0;
+    int decimal_comma = uses_decimal_comma(text);
     xs_status st = XS_OK;
     for (char *next, *line = text; line && *line; line = next) {
         size_t len;
         next_line(line, &len, &next, &line_no);
+        if (decimal_comma && starts_numeric(line))
+            for (char *c = line; *c; c++)
+                if (*c == ',') *c = '.';
+        if (!decimal_comma && starts_numeric(line) && strpbrk(line, ";\t")) {
+            /* "6,0;300" among lines with points would otherwise read as 6 and 0 */
+            const char *c = strchr(line, ',');
+            if (c && c > line && isdigit((unsigned char)c[-1]) && isdigit((unsigned char)c[1])) {
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, (int)(c - line) + 1,
+                                  "a decimal comma in a file whose other data lines use decimal points");
+                break;
+            }
+        }
         if (!starts_numeric(line)) {
             const char *t = skip_separators(line);
             if (*t) {
@@ -285,7 +381,14 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
                     st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected two numbers (2theta, intensity), found '%.40s'", t);
                     break;
                 }
-                if (!wavelength) wavelength = xs_pattern_text_wavelength(line, len);
+                if (!wavelength) {
+                    /* "Wavelength;1,5406" in a decimal-comma file is 1.5406, not 1 */
+                    if (decimal_comma)
+                        for (size_t i = 1; i + 1 < len; i++)
+                            if (line[i] == ',' && isdigit((unsigned char)line[i - 1]) && isdigit((unsigned char)line[i + 1]))
+                                line[i] = '.';
+                    wavelength = xs_pattern_text_wavelength(line, len);
+                }
             }
         } else {
             const char *p = skip_separators(line);
@@ -303,9 +406,19 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
                 break;
             }
             data_started = 1;
+            if (b.n == 1 && x < b.x[0]) b.descending = 1;
             if ((st = push_point(&b, x, y, path, line_no, err)) != XS_OK) break;
         }
     }
+    if (st == XS_OK && b.descending)
+        for (size_t i = 0, j = b.n - 1; i < j; i++, j--) {
+            double t = b.x[i];
+            b.x[i] = b.x[j];
+            b.x[j] = t;
+            t = b.y[i];
+            b.y[i] = b.y[j];
+            b.y[j] = t;
+        }
     if (st == XS_OK) {
         xs_pattern *p = NULL;
         xs_error e = {0};
@@ -992,6 +1105,7 @@ xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, x
         return xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "the file is empty");
     }
     int raw = bruker_raw_version(text, size);
+    if (raw == 0) size = text_to_8bit(text, size);
     if (raw == 3 || raw == 4) {
         raw_reader r = {(const unsigned char *)text, size, path, err, 0};
         xs_status rst = raw == 3 ? read_bruker_raw3(&r, patterns, n) : read_bruker_raw4(&r, patterns, n);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cif.h>
 #include <cif_error.h>
@@ -1176,6 +1177,11 @@ static xs_status parse_file(const char *path, cif_reader *r, xs_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open the file");
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "is a directory, not a CIF");
+    }
     r->path = path;
     r->line = 1;
     cif_handler_tp handler = {0};
