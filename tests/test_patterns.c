@@ -503,6 +503,35 @@ int main(void)
         free(y0);
     }
 
+    /* a .gz cut short is said to be so, not read as its first half; the whole one reads */
+    {
+        gaussian_lines(body, sizeof body, 5, 90, 0.02, 30, " ");
+        const char *plain = write_tmp(".xy", body);
+        char gz[96], cmd[256];
+        snprintf(gz, sizeof gz, "%s.gz", plain);
+        snprintf(cmd, sizeof cmd, "gzip -c '%s' > '%s'", plain, gz);
+        CHECK(system(cmd) == 0, "gzip available");
+        unlink(plain);
+        CHECK(xs_pattern_read(gz, &l, &n, &err) == XS_OK && n == 1 && xs_pattern_size(l[0]) == 4251, "whole .gz: %s", err.message);
+        xs_pattern_list_free(l, n);
+        FILE *f = fopen(gz, "rb");
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        fclose(f);
+        CHECK(truncate(gz, size / 2) == 0, "truncate");
+        CHECK(xs_pattern_read(gz, &l, &n, &err) == XS_ERR_IO && strstr(err.message, "cut short") && n == 0,
+              "half a .gz refused: %s", err.message);
+        unlink(gz);
+    }
+
+    /* intensities that are all at or below 0 are not counts */
+    {
+        size_t used = 0;
+        for (int i = 0; i < 100; i++) used += (size_t)snprintf(text + used, sizeof text - used, "%d %d\n", 10 + i, -i);
+        CHECK(read_one(".xy", text, &l, &n, &err) == XS_ERR_INVALID && strstr(err.message, "above 0"), "no positive intensity: %s",
+              err.message);
+    }
+
     /* a directory is named as one */
     CHECK(xs_pattern_read("/tmp", &l, &n, &err) != XS_OK && strstr(err.message, "directory"), "directory: %s", err.message);
     free(out);

@@ -89,6 +89,9 @@ xs_status xs_pattern_create(const char *name, size_t n, const double *two_theta,
         return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0, "2theta range %g..%g is outside 0..180 degrees",
                             two_theta[0], two_theta[n - 1]);
     if (!(hi > lo)) return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0, "all intensities are equal (%g)", lo);
+    if (!(hi > 0))
+        return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0, "no intensity above 0 (the largest is %g): not a diffraction pattern",
+                            hi);
     if (wavelength != 0 && !(wavelength >= 0.1 && wavelength <= 3))
         return xs_error_set(err, XS_ERR_INVALID, nm, 0, 0, "wavelength %g A is outside 0.1..3 A", wavelength);
     xs_pattern *p = calloc(1, sizeof *p);
@@ -135,7 +138,13 @@ static char *slurp(const char *path, size_t *size, xs_error *err)
             break;
         }
         n += (size_t)got;
-        if (got == 0) break;
+        if (got == 0) {
+            /* a .gz cut short reads as its first part and then ends; zlib says so only here */
+            int zerr = Z_OK;
+            gzerror(f, &zerr);
+            bad = zerr != Z_OK && zerr != Z_STREAM_END;
+            break;
+        }
         if (n + 1 < cap) continue;
         char *nb = realloc(buf, cap * 2);
         if (!nb) {
@@ -149,7 +158,7 @@ static char *slurp(const char *path, size_t *size, xs_error *err)
     gzclose(f);
     if (!buf || bad) {
         free(buf);
-        xs_error_set(err, bad ? XS_ERR_IO : XS_ERR_NOMEM, path, 0, 0, bad ? "read error (damaged compressed file?)" : "out of memory");
+        xs_error_set(err, bad ? XS_ERR_IO : XS_ERR_NOMEM, path, 0, 0, bad ? "the compressed file is damaged or cut short" : "out of memory");
         return NULL;
     }
     buf[n] = 0;
