@@ -27,10 +27,10 @@
  *    the file's other blocks where they agree; the
  *    label is the refined structure's space group where the profile has one phase (or several of one group);
  *
- * Errors (never a silent wrong answer): XS_ERR_IO (cannot read; a .gz cut short), XS_ERR_PARSE (a data line that is not
- * numbers, with its line; a decimal comma among lines with decimal points), XS_ERR_INVALID (a directory,
- * fewer than 10 points, NaN or infinite values, 2theta not monotonic, all intensities equal or none above 0, an absurd
- * wavelength), XS_ERR_NOT_FOUND (no pattern in the file).
+ * Errors (never a silent wrong answer): XS_ERR_IO (cannot read; a .gz cut short), XS_ERR_PARSE (a data line
+ * that is not numbers, with its line; a decimal comma among lines with decimal points), XS_ERR_INVALID (a
+ * directory, fewer than 10 points, NaN or infinite values, 2theta not monotonic, all intensities equal or none
+ * above 0, an absurd wavelength), XS_ERR_NOT_FOUND (no pattern in the file).
  *
  * Ownership: xs_pattern_read returns an array of patterns the caller frees with xs_pattern_list_free. */
 #ifndef XS_PATTERN_H
