@@ -10,8 +10,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: xrdsym predict [--model MODEL.h5] FILE... [options]\n"
             "  Crystal system and space group of measured powder patterns: .xy .xye .csv .txt (two columns,\n"
-            "  RRUFF text), the one-pattern-a-line table, PANalytical .xrdml, Rigaku .ras, Bruker .raw (versions\n"
-            "  3 and 4), GSAS .gsa/.fxye, powder CIF (the measured profile of a Rietveld CIF).\n"
+            "  RRUFF text), the one-pattern-a-line table, PANalytical .xrdml, Rigaku .ras and .rasx, Bruker .raw\n"
+            "  (versions 3 and 4) and .brml, GSAS .gsa/.fxye, powder CIF (the measured profile of a Rietveld CIF).\n"
             "  --model FILE      model or ensemble (default: the shipped models/default.h5)\n"
             "  --top K           guesses to list (default 5)\n"
             "  --threshold T     refuse when the certainty (largest probability) is below T (default: the\n"

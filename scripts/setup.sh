@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3 (standard library only) turns the shared AFLOW prototypes into POSCAR files (scripts/real_structures.sh)
-build_pkgs=(build-essential cmake pkg-config libcif-dev libsymspg-dev libopenblas-dev libhdf5-dev zlib1g-dev python3)
+build_pkgs=(build-essential cmake pkg-config libcif-dev libsymspg-dev libopenblas-dev libhdf5-dev zlib1g-dev libzip-dev python3)
 test_pkgs=(python3 python3-numpy python3-pymatgen python3-torch python3-h5py libxy-dev)
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

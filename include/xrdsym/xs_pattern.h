@@ -16,6 +16,13 @@
  *  - Rigaku .ras (SmartLab, MiniFlex, Ultima; "*RAS_DATA_START"): every 2theta scan of the file, the count
  *    times its attenuator factor, the K-alpha1/K-alpha2 wavelengths from the header (a scan of another axis,
  *    such as omega, is refused);
+ *  - Rigaku .rasx (SmartLab Studio II; a zip archive): every Data<i>/Profile<i>.txt scan, the count times its
+ *    attenuator factor as in .ras, the scan axis and K-alpha1/K-alpha2 wavelengths from
+ *    MesurementConditions<i>.xml (another axis is refused);
+ *  - Bruker .brml (DIFFRAC.SUITE; a zip archive): every measured DataRoute of Experiment<i>/RawData<i>.xml,
+ *    2theta and counts from the fields its DataViews name (without DataViews only the coupled layout
+ *    `time,1,2theta,theta,counts` with theta = 2theta/2; a detector frame per step is refused), the tube's
+ *    K-alpha1/K-alpha2 wavelengths and ratio;
  *  - GSAS powder data (.gsa, .gss, .fxye; a "BANK" line after the title): every constant-step bank, in the
  *    STD, ESD, FXYE or FXY layout, angles in centidegrees; no wavelength (GSAS keeps it in its instrument file);
  *    time-of-flight banks are refused;

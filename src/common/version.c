@@ -3,6 +3,7 @@
 #include <hdf5.h>
 #include <spglib.h>
 #include <stdio.h>
+#include <zip.h>
 
 #ifndef XS_VERSION_STRING
 #define XS_VERSION_STRING "0.0.0"
@@ -17,9 +18,9 @@ const char *xs_build_features(void)
         unsigned maj, min, rel;
         H5get_libversion(&maj, &min, &rel);
         snprintf(text, sizeof text,
-                 "spglib %d.%d.%d; libcif (CIF API); HDF5 %u.%u.%u; OpenBLAS; form factors: "
+                 "spglib %d.%d.%d; libcif (CIF API); HDF5 %u.%u.%u; OpenBLAS; libzip %s; form factors: "
                  "Waasmaier-Kirfel (built in), pymatgen (from file)",
-                 spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version(), maj, min, rel);
+                 spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version(), maj, min, rel, zip_libzip_version());
     }
     return text;
 }

@@ -3,6 +3,7 @@
  * mapping of a pattern onto a network's grid through d-spacings. */
 #include "xrdsym/xs_pattern.h"
 #include "structure/cif_internal.h"
+#include "io/patterns_internal.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -40,6 +41,12 @@ int xs_pattern_set_wavelength(xs_pattern *p, double wavelength)
     if (!(wavelength >= 0.1 && wavelength <= 3)) return 0;
     p->wavelength = wavelength;
     return 1;
+}
+
+void xs_pattern_set_kalpha2(xs_pattern *p, double kalpha2, double ratio)
+{
+    p->kalpha2 = kalpha2;
+    p->kalpha2_ratio = ratio;
 }
 
 double xs_pattern_kalpha2(const xs_pattern *p, double *ratio)
@@ -187,13 +194,7 @@ static size_t text_to_8bit(char *text, size_t size)
     return n;
 }
 
-typedef struct {
-    double *x, *y;
-    size_t n, cap;
-    int descending; /* a scan from high to low angle (two-column text only); reversed when read */
-} xy_buf;
-
-static int xy_push(xy_buf *b, double x, double y)
+int xs_points_push(xs_points *b, double x, double y)
 {
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 4096;
@@ -213,14 +214,14 @@ static int xy_push(xy_buf *b, double x, double y)
 
 /* A measured point onto b, checked: finite, and 2theta above the previous point's. XS_OK, or the error on
  * line_no of path. */
-static xs_status push_point(xy_buf *b, double x, double y, const char *path, int line_no, xs_error *err)
+static xs_status push_point(xs_points *b, double x, double y, const char *path, int line_no, xs_error *err)
 {
     if (!isfinite(x) || !isfinite(y))
         return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "value is not a finite number");
     if (b->n > 0 && !(b->descending ? x < b->x[b->n - 1] : x > b->x[b->n - 1]))
         return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not %s (previous %g)", x,
                             b->descending ? "decrease" : "increase", b->x[b->n - 1]);
-    if (!xy_push(b, x, y)) return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+    if (!xs_points_push(b, x, y)) return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
     return XS_OK;
 }
 
@@ -361,7 +362,7 @@ static int uses_decimal_comma(const char *text)
  * angle is read in reverse. */
 static xs_status read_two_column(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
 {
-    xy_buf b = {0};
+    xs_points b = {0};
     double wavelength = 0;
     int line_no = 0, data_started = 0;
     int decimal_comma = uses_decimal_comma(text);
@@ -600,13 +601,13 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
     const char *counts = xml_element(found, "intensities", &len, NULL);
     if (!counts) counts = xml_element(found, "counts", &len, NULL);
     if (!counts) return xs_error_set(err, XS_ERR_NOT_FOUND, path, line_of(text, found), 0, "no <intensities> or <counts> after the 2Theta positions");
-    xy_buf b = {0};
+    xs_points b = {0};
     const char *p = counts, *end = counts + len;
     while (p < end) {
         char *e;
         double v = strtod(p, &e);
         if (e == p) break;
-        if (!xy_push(&b, 0, v)) {
+        if (!xs_points_push(&b, 0, v)) {
             free(b.x);
             free(b.y);
             return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
@@ -673,7 +674,7 @@ static const char *ras_value(const char *line, const char *key, char *out, size_
 }
 
 /* A pattern named "path" (the file's only one) or "path#K" (one of several) onto the list. */
-static xs_status push_named(const char *path, int k, int several, xy_buf *b, double wavelength, double ka2,
+static xs_status push_named(const char *path, int k, int several, xs_points *b, double wavelength, double ka2,
                             double ka2_ratio, int data_line, xs_pattern ***list, size_t *n, size_t *cap, xs_error *err)
 {
     char name[600];
@@ -703,7 +704,7 @@ static xs_status read_rigaku_ras(const char *path, char *text, xs_pattern ***lis
     for (const char *p = text; (p = strstr(p, "*RAS_INT_START")) != NULL; p++) scans++;
     double ka1 = 0, ka2 = 0;
     char axis[64] = "";
-    xy_buf b = {0};
+    xs_points b = {0};
     xs_status st = XS_OK;
     int k = 0;
     for (char *next, *line = text; st == XS_OK && line && *line; line = next) {
@@ -786,7 +787,7 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
     size_t cap = 0;
     int line_no = 0, banks = 0, k = 0, bank_line = 0;
     for (const char *p = text; (p = strstr(p, "\nBANK")) != NULL; p++) banks++;
-    xy_buf b = {0};
+    xs_points b = {0};
     xs_status st = XS_OK;
     enum { NONE, STD, ESD, FXYE } kind = NONE;
     double start = 0, step = 0;
@@ -948,7 +949,7 @@ static xs_status raw_range(raw_reader *r, int k, int several, size_t data_off, u
         return xs_error_set(r->err, XS_ERR_INVALID, r->path, 0, 0,
                             "range %d: start %g, step %g deg and %u steps do not make a scan", k, start, step, steps);
     if (!raw_has(r, data_off, (size_t)steps * 4, what)) return r->err ? r->err->code : XS_ERR_PARSE;
-    xy_buf b = {0};
+    xs_points b = {0};
     xs_status st = XS_OK;
     for (uint32_t i = 0; i < steps && st == XS_OK; i++)
         st = push_point(&b, start + step * (double)i, raw_f32(r, data_off + 4 * (size_t)i, what), r->path, 0, r->err);
@@ -1132,11 +1133,15 @@ xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, x
                             "a Bruker .raw file of version 1 or 2 (DIFFRAC-AT): only versions 3 and 4 are read; export "
                             "the pattern as .xy or convert it with DIFFRAC's file exchange");
     }
+    if (size >= 4 && !memcmp(text, "PK\x03\x04", 4)) {
+        free(text);
+        return xs_pattern_read_zip(path, patterns, n, err);
+    }
     if (memchr(text, 0, size)) {
         free(text);
         return xs_error_set(err, XS_ERR_UNSUPPORTED, path, 0, 0,
                             "binary file, not a Bruker .raw of version 3 or 4: export the pattern as .xy, .xye, .csv, "
-                            ".xrdml, .ras, GSAS or powder CIF");
+                            ".xrdml, .ras, .rasx, .brml, GSAS or powder CIF");
     }
     xs_status st;
     const char *first = text;
