@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Rebuild the shipped models, models/default.h5 (space groups) and models/crystal-system.h5, from nothing:
-# build, generate the synthetic crystals of all 230 space groups, train. Measured here (2 cores; the steps in
-# the runs of 2026-11-30, this script's current form not yet run end to end): 12 min for the 2,500-per-group
-# dataset, 83 min for the dense network (A, one core, about 2,400 samples/s) and 75 min for the CNN (C, the
-# other core, about 410 samples/s) side by side, under a minute for the real-structure sets, 41 min for
+# build, generate the synthetic crystals of all 230 space groups, train. Run end to end from nothing on
+# 2026-11-30 on a fresh 2-core machine (with test runs beside it): 2 h 40 min (9,572 s) in all; 11 min for the
+# 2,500-per-group dataset, 92 min for the dense network (A, one core, about 2,300 samples/s) beside 76 min for
+# the CNN (C, the other core, about 425 samples/s), under a minute for the real-structure sets, 40 min for
 # fine-tuning C on one core while the other fine-tunes A (15 min) and makes the 1,200-per-group dataset
-# (11 min), then 13 min for the crystal-system model: about 2 h 30 min.
+# (10 min), then 15.5 min for the crystal-system model. The files are as good as the shipped ones, not bit for
+# bit the same (README, "The shipped models and how good they are").
 # Interrupt at any time and run again: finished datasets are kept, a dataset being generated resumes from its
 # last part file, and training resumes from its last finished epoch (RUN_DIR/*.h5.ckpt.member0.h5).
 #   scripts/train_default_model.sh [RUN_DIR]      (default RUN_DIR: runs/)
