@@ -43,12 +43,6 @@ int xs_pattern_set_wavelength(xs_pattern *p, double wavelength)
     return 1;
 }
 
-void xs_pattern_set_kalpha2(xs_pattern *p, double kalpha2, double ratio)
-{
-    p->kalpha2 = kalpha2;
-    p->kalpha2_ratio = ratio;
-}
-
 double xs_pattern_kalpha2(const xs_pattern *p, double *ratio)
 {
     if (ratio) *ratio = p->kalpha2_ratio;
@@ -370,10 +364,11 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
     for (char *next, *line = text; line && *line; line = next) {
         size_t len;
         next_line(line, &len, &next, &line_no);
-        if (decimal_comma && starts_numeric(line))
+        int numeric = starts_numeric(line); /* the same after a decimal comma becomes a point */
+        if (decimal_comma && numeric)
             for (char *c = line; *c; c++)
                 if (*c == ',') *c = '.';
-        if (!decimal_comma && starts_numeric(line) && strpbrk(line, ";\t")) {
+        if (!decimal_comma && numeric && strpbrk(line, ";\t")) {
             /* "6,0;300" among lines with points would otherwise read as 6 and 0 */
             const char *c = strchr(line, ',');
             if (c && c > line && isdigit((unsigned char)c[-1]) && isdigit((unsigned char)c[1])) {
@@ -382,7 +377,7 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
                 break;
             }
         }
-        if (!starts_numeric(line)) {
+        if (!numeric) {
             const char *t = skip_separators(line);
             if (*t) {
                 /* "##END=" and the like after the data end RRUFF files; any other text after data begins is
@@ -529,30 +524,28 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
 
 /* ---- .xrdml ---- */
 
-/* Text between <tag ...> and </tag> after `from`; NULL if absent. *len receives its length. */
-static const char *xml_element(const char *from, const char *tag, size_t *len, const char **after)
+/* Shared with patterns_zip.c (patterns_internal.h). */
+const char *xs_xml_element(const char *from, const char *limit, const char *tag, size_t *len, const char **after)
 {
-    char open[64], close[64];
+    char open[80], close[80];
     snprintf(open, sizeof open, "<%s", tag);
     snprintf(close, sizeof close, "</%s>", tag);
-    const char *p = from;
-    while ((p = strstr(p, open)) != NULL) {
+    for (const char *p = from; (p = strstr(p, open)) != NULL; p += strlen(open)) {
+        if (limit && p >= limit) return NULL;
         char c = p[strlen(open)];
-        if (c == '>' || c == ' ' || c == '\t' || c == '\n' || c == '\r') break;
-        p += strlen(open);
+        if (c != '>' && !isspace((unsigned char)c)) continue;
+        const char *gt = strchr(p, '>');
+        if (!gt || gt[-1] == '/') return NULL; /* unterminated, or an empty element */
+        const char *end = strstr(gt + 1, close);
+        if (!end || (limit && end > limit)) return NULL;
+        *len = (size_t)(end - gt - 1);
+        if (after) *after = end + strlen(close);
+        return gt + 1;
     }
-    if (!p) return NULL;
-    const char *gt = strchr(p, '>');
-    if (!gt) return NULL;
-    if (gt[-1] == '/') return NULL; /* empty element */
-    const char *end = strstr(gt + 1, close);
-    if (!end) return NULL;
-    *len = (size_t)(end - gt - 1);
-    if (after) *after = end + strlen(close);
-    return gt + 1;
+    return NULL;
 }
 
-static int line_of(const char *text, const char *at)
+int xs_text_line_of(const char *text, const char *at)
 {
     int line = 1;
     for (const char *p = text; p < at; p++) line += *p == '\n';
@@ -563,14 +556,14 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
 {
     size_t len;
     double ka1 = 0, ka2 = 0, ratio = 0;
-    const char *wl = xml_element(text, "usedWavelength", &len, NULL);
+    const char *wl = xs_xml_element(text, NULL, "usedWavelength", &len, NULL);
     if (wl) {
         size_t l2;
-        const char *v = xml_element(wl, "kAlpha1", &l2, NULL);
+        const char *v = xs_xml_element(wl, NULL, "kAlpha1", &l2, NULL);
         if (v) ka1 = strtod(v, NULL);
-        v = xml_element(wl, "kAlpha2", &l2, NULL);
+        v = xs_xml_element(wl, NULL, "kAlpha2", &l2, NULL);
         if (v) ka2 = strtod(v, NULL);
-        v = xml_element(wl, "ratioKAlpha2KAlpha1", &l2, NULL);
+        v = xs_xml_element(wl, NULL, "ratioKAlpha2KAlpha1", &l2, NULL);
         if (v) ratio = strtod(v, NULL);
     }
     /* The goniometer radius for a displacement correction: the receiving side's, else the incident side's;
@@ -579,8 +572,8 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
     const char *paths[2] = {"diffractedBeamPath", "incidentBeamPath"};
     for (int k = 0; k < 2 && radius == 0; k++) {
         size_t lp, lr;
-        const char *bp = xml_element(text, paths[k], &lp, NULL);
-        const char *r = bp ? xml_element(bp, "radius", &lr, NULL) : NULL;
+        const char *bp = xs_xml_element(text, NULL, paths[k], &lp, NULL);
+        const char *r = bp ? xs_xml_element(bp, NULL, "radius", &lr, NULL) : NULL;
         if (r && r < bp + lp) {
             double v = strtod(r, NULL);
             if (v >= XS_PATTERN_MIN_RADIUS && v <= XS_PATTERN_MAX_RADIUS) radius = v;
@@ -598,9 +591,9 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
         pos = gt;
     }
     if (!found) return xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no <positions axis=\"2Theta\"> in the xrdml file");
-    const char *counts = xml_element(found, "intensities", &len, NULL);
-    if (!counts) counts = xml_element(found, "counts", &len, NULL);
-    if (!counts) return xs_error_set(err, XS_ERR_NOT_FOUND, path, line_of(text, found), 0, "no <intensities> or <counts> after the 2Theta positions");
+    const char *counts = xs_xml_element(found, NULL, "intensities", &len, NULL);
+    if (!counts) counts = xs_xml_element(found, NULL, "counts", &len, NULL);
+    if (!counts) return xs_error_set(err, XS_ERR_NOT_FOUND, path, xs_text_line_of(text, found), 0, "no <intensities> or <counts> after the 2Theta positions");
     xs_points b = {0};
     const char *p = counts, *end = counts + len;
     while (p < end) {
@@ -617,18 +610,18 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
     }
     xs_status st = XS_OK;
     size_t l2;
-    const char *list_pos = xml_element(found, "listPositions", &l2, NULL);
-    const char *start = xml_element(found, "startPosition", &l2, NULL);
-    const char *stop = xml_element(found, "endPosition", &l2, NULL);
+    const char *list_pos = xs_xml_element(found, NULL, "listPositions", &l2, NULL);
+    const char *start = xs_xml_element(found, NULL, "startPosition", &l2, NULL);
+    const char *stop = xs_xml_element(found, NULL, "endPosition", &l2, NULL);
     if (p < end) {
-        st = xs_error_set(err, XS_ERR_PARSE, path, line_of(text, p), 0, "intensities contain a value that is not a number");
+        st = xs_error_set(err, XS_ERR_PARSE, path, xs_text_line_of(text, p), 0, "intensities contain a value that is not a number");
     } else if (list_pos && list_pos < counts) {
         const char *q = list_pos;
         for (size_t i = 0; i < b.n; i++) {
             char *e;
             b.x[i] = strtod(q, &e);
             if (e == q) {
-                st = xs_error_set(err, XS_ERR_PARSE, path, line_of(text, q), 0, "fewer 2Theta positions than intensities");
+                st = xs_error_set(err, XS_ERR_PARSE, path, xs_text_line_of(text, q), 0, "fewer 2Theta positions than intensities");
                 break;
             }
             q = e;
@@ -637,7 +630,7 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
         double a = strtod(start, NULL), z = strtod(stop, NULL);
         for (size_t i = 0; i < b.n; i++) b.x[i] = a + (z - a) * (double)i / (double)(b.n - 1);
     } else {
-        st = xs_error_set(err, XS_ERR_PARSE, path, line_of(text, found), 0, "2Theta positions without start and end");
+        st = xs_error_set(err, XS_ERR_PARSE, path, xs_text_line_of(text, found), 0, "2Theta positions without start and end");
     }
     if (st == XS_OK) {
         xs_pattern *pat = NULL;
@@ -673,8 +666,7 @@ static const char *ras_value(const char *line, const char *key, char *out, size_
     return out;
 }
 
-/* A pattern named "path" (the file's only one) or "path#K" (one of several) onto the list. */
-static xs_status push_named(const char *path, int k, int several, xs_points *b, double wavelength, double ka2,
+xs_status xs_pattern_push_named(const char *path, int k, int several, xs_points *b, double wavelength, double ka2,
                             double ka2_ratio, int data_line, xs_pattern ***list, size_t *n, size_t *cap, xs_error *err)
 {
     char name[600];
@@ -738,7 +730,7 @@ static xs_status read_rigaku_ras(const char *path, char *text, xs_pattern ***lis
             in_data = 0;
             k++;
             double wl = ka1 > 0 ? (ka2 > 0 ? (ka1 + 0.5 * ka2) / 1.5 : ka1) : 0;
-            st = push_named(path, k, scans > 1, &b, wl, ka1 > 0 ? ka2 : 0, 0.5, data_line, list, n, &cap, err);
+            st = xs_pattern_push_named(path, k, scans > 1, &b, wl, ka1 > 0 ? ka2 : 0, 0.5, data_line, list, n, &cap, err);
         } else if (in_data && *t) {
             char *e1, *e2, *e3;
             double x = strtod(t, &e1), c = strtod(e1, &e2), f = strtod(e2, &e3);
@@ -798,7 +790,7 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
     for (line = next; st == XS_OK && line; line = next) {
         next_line(line, &len, &next, &line_no);
         if (!strncmp(line, "BANK", 4)) {
-            if (kind != NONE) st = push_named(path, k, banks > 1, &b, 0, 0, 0, bank_line, list, n, &cap, err);
+            if (kind != NONE) st = xs_pattern_push_named(path, k, banks > 1, &b, 0, 0, 0, bank_line, list, n, &cap, err);
             if (st != XS_OK) break;
             k++;
             b.n = 0;
@@ -862,7 +854,7 @@ static xs_status read_gsas(const char *path, char *text, xs_pattern ***list, siz
             st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 0, "bank %d: %zu of its %ld points (file cut short?)", k,
                               b.n, nchan);
         else
-            st = push_named(path, k, banks > 1, &b, 0, 0, 0, bank_line, list, n, &cap, err);
+            st = xs_pattern_push_named(path, k, banks > 1, &b, 0, 0, 0, bank_line, list, n, &cap, err);
     }
     if (st == XS_OK && *n == 0) st = xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no BANK in the file");
     free(b.x);
@@ -954,7 +946,7 @@ static xs_status raw_range(raw_reader *r, int k, int several, size_t data_off, u
     for (uint32_t i = 0; i < steps && st == XS_OK; i++)
         st = push_point(&b, start + step * (double)i, raw_f32(r, data_off + 4 * (size_t)i, what), r->path, 0, r->err);
     double ka2, ratio, wl = raw_wavelength(tube, used, &ka2, &ratio);
-    if (st == XS_OK) st = push_named(r->path, k, several, &b, wl, ka2, ratio, 0, list, n, cap, r->err);
+    if (st == XS_OK) st = xs_pattern_push_named(r->path, k, several, &b, wl, ka2, ratio, 0, list, n, cap, r->err);
     free(b.x);
     free(b.y);
     return st;

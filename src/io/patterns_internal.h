@@ -16,6 +16,16 @@ typedef struct {
 } xs_points;
 int xs_points_push(xs_points *b, double x, double y); /* 0 when out of memory */
 
-/* The K-alpha2 line a pattern was measured with (angstrom) and its intensity ratio to K-alpha1. */
-void xs_pattern_set_kalpha2(xs_pattern *p, double kalpha2, double ratio);
+/* The scan in b as the k-th pattern of path (1-based), named "path" (the file's only one) or "path#K" (one
+ * of several), onto *list (capacity *cap), with its K-alpha2 line and ratio where ka2 > 0; an error names the
+ * pattern and data_line. */
+xs_status xs_pattern_push_named(const char *path, int k, int several, xs_points *b, double wavelength, double ka2,
+                                double ka2_ratio, int data_line, xs_pattern ***list, size_t *n, size_t *cap,
+                                xs_error *err);
+
+/* Text between <tag ...> and </tag> at or after `from`, ending before `limit` (NULL: no limit); NULL if absent
+ * or empty (<tag/>). *len receives its length, *after (may be NULL) the position after </tag>. */
+const char *xs_xml_element(const char *from, const char *limit, const char *tag, size_t *len, const char **after);
+/* The 1-based line of text on which `at` lies. */
+int xs_text_line_of(const char *text, const char *at);
 #endif

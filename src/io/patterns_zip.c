@@ -70,33 +70,6 @@ static char *read_member(zip_reader *r, const char *name)
     return text;
 }
 
-static int line_at(const char *text, const char *at)
-{
-    int line = 1;
-    for (const char *p = text; p < at; p++) line += *p == '\n';
-    return line;
-}
-
-/* Text between <tag ...> and </tag> at or after `from` and before `limit` (NULL: no limit); *len its length. */
-static const char *element(const char *from, const char *limit, const char *tag, size_t *len)
-{
-    char open[80], close[80];
-    snprintf(open, sizeof open, "<%s", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    for (const char *p = from; (p = strstr(p, open)) != NULL; p += strlen(open)) {
-        if (limit && p >= limit) return NULL;
-        char c = p[strlen(open)];
-        if (c != '>' && !isspace((unsigned char)c)) continue;
-        const char *gt = strchr(p, '>');
-        if (!gt || gt[-1] == '/') return NULL;
-        const char *end = strstr(gt + 1, close);
-        if (!end || (limit && end > limit)) return NULL;
-        *len = (size_t)(end - gt - 1);
-        return gt + 1;
-    }
-    return NULL;
-}
-
 /* The start of the next element <tag ...> (with or without content) from `from`, before `limit`. */
 static const char *tag_start(const char *from, const char *limit, const char *tag)
 {
@@ -134,32 +107,6 @@ static const char *attribute(const char *tag, const char *name, char *out, size_
         return out;
     }
     return NULL;
-}
-
-/* The scan as the archive's k-th pattern (1-based). */
-static xs_status add_pattern(zip_reader *r, const char *member, int k, xs_points *b, double wavelength, double ka2,
-                             double ka2_ratio)
-{
-    char name[600];
-    if (r->several) snprintf(name, sizeof name, "%s#%d", r->path, k);
-    else snprintf(name, sizeof name, "%s", r->path);
-    xs_pattern *p = NULL;
-    xs_error e = {0};
-    xs_status st = xs_pattern_create(name, b->n, b->x, b->y, wavelength, &p, &e);
-    if (st != XS_OK) return member_error(r, st, member, 0, "%s", e.message);
-    if (ka2 > 0) xs_pattern_set_kalpha2(p, ka2, ka2_ratio);
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 4;
-        xs_pattern **nl = realloc(r->list, cap * sizeof *nl);
-        if (!nl) {
-            xs_pattern_free(p);
-            return member_error(r, XS_ERR_NOMEM, NULL, 0, "out of memory");
-        }
-        r->list = nl;
-        r->cap = cap;
-    }
-    r->list[r->n++] = p;
-    return XS_OK;
 }
 
 /* Names in the archive of the form PREFIX<i>/STEM<i>.EXT (Data0/Profile0.txt, Experiment0/RawData0.xml):
@@ -211,29 +158,29 @@ static xs_status read_rasx(zip_reader *r, const int *idx, int scans)
             char *xml = read_member(r, conditions);
             if (!xml) return r->err ? r->err->code : XS_ERR_IO;
             size_t len;
-            const char *scan = element(xml, NULL, "ScanInformation", &len);
-            const char *axis = scan ? element(scan, scan + len, "AxisName", &len) : NULL;
+            const char *scan = xs_xml_element(xml, NULL, "ScanInformation", &len, NULL);
+            const char *axis = scan ? xs_xml_element(scan, scan + len, "AxisName", &len, NULL) : NULL;
             if (axis) {
                 char low[64];
                 size_t i = 0;
                 for (; i < len && i + 1 < sizeof low; i++) low[i] = (char)tolower((unsigned char)axis[i]);
                 low[i] = 0;
                 if (!strstr(low, "twotheta") && !strstr(low, "2theta")) {
-                    st = member_error(r, XS_ERR_UNSUPPORTED, conditions, line_at(xml, axis),
+                    st = member_error(r, XS_ERR_UNSUPPORTED, conditions, xs_text_line_of(xml, axis),
                                       "scan %d scans '%s', not 2theta: not a powder pattern", s + 1, low);
                     free(xml);
                     return st;
                 }
             }
-            const char *gen = element(xml, NULL, "XrayGenerator", &len);
+            const char *gen = xs_xml_element(xml, NULL, "XrayGenerator", &len, NULL);
             if (gen) {
                 const char *lim = gen + len;
                 size_t l;
-                const char *v = element(gen, lim, "WavelengthKalpha1", &l);
+                const char *v = xs_xml_element(gen, lim, "WavelengthKalpha1", &l, NULL);
                 if (v) ka1 = strtod(v, NULL);
-                v = element(gen, lim, "WavelengthKalpha2", &l);
+                v = xs_xml_element(gen, lim, "WavelengthKalpha2", &l, NULL);
                 if (v) ka2 = strtod(v, NULL);
-                v = element(gen, lim, "WaveType", &l);
+                v = xs_xml_element(gen, lim, "WaveType", &l, NULL);
                 if (v && l >= 3 && !strncasecmp(v, "Ka1", 3)) ka2 = 0;
             }
             free(xml);
@@ -273,7 +220,7 @@ static xs_status read_rasx(zip_reader *r, const int *idx, int scans)
         free(text);
         if (st == XS_OK) {
             double wl = ka1 > 0 ? (ka2 > 0 ? (ka1 + 0.5 * ka2) / 1.5 : ka1) : 0;
-            st = add_pattern(r, profile, s + 1, &b, wl, ka1 > 0 ? ka2 : 0, 0.5);
+            st = xs_pattern_push_named(r->path, s + 1, r->several, &b, wl, ka1 > 0 ? ka2 : 0, 0.5, 0, &r->list, &r->n, &r->cap, r->err);
         }
         free(b.x);
         free(b.y);
@@ -298,7 +245,7 @@ typedef struct {
 static int brml_views(const char *route, const char *end, brml_layout *lay)
 {
     size_t len;
-    const char *views = element(route, end, "DataViews", &len);
+    const char *views = xs_xml_element(route, end, "DataViews", &len, NULL);
     if (!views) return 0;
     const char *vend = views + len;
     for (const char *v = views; (v = tag_start(v, vend, "RawDataView")) != NULL; v++) {
@@ -391,7 +338,7 @@ static xs_status read_brml(zip_reader *r, const int *idx, int files)
             k++;
             brml_layout lay = {-1, -1, -1, 0};
             int described = brml_views(route, close, &lay);
-            int line = line_at(text, route);
+            int line = xs_text_line_of(text, route);
             if (described && lay.frame) {
                 st = member_error(r, XS_ERR_UNSUPPORTED, member, line,
                                   "scan %d records a detector frame per step (a still or 1-D detector image), not a "
@@ -408,9 +355,9 @@ static xs_status read_brml(zip_reader *r, const int *idx, int files)
             xs_points b = {0};
             for (const char *d = first; st == XS_OK && (d = tag_start(d, close, "Datum")) != NULL; d++) {
                 size_t len;
-                const char *body = element(d, close, "Datum", &len);
+                const char *body = xs_xml_element(d, close, "Datum", &len, NULL);
                 if (!body) {
-                    st = member_error(r, XS_ERR_PARSE, member, line_at(text, d), "an unterminated <Datum>");
+                    st = member_error(r, XS_ERR_PARSE, member, xs_text_line_of(text, d), "an unterminated <Datum>");
                     break;
                 }
                 int fields;
@@ -420,17 +367,17 @@ static xs_status read_brml(zip_reader *r, const int *idx, int files)
                     double th = datum_field(body, body + len, lay.theta, &fields);
                     /* 1e-3 deg: the goniometer's step resolution is far finer; a layout guessed wrong is off by degrees */
                     if (fields != 5 || !(fabs(th - x / 2) < 1e-3)) {
-                        st = member_error(r, XS_ERR_UNSUPPORTED, member, line_at(text, d),
+                        st = member_error(r, XS_ERR_UNSUPPORTED, member, xs_text_line_of(text, d),
                                           "scan %d does not describe its fields (no DataViews) and its points are not "
                                           "'time,1,2theta,theta,counts' with theta = 2theta/2: export it as .xy", k);
                         break;
                     }
                 }
                 if (!isfinite(x) || !isfinite(y))
-                    st = member_error(r, XS_ERR_PARSE, member, line_at(text, d),
+                    st = member_error(r, XS_ERR_PARSE, member, xs_text_line_of(text, d),
                                       "a point without a number in field %d or %d", lay.two_theta + 1, lay.counts + 1);
                 else if (b.n > 0 && !(x > b.x[b.n - 1]))
-                    st = member_error(r, XS_ERR_INVALID, member, line_at(text, d), "2theta %g does not increase (previous %g)",
+                    st = member_error(r, XS_ERR_INVALID, member, xs_text_line_of(text, d), "2theta %g does not increase (previous %g)",
                                       x, b.x[b.n - 1]);
                 else if (!xs_points_push(&b, x, y))
                     st = member_error(r, XS_ERR_NOMEM, NULL, 0, "out of memory");
@@ -438,7 +385,7 @@ static xs_status read_brml(zip_reader *r, const int *idx, int files)
             }
             if (st == XS_OK) {
                 double wl = ka1 > 0 ? (ka2 > 0 ? (ka1 + ratio * ka2) / (1 + ratio) : ka1) : 0;
-                st = add_pattern(r, member, k, &b, wl, ka1 > 0 ? ka2 : 0, ratio);
+                st = xs_pattern_push_named(r->path, k, r->several, &b, wl, ka1 > 0 ? ka2 : 0, ratio, 0, &r->list, &r->n, &r->cap, r->err);
             }
             free(b.x);
             free(b.y);
