@@ -28,6 +28,18 @@ int xs_cli_require(const char *cmd, const char *opt, int ok, const char *range, 
     return ok;
 }
 
+int xs_cli_parse_prior(const char *cmd, const char *text, xs_eval_prior *prior)
+{
+    if (!strcmp(text, "mp")) *prior = XS_PRIOR_MATERIALS_PROJECT;
+    else if (!strcmp(text, "minerals")) *prior = XS_PRIOR_MINERALS;
+    else if (!strcmp(text, "uniform")) *prior = XS_PRIOR_UNIFORM;
+    else {
+        fprintf(stderr, "xrdsym %s: --prior is mp, minerals or uniform, got '%s'\n", cmd, text);
+        return 0;
+    }
+    return 1;
+}
+
 int xs_cli_angle_option(const char *cmd, int argc, char **argv, int *i, xs_cli_angle_correction *c, int *bad)
 {
     const char *a = argv[*i];

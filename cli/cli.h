@@ -38,6 +38,8 @@ int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, doub
 /* Returns ok; when it is 0 prints "xrdsym CMD: OPT must be RANGE, got 'TEXT'" (a value that parsed but is
  * outside what the option accepts gets its reason, not only the usage). */
 int xs_cli_require(const char *cmd, const char *opt, int ok, const char *range, const char *text);
+/* --prior's value: mp, minerals or uniform; otherwise prints "xrdsym CMD: --prior is ..." and returns 0. */
+int xs_cli_parse_prior(const char *cmd, const char *text, xs_eval_prior *prior);
 
 /* The angle corrections predict and evaluate offer for a measured pattern (cli/args.c). */
 typedef struct {

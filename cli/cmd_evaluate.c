@@ -49,10 +49,11 @@ static void usage(FILE *out)
             "  --displacement H    the sample surface H mm above the goniometer axis, corrected (predict --help);\n"
             "                      the goniometer radius from the files (.xrdml), else --goniometer-radius R\n"
             "  --min-coverage F    least fraction of the grid a pattern must cover (default 0.5)\n"
-            "  --prior uniform|mp  probabilities for groups all equally likely (default: a network's own\n"
-            "                      outputs, or for one trained with --sample-prior T those with prior^T\n"
-            "                      divided out), or for groups as frequent as among the Materials Project's\n"
-            "                      structures (real materials)\n"
+            "  --prior uniform|mp|minerals  probabilities for groups all equally likely (default: a\n"
+            "                      network's own outputs, or for one trained with --sample-prior T those\n"
+            "                      with prior^T divided out), for groups as frequent as among the Materials\n"
+            "                      Project's structures (real materials), or as among minerals (the COD's\n"
+            "                      inorganic structures, smoothed towards the Materials Project's)\n"
             "  --json OUT.json     all figures (written atomically); keys: n, accuracy.*, top_n.*, certainty.*,\n"
             "                      calibration.*, refusal.*, confusion.*, per_space_group, subgroup_distance.*\n"
             "  --plots DIR         SVG figures (pattern, refusal, certainty, calibration, top-n, confusion,\n"
@@ -222,8 +223,8 @@ static void keep_first(run_state *rs, const model_info *m, int nc, const char *n
     rs->first_group = group;
 }
 
-/* --prior mp: outputs reweighted to the space-group frequencies of real materials (xs_eval_apply_prior). */
-static int use_mp_prior;
+/* --prior: outputs reweighted to the space-group frequencies of real materials (xs_eval_apply_class_prior). */
+static xs_eval_prior class_prior = XS_PRIOR_UNIFORM;
 
 enum { PATTERN_BATCH = 64 };
 
@@ -234,7 +235,7 @@ static void flush_patterns(run_state *rs, model_info *m, xs_pattern **pats, cons
     xs_error err = {0};
     if (!nb) return;
     if (xs_nn_ensemble_forward(m->ens, x, nb, p, &err) != XS_OK ||
-        xs_eval_apply_prior_power(m->net, use_mp_prior ? 1 : 0, p, nb, &err) != XS_OK) {
+        xs_eval_apply_class_prior(m->net, class_prior, p, nb, &err) != XS_OK) {
         xs_cli_print_error(&err);
         rs->failed += (size_t)nb;
         return;
@@ -355,7 +356,7 @@ static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const
         for (size_t k = 0; k < b; k++) items[k] = idx[b0 + k]; /* crystal i always gets augmentation item i */
         if (xs_train_render(ds, idx + b0, b, &m->grid, &aug, seed, items, 2, x, &err) != XS_OK ||
             xs_nn_ensemble_forward(m->ens, x, (int)b, p, &err) != XS_OK ||
-            xs_eval_apply_prior_power(m->net, use_mp_prior ? 1 : 0, p, (int)b, &err) != XS_OK) {
+            xs_eval_apply_class_prior(m->net, class_prior, p, (int)b, &err) != XS_OK) {
             xs_cli_print_error(&err);
             ok = 0;
             break;
@@ -476,7 +477,7 @@ static int write_json(FILE *o, void *ctx)
     fputs("{\n  \"model\": ", o);
     jstr(o, v->model);
     fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"training_prior_power\": %.17g, \"label_kind\": ",
-            v->members, use_mp_prior ? "materials-project" : "uniform", v->sample_prior_power);
+            v->members, xs_eval_prior_name(class_prior), v->sample_prior_power);
     jstr(o, v->label_kind);
     fputs(",\n  \"source\": {\"kind\": ", o);
     jstr(o, v->source_kind);
@@ -747,9 +748,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (!strcmp(a, "--abundance") && more) abundance_path = argv[++i];
         else if (!strcmp(a, "--prior") && more) {
-            const char *pr = argv[++i];
-            use_mp_prior = !strcmp(pr, "mp");
-            bad = !use_mp_prior && strcmp(pr, "uniform");
+            bad = !xs_cli_parse_prior("evaluate", argv[++i], &class_prior);
         }
         else if (!strcmp(a, "--min-coverage") && more)
             bad = !xs_cli_parse_double("evaluate", a, argv[++i], &min_coverage) ||

@@ -23,9 +23,11 @@ static void usage(FILE *out)
             "                    higher angles, by 2 H cos(theta) / R rad), corrected; the goniometer radius R\n"
             "                    from the file (.xrdml), else from --goniometer-radius R (mm)\n"
             "  --min-coverage F  least fraction of the model's grid the pattern must cover (default 0.5)\n"
-            "  --prior mp|uniform  outputs reweighted to the space-group frequencies of real materials (the\n"
-            "                    Materials Project's structures; default), or for groups all equally likely\n"
-            "                    (a network's own outputs, or with the prior it learned divided out)\n"
+            "  --prior mp|minerals|uniform  outputs reweighted to the space-group frequencies of real materials\n"
+            "                    (the Materials Project's structures; default), of minerals (the COD's\n"
+            "                    inorganic structures, smoothed towards the Materials Project's), or for\n"
+            "                    groups all equally likely (a network's own outputs, or with the prior it\n"
+            "                    learned divided out)\n"
             "  --reference REF.h5  also the nearest known structures: the simulated patterns of a dataset of\n"
             "                    structures (xrdsym dataset structures FILE... --out REF.h5), each with its space\n"
             "                    group and similarity (search-match; see xs_match.h)\n"
@@ -61,7 +63,8 @@ static void json_string(FILE *f, const char *s)
 int xs_cmd_predict(int argc, char **argv)
 {
     const char *model_path = NULL, *format = "text", *wl_arg = NULL, *ref_path = NULL;
-    int top = 5, use_prior = 1, n_matches = 3;
+    int top = 5, n_matches = 3;
+    xs_eval_prior prior = XS_PRIOR_MATERIALS_PROJECT;
     double threshold = -1, min_coverage = 0.5;
     xs_cli_angle_correction angles = {0};
     const char **files = calloc((size_t)argc, sizeof *files);
@@ -88,12 +91,10 @@ int xs_cmd_predict(int argc, char **argv)
         else if (!strcmp(a, "--matches") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &n_matches) || !xs_cli_require("predict", a, n_matches >= 1, "at least 1", argv[i]);
         else if (!strcmp(a, "--prior") && more) {
             const char *pr = argv[++i];
-            if (strcmp(pr, "mp") && strcmp(pr, "uniform")) {
-                fprintf(stderr, "xrdsym predict: --prior is mp or uniform\n");
+            if (!xs_cli_parse_prior("predict", pr, &prior)) {
                 free(files);
                 return 2;
             }
-            use_prior = !strcmp(pr, "mp");
         }
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "xrdsym predict: unknown or incomplete option %s\n", a);
@@ -197,7 +198,7 @@ int xs_cmd_predict(int argc, char **argv)
             double coverage = 0;
             if (xs_pattern_to_grid(pat, wl, &grid, mg.wavelength, min_coverage, x, &coverage, &err) != XS_OK ||
                 xs_nn_ensemble_forward(ens, x, 1, probs, &err) != XS_OK ||
-                xs_eval_apply_prior_power(net, use_prior ? 1 : 0, probs, 1, &err) != XS_OK) {
+                xs_eval_apply_class_prior(net, prior, probs, 1, &err) != XS_OK) {
                 xs_cli_print_error(&err);
                 status = 1;
                 continue;
@@ -285,9 +286,12 @@ int xs_cmd_predict(int argc, char **argv)
                     printf("  note           the pattern is close to a known structure (similarity >= %.1f) of another "
                            "group than the network's first guess\n", MATCH_CLOSE);
                 int learned = xs_nn_get_meta_number(net, "sample_prior_power", 0) > 0;
-                if (use_prior)
+                if (prior == XS_PRIOR_MATERIALS_PROJECT)
                     printf("  prior          space-group frequencies of real materials (Materials Project%s; --prior "
                            "uniform for groups all equally likely)\n", learned ? ", learned in training" : "");
+                else if (prior == XS_PRIOR_MINERALS)
+                    printf("  prior          space-group frequencies of minerals (the COD's inorganic structures, smoothed "
+                           "towards the Materials Project's%s)\n", learned ? "; the Materials Project's the network learned replaced" : "");
                 else
                     printf("  prior          groups all equally likely%s\n",
                            learned ? " (the real-material frequencies learned in training divided out)"
@@ -331,7 +335,7 @@ int xs_cmd_predict(int argc, char **argv)
                 printf(", \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
                        "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"",
                        xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,
-                       refused ? "true" : "false", use_prior ? "materials-project" : "uniform");
+                       refused ? "true" : "false", xs_eval_prior_name(prior));
                 if (lib) {
                     printf(", \"references\": [");
                     for (size_t k = 0; k < n_hits; k++) {

@@ -128,6 +128,16 @@ int main(void)
           "uncorrected, the network answers otherwise: %s / %s", pu ? pu : "", pc ? pc : "");
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --zero-shift 3 2>&1", exe, model, good);
     CHECK(run(cmd) == 2 && strstr(out_buf, "at most 2 deg"), "--zero-shift 3 refused with the reason: %s", out_buf);
+
+    /* --prior: the report names the prior used; an unknown one is refused with the choices */
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --prior minerals --format json 2>/dev/null", exe, model, good);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "\"prior\": \"minerals\""), "--prior minerals: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format json 2>/dev/null", exe, model, good);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "\"prior\": \"materials-project\""), "the default prior: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --prior minerals 2>&1", exe, model, good);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "frequencies of minerals"), "the text says which prior: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --prior icsd 2>&1", exe, model, good);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "mp, minerals or uniform, got 'icsd'"), "--prior icsd refused: %s", out_buf);
     unlink(shifted);
 
     /* --displacement: the same pattern from a sample 0.3 mm too high on a 240 mm goniometer (each peak

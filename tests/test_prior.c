@@ -113,6 +113,70 @@ int main(void)
         }
     }
 
+    /* the prior of minerals: COD counts smoothed towards the Materials Project's, (n + k mp) / (N + k) */
+    {
+        double sum_min = 0, ratio[231], lowest = 1e300;
+        for (int g = 1; g <= 230; g++) {
+            sum_min += xs_eval_prior_minerals(g);
+            CHECK(xs_eval_prior_minerals(g) > 0, "smoothing leaves no group at zero (%d)", g);
+            ratio[g] = xs_eval_prior_minerals(g) / xs_eval_prior_mp(g);
+            lowest = fmin(lowest, ratio[g]);
+        }
+        /* a group the COD lacks keeps the Materials Project's prior times one factor, k / (N + k) < 1, the
+         * lowest; one it holds gets more (1e-9: the same double expression for every group) */
+        int absent = 0, present = 0;
+        for (int g = 1; g <= 230; g++) {
+            absent += fabs(ratio[g] - lowest) < 1e-9;
+            present += ratio[g] > lowest + 1e-9;
+        }
+        /* 1e-12: a sum of 230 doubles */
+        CHECK_NEAR(sum_min, 1.0, 1e-12, "the prior of minerals sums to 1");
+        CHECK(lowest < 1 && absent > 100 && present > 30 && absent + present == 230,
+              "groups without a COD structure share one factor (%d), the others lie above it (%d)", absent, present);
+        CHECK(xs_eval_prior_minerals(0) == 0 && xs_eval_prior_minerals(231) == 0, "outside 1..230");
+        CHECK(!strcmp(xs_eval_prior_name(XS_PRIOR_MINERALS), "minerals") &&
+              !strcmp(xs_eval_prior_name(XS_PRIOR_MATERIALS_PROJECT), "materials-project") &&
+              !strcmp(xs_eval_prior_name(XS_PRIOR_UNIFORM), "uniform"), "prior names");
+
+        /* a network that learned the Materials Project's prior: outputs equal to it become the minerals' prior,
+         * and xs_eval_apply_class_prior's other two priors are xs_eval_apply_prior_power's powers 1 and 0 */
+        xs_nn *learned = small_net(230, "space_group", ptr);
+        if (learned) {
+            xs_nn_set_meta(learned, "sample_prior_power", "1", NULL);
+            float u[230], a[230], b[230];
+            for (int c = 0; c < 230; c++) u[c] = a[c] = b[c] = (float)xs_eval_prior_mp(c + 1);
+            CHECK(xs_eval_apply_class_prior(learned, XS_PRIOR_MINERALS, u, 1, &err) == XS_OK, "minerals: %s", err.message);
+            double worst = 0;
+            for (int c = 0; c < 230; c++) worst = fmax(worst, fabs(u[c] - xs_eval_prior_minerals(c + 1)));
+            /* 1e-6: float rounding of probabilities below 0.1 */
+            CHECK(worst < 1e-6, "outputs equal to the learned prior become the minerals' prior (worst %g)", worst);
+            float c0[230];
+            memcpy(c0, a, sizeof a);
+            CHECK(xs_eval_apply_class_prior(learned, XS_PRIOR_UNIFORM, a, 1, &err) == XS_OK &&
+                      xs_eval_apply_prior_power(learned, 0, c0, 1, &err) == XS_OK && !memcmp(a, c0, sizeof a),
+                  "XS_PRIOR_UNIFORM is power 0");
+            memcpy(c0, b, sizeof b);
+            CHECK(xs_eval_apply_class_prior(learned, XS_PRIOR_MATERIALS_PROJECT, b, 1, &err) == XS_OK && !memcmp(b, c0, sizeof b),
+                  "XS_PRIOR_MATERIALS_PROJECT on a network that learned it: outputs left as they are");
+            CHECK(xs_eval_apply_class_prior(learned, (xs_eval_prior)7, b, 1, &err) == XS_ERR_RANGE, "unknown prior refused");
+            xs_nn_free(learned);
+        }
+        /* a crystal-system network trained uniformly: the systems' share under the minerals' prior */
+        xs_nn *csn = small_net(7, "crystal_system", cs_names);
+        if (csn) {
+            float v[7];
+            for (int c = 0; c < 7; c++) v[c] = 1.0f / 7;
+            CHECK(xs_eval_apply_class_prior(csn, XS_PRIOR_MINERALS, v, 1, &err) == XS_OK, "cs minerals: %s", err.message);
+            double share[7] = {0}, groups[7] = {0}, z = 0;
+            for (int g = 1; g <= 230; g++) share[xs_sym_crystal_system(g)] += xs_eval_prior_minerals(g), groups[xs_sym_crystal_system(g)] += 1;
+            for (int c = 0; c < 7; c++) z += share[c] / groups[c];
+            /* 1e-6: float probabilities */
+            for (int c = 0; c < 7; c++)
+                CHECK(fabs(v[c] - share[c] / groups[c] / z) < 1e-6, "system %d: %g against %g", c, v[c], share[c] / groups[c] / z);
+            xs_nn_free(csn);
+        }
+    }
+
     xs_nn *other = small_net(3, "colours", (const char *const[]){"red", "green", "blue"});
     float r[3] = {0.2f, 0.3f, 0.5f};
     CHECK(other && xs_eval_apply_prior(other, r, 1, &err) == XS_ERR_INVALID, "other labels refused");

@@ -174,6 +174,23 @@ xs_status xs_eval_apply_prior(struct xs_nn *net, float *probs, int batch, xs_err
  * uniformly, its own outputs unchanged; for one trained with sample_prior_power t, its outputs divided
  * by prior^t). XS_ERR_RANGE for a power outside [0, 2]. */
 xs_status xs_eval_apply_prior_power(struct xs_nn *net, double power, float *probs, int batch, xs_error *err);
+/* A prior of minerals: the space groups of the 295 inorganic structures (mostly AMCSD minerals) among the
+ * COD's real-world CIFs in the shared data, smoothed towards the Materials Project's prior:
+ * (n(g) + k prior_mp(g)) / (295 + k), k = 100 chosen by leave-one-out likelihood on those structures
+ * (tools/gen_mineral_prior.py). 0 outside 1..230. */
+double xs_eval_prior_minerals(int space_group);
+/* Which class prior xs_eval_apply_class_prior turns outputs into. */
+typedef enum {
+    XS_PRIOR_UNIFORM = 0,       /* groups all equally likely */
+    XS_PRIOR_MATERIALS_PROJECT, /* xs_eval_prior_mp: xs_eval_apply_prior_power with power 1 */
+    XS_PRIOR_MINERALS           /* xs_eval_prior_minerals */
+} xs_eval_prior;
+/* Its name as the command line and the JSON reports write it ("uniform", "materials-project", "minerals"). */
+const char *xs_eval_prior_name(xs_eval_prior prior);
+/* Outputs of a network (trained with sample_prior_power t) reweighted to the groups' frequencies under
+ * prior, as xs_eval_apply_prior_power does for the Materials Project's; for the prior a network was trained
+ * on, its outputs are left exactly as they are. XS_ERR_RANGE for an unknown prior. */
+xs_status xs_eval_apply_class_prior(struct xs_nn *net, xs_eval_prior prior, float *probs, int batch, xs_error *err);
 
 /* What the peak positions say: the extinction class (xs_sym_extinction_class) whose groups' probabilities sum
  * highest, probs[c] being that of group groups[c] (0: a class that stands for no group, left out); ties go to
