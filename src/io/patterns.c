@@ -4,6 +4,7 @@
 #include "xrdsym/xs_pattern.h"
 #include "structure/cif_internal.h"
 #include "io/patterns_internal.h"
+#include "common/files.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -119,11 +119,7 @@ xs_status xs_pattern_create(const char *name, size_t n, const double *two_theta,
  * are). */
 static char *slurp(const char *path, size_t *size, xs_error *err)
 {
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "is a directory, not a pattern file");
-        return NULL;
-    }
+    if (xs_file_refuse_directory(path, "a pattern file", err) != XS_OK) return NULL;
     gzFile f = gzopen(path, "rb");
     if (!f) {
         xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open the file");

@@ -6,6 +6,7 @@
 #include "symmetry/symbols.h"
 #include "structure/cif_internal.h"
 #include "xrdsym/xs_pattern.h"
+#include "common/files.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cif.h>
 #include <cif_error.h>
@@ -1175,13 +1175,10 @@ void xs_structure_list_free(xs_structure **list, size_t n)
 /* Parse a whole file into r (structures or patterns as r->want_powder says). */
 static xs_status parse_file(const char *path, cif_reader *r, xs_error *err)
 {
+    xs_status st = xs_file_refuse_directory(path, "a CIF", err);
+    if (st != XS_OK) return st;
     FILE *f = fopen(path, "rb");
     if (!f) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open the file");
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(f);
-        return xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "is a directory, not a CIF");
-    }
     r->path = path;
     r->line = 1;
     cif_handler_tp handler = {0};

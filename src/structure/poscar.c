@@ -1,5 +1,6 @@
 /* VASP POSCAR reader. */
 #include "xrdsym/xs_structure.h"
+#include "common/files.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -7,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MAX_SPECIES 64
 #define MAX_LINE 4096
@@ -80,14 +80,10 @@ xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, x
 {
     *out = NULL;
     reader r = {.path = path};
+    xs_status st = xs_file_refuse_directory(path, "a structure file", err);
+    if (st != XS_OK) return st;
     r.f = fopen(path, "r");
     if (!r.f) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(r.f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(r.f);
-        return xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "is a directory, not a structure file");
-    }
-    xs_status st = XS_OK;
     xs_site *sites = NULL;
     char title[MAX_LINE] = "";
     double lat[3][3], scale[3] = {1, 1, 1};
