@@ -34,6 +34,9 @@ static void usage(FILE *out)
             "  --max-atoms N      atoms per conventional cell at most (default 64)\n"
             "  --axis-log-sd S    cell shapes: ln of each axis length normal with this sd (0.5: axis ratios of\n"
             "                     real structures); default 0, uniform in [-0.5, 0.5] (ratios at most e)\n"
+            "  --anion-prob P     chemistry: with probability P the first species is an anion former (O, F,\n"
+            "                     Cl, Br, I, S, Se, Te, N) on about 45..85%% of the atoms (0.7: crystals\n"
+            "                     near the COD's inorganic formulas); default 0, every species alike\n"
             "  --verify spglib|direct  confirm each group with spglib (default) or the direct check only\n"
             "  --threads T        worker threads (default 2); the file does not depend on T\n"
             "  --val F --test F   split fractions (default 0.1 and 0.1)\n"
@@ -741,6 +744,10 @@ int xs_cmd_dataset(int argc, char **argv)
                 fprintf(stderr, "xrdsym dataset: --axis-log-sd is 0..1.5\n");
                 goto bad;
             }
+        } else if (!strcmp(a, "--anion-prob") && has && synth) {
+            if (!xs_cli_parse_double("dataset", a, argv[++i], &c.synth.anion_prob) ||
+                !xs_cli_require("dataset", a, c.synth.anion_prob >= 0 && c.synth.anion_prob <= 1, "in [0, 1]", argv[i]))
+                goto bad;
         } else if (!strcmp(a, "--verify") && has) {
             i++;
             if (!strcmp(argv[i], "spglib")) c.synth.verify = XS_SYNTH_VERIFY_SPGLIB;

@@ -208,6 +208,52 @@ int main(void)
         CHECK(xs_synth_crystal(62, &opt, 21, 0, &s, &err) == XS_ERR_RANGE && !s, "axis_log_sd 2 refused");
     }
 
+    /* Chemistry: with anion_prob 1 every crystal of two or more elements holds an anion former, and anion
+     * formers make about half of the atoms (the first one is given U(0.45, 0.85) of them, as near as the
+     * Wyckoff multiplicities allow); by default every species is drawn alike and anion formers (about 30% of
+     * the element weights) make fewer. 120 crystals of P2_1/c each way, direct verification. */
+    {
+        double share[2][120];
+        int n_made[2] = {0, 0}, without[2] = {0, 0};
+        for (int chem = 0; chem < 2; chem++) {
+            xs_synth_options_default(&opt);
+            opt.verify = XS_SYNTH_VERIFY_DIRECT;
+            opt.anion_prob = chem ? 1.0 : 0.0;
+            for (int i = 0; i < 120; i++) {
+                xs_structure *s = NULL;
+                xs_error err = {0};
+                if (xs_synth_crystal(14, &opt, 33, (uint64_t)i, &s, &err) != XS_OK) continue;
+                const xs_site *at = xs_structure_sites(s);
+                size_t n = xs_structure_num_sites(s);
+                int anions = 0, elements = 0, seen[XS_MAX_Z + 1] = {0};
+                for (size_t k = 0; k < n; k++) {
+                    int z = at[k].z;
+                    anions += z == 7 || z == 8 || z == 9 || z == 16 || z == 17 || z == 34 || z == 35 || z == 52 || z == 53;
+                    elements += !seen[z]++;
+                }
+                if (elements >= 2 && !anions) without[chem]++;
+                share[chem][n_made[chem]++] = (double)anions / (double)n;
+                xs_structure_free(s);
+            }
+        }
+        CHECK(n_made[0] == 120 && n_made[1] == 120, "240 crystals made (%d, %d)", n_made[0], n_made[1]);
+        CHECK(without[1] == 0, "anion_prob 1: every compound holds an anion former (%d without)", without[1]);
+        CHECK(without[0] >= 12, "default: many compounds hold none (%d of 120)", without[0]);
+        for (int chem = 0; chem < 2; chem++) /* insertion sort for the medians */
+            for (int i = 1; i < n_made[chem]; i++)
+                for (int j = i; j > 0 && share[chem][j - 1] > share[chem][j]; j--) {
+                    double t = share[chem][j];
+                    share[chem][j] = share[chem][j - 1];
+                    share[chem][j - 1] = t;
+                }
+        CHECK(share[1][60] >= 0.45 && share[0][60] < 0.4, "median share of anion formers: %.2f with, %.2f without",
+              share[1][60], share[0][60]);
+        opt.anion_prob = 1.5;
+        xs_structure *s = NULL;
+        xs_error err = {0};
+        CHECK(xs_synth_crystal(14, &opt, 33, 0, &s, &err) == XS_ERR_RANGE && !s, "anion_prob 1.5 refused");
+    }
+
     /* the Materials Project prior */
     char path[1024];
     const char *root = getenv("XS_SHARED_DATA");

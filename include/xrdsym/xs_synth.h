@@ -100,6 +100,11 @@ typedef struct {
                              * this standard deviation, cut at 3 sd (0.5 gives axis ratios as the COD's real
                              * inorganic structures have: median 2.1 for low symmetry, 1 in 10 above 3.9;
                              * docs/synth.md) */
+    double anion_prob;      /* chemistry: 0 (default) draws every species alike by its frequency; > 0 makes,
+                             * with this probability, the first species an anion former (O, F, Cl, Br, I,
+                             * S, Se, Te, N, drawn by the same frequencies) on about a fraction U(0.45, 0.85)
+                             * of the atoms; 0.7 brings the crystals near the COD's inorganic formulas
+                             * (docs/synth.md) */
     int max_attempts;       /* resamples before XS_ERR_SYMMETRY (default 2000) */
     double symprec;         /* tolerance of the symmetry checks (default 1e-3 A) */
     int verify;             /* XS_SYNTH_VERIFY_SPGLIB (default) or XS_SYNTH_VERIFY_DIRECT, see below */

@@ -75,12 +75,70 @@ static int draw_element(xs_rng *r, const int *exclude, int n_exclude)
     }
 }
 
+static int is_anion_former(int z)
+{
+    /* O F S Cl N Se Br Te I */
+    return z == 8 || z == 9 || z == 16 || z == 17 || z == 7 || z == 34 || z == 35 || z == 52 || z == 53;
+}
+
+/* An anion former by the element weights (every anion former has weight > 0). */
+static int draw_anion(xs_rng *r)
+{
+    pthread_once(&g_element_once, init_element_cdf);
+    double total = 0;
+    for (int z = 1; z <= XS_MAX_Z; z++)
+        if (is_anion_former(z)) total += xs_synth_element_weight[z];
+    double u = xs_rng_uniform(r) * total;
+    int last = 8;
+    for (int z = 1; z <= XS_MAX_Z; z++) {
+        if (!is_anion_former(z)) continue;
+        last = z;
+        if ((u -= xs_synth_element_weight[z]) < 0) return z;
+    }
+    return last;
+}
+
 typedef struct {
     int pos;      /* letter index */
     int z;
     double p[3];  /* free parameters */
     double b;
 } site_draw;
+
+/* The anion (species[0]) on about a fraction U(0.45, 0.85) of the atoms and every other species on at least
+ * one site: the sites, visited in a random order, go to the anion while its atoms stay nearest that fraction
+ * and enough sites remain for the others; the rest are the others', each at least once, then at random. */
+static void assign_anion_sites(xs_rng *r, const xs_synth_wyckoff_set *w, site_draw *sites, int n_sites,
+                               const int *species, int n_species)
+{
+    int order[64], mult[64], total = 0;
+    for (int k = 0; k < n_sites; k++) {
+        order[k] = k;
+        total += mult[k] = xs_synth_wyckoff_get(w, sites[k].pos)->multiplicity;
+    }
+    for (int k = n_sites - 1; k > 0; k--) {
+        int j = (int)xs_rng_below(r, (uint64_t)k + 1), t = order[k];
+        order[k] = order[j];
+        order[j] = t;
+    }
+    double target = xs_rng_range(r, 0.45, 0.85) * total;
+    int n_others = n_species - 1, anion_atoms = 0, n_anion = 0;
+    unsigned char is_anion[64] = {0};
+    for (int i = 0; i < n_sites; i++) {
+        int k = order[i];
+        if (n_sites - n_anion - 1 < n_others) break; /* the others need their sites */
+        if (n_anion && anion_atoms + 0.5 * mult[k] > target) continue;
+        is_anion[k] = 1;
+        anion_atoms += mult[k];
+        n_anion++;
+    }
+    int given = 0;
+    for (int i = 0; i < n_sites; i++) {
+        int k = order[i];
+        if (is_anion[k]) sites[k].z = species[0];
+        else if (n_others) sites[k].z = species[1 + (given < n_others ? given++ : (int)xs_rng_below(r, (uint64_t)n_others))];
+    }
+}
 
 /* Occupied positions from the prior's rows (weighted by count) within the limits; 0 if none fits. */
 static int occupation_from_prior(const xs_synth_options *o, int sg, const xs_synth_wyckoff_set *w, xs_rng *r,
@@ -327,7 +385,7 @@ xs_status xs_synth_crystal(int sg, const xs_synth_options *opt, uint64_t seed, u
     else xs_synth_options_default(&o);
     if (o.max_sites < 1 || o.max_atoms < 1 || !(o.packing_min > 0) || o.packing_max < o.packing_min ||
         o.b_max < o.b_min || o.b_min < 0 || o.max_attempts < 1 || !(o.symprec > 0) || o.min_dist_factor < 0 ||
-        !(o.axis_log_sd >= 0 && o.axis_log_sd <= 1.5))
+        !(o.axis_log_sd >= 0 && o.axis_log_sd <= 1.5) || !(o.anion_prob >= 0 && o.anion_prob <= 1))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "synth options out of range");
     if (o.max_sites > 64) o.max_sites = 64;
     const xs_synth_wyckoff_set *w;
@@ -371,7 +429,10 @@ xs_status xs_synth_crystal(int sg, const xs_synth_options *opt, uint64_t seed, u
         int n_species = 2 + (int)xs_rng_below(&r, 3);
         if (n_species > n_sites) n_species = n_sites;
         int species[4];
-        for (int e = 0; e < n_species; e++) species[e] = draw_element(&r, species, e);
+        /* (no draw at all when anion_prob is 0, so that the default's crystals stay what they were) */
+        int with_anion = o.anion_prob > 0 && n_species >= 2 && xs_rng_uniform(&r) < o.anion_prob;
+        if (with_anion) species[0] = draw_anion(&r);
+        for (int e = with_anion; e < n_species; e++) species[e] = draw_element(&r, species, e);
         for (int k = 0; k < n_sites; k++) {
             sites[k].pos = pos[k];
             sites[k].z = species[k < n_species ? k : (int)xs_rng_below(&r, (uint64_t)n_species)];
@@ -385,6 +446,7 @@ xs_status xs_synth_crystal(int sg, const xs_synth_options *opt, uint64_t seed, u
             sites[k].z = sites[j].z;
             sites[j].z = t;
         }
+        if (with_anion) assign_anion_sites(&r, w, sites, n_sites, species, n_species);
         double atom_volume = 0;
         int n = 0;
         for (int k = 0; k < n_sites; k++) {
