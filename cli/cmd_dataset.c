@@ -34,6 +34,9 @@ static void usage(FILE *out)
             "  --max-atoms N      atoms per conventional cell at most (default 64)\n"
             "  --axis-log-sd S    cell shapes: ln of each axis length normal with this sd (0.5: axis ratios of\n"
             "                     real structures); default 0, uniform in [-0.5, 0.5] (ratios at most e)\n"
+            "  --atoms-power G    the prior's occupations drawn with weight count x atoms^G (default 0: as\n"
+            "                     often as among the Materials Project's structures; > 0: larger cells)\n"
+            "  --max-sites N      occupied Wyckoff positions at most (default 8)\n"
             "  --anion-prob P     chemistry: with probability P the first species is an anion former (O, F,\n"
             "                     Cl, Br, I, S, Se, Te, N) on about 45..85%% of the atoms (0.7: crystals\n"
             "                     near the COD's inorganic formulas); default 0, every species alike\n"
@@ -744,6 +747,13 @@ int xs_cmd_dataset(int argc, char **argv)
                 fprintf(stderr, "xrdsym dataset: --axis-log-sd is 0..1.5\n");
                 goto bad;
             }
+        } else if (!strcmp(a, "--atoms-power") && has && synth) {
+            if (!xs_cli_parse_double("dataset", a, argv[++i], &c.synth.atoms_power) ||
+                !xs_cli_require("dataset", a, c.synth.atoms_power >= 0 && c.synth.atoms_power <= 4, "in [0, 4]", argv[i]))
+                goto bad;
+        } else if (!strcmp(a, "--max-sites") && has && synth) {
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || !xs_cli_require("dataset", a, v >= 1 && v <= 64, "1..64", argv[i])) goto bad;
+            c.synth.max_sites = (int)v;
         } else if (!strcmp(a, "--anion-prob") && has && synth) {
             if (!xs_cli_parse_double("dataset", a, argv[++i], &c.synth.anion_prob) ||
                 !xs_cli_require("dataset", a, c.synth.anion_prob >= 0 && c.synth.anion_prob <= 1, "in [0, 1]", argv[i]))

@@ -274,6 +274,36 @@ int main(void)
     opt.verify = XS_SYNTH_VERIFY_DIRECT;
     opt.prior = prior;
     all_groups(&opt, "MP prior");
+
+    /* atoms_power: the prior's occupations weighted by n_atoms^power draw larger cells. 80 crystals of
+     * P2_1/c each way, up to 200 atoms on 16 positions; the median moves from about 20 to about 36 atoms (4,600
+     * crystals of all groups), so "more than 1.3 times the default's" leaves room for 80 draws. */
+    {
+        double med[2];
+        for (int big = 0; big < 2; big++) {
+            int n_at[80], made = 0;
+            xs_synth_options_default(&opt);
+            opt.verify = XS_SYNTH_VERIFY_DIRECT;
+            opt.prior = prior;
+            opt.max_atoms = 200;
+            opt.max_sites = 16;
+            opt.atoms_power = big ? 2.5 : 0;
+            for (int i = 0; i < 80; i++) {
+                xs_structure *s = NULL;
+                if (xs_synth_crystal(14, &opt, 44, (uint64_t)i, &s, &err) != XS_OK) continue;
+                int v = (int)xs_structure_num_sites(s), j = made++;
+                for (; j > 0 && n_at[j - 1] > v; j--) n_at[j] = n_at[j - 1];
+                n_at[j] = v;
+                xs_structure_free(s);
+            }
+            CHECK(made == 80, "80 crystals made (%d)", made);
+            med[big] = made ? n_at[made / 2] : 0;
+        }
+        CHECK(med[1] > 1.3 * med[0], "atoms_power 2.5: larger cells (median %g atoms against %g)", med[1], med[0]);
+        opt.atoms_power = 5;
+        xs_structure *s = NULL;
+        CHECK(xs_synth_crystal(14, &opt, 44, 0, &s, &err) == XS_ERR_RANGE && !s, "atoms_power 5 refused");
+    }
     xs_synth_wyckoff_prior_free(prior);
     return xs_test_finish();
 }

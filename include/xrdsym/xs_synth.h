@@ -90,6 +90,10 @@ typedef struct {
                              * attempts raised to the general position's multiplicity, which a few groups
                              * need (F432, Fd-3, F-43c: 96; Fm-3c, Fd-3c: 192) */
     int max_sites;          /* occupied Wyckoff positions at most (default 8) */
+    double atoms_power;     /* the prior's occupations drawn with weight count x n_atoms^atoms_power: 0
+                             * (default) as often as among the Materials Project's structures, > 0 towards
+                             * larger cells (real minerals have more atoms than the Materials Project's
+                             * typical structure; README, "Atoms per cell") */
     double min_dist_factor; /* reject if two atoms are closer than this times the sum of their radii
                              * (default 0.7) */
     double packing_min, packing_max; /* volume = sum of atomic volumes / packing, packing uniform in this

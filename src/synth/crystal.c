@@ -141,6 +141,12 @@ static void assign_anion_sites(xs_rng *r, const xs_synth_wyckoff_set *w, site_dr
 }
 
 /* Occupied positions from the prior's rows (weighted by count) within the limits; 0 if none fits. */
+static double row_weight(const xs_synth_options *o, const xs_synth_prior_row *row)
+{
+    /* exactly the count at the default, so that its draws stay what they were */
+    return o->atoms_power == 0 ? (double)row->count : row->count * pow((double)row->n_atoms, o->atoms_power);
+}
+
 static int occupation_from_prior(const xs_synth_options *o, int sg, const xs_synth_wyckoff_set *w, xs_rng *r,
                                  int *pos)
 {
@@ -148,14 +154,14 @@ static int occupation_from_prior(const xs_synth_options *o, int sg, const xs_syn
     size_t n = xs_synth_prior_get(o->prior, sg, &rows);
     double total = 0;
     for (size_t i = 0; i < n; i++)
-        if (rows[i].n_atoms <= o->max_atoms && rows[i].n_sites <= o->max_sites) total += rows[i].count;
+        if (rows[i].n_atoms <= o->max_atoms && rows[i].n_sites <= o->max_sites) total += row_weight(o, &rows[i]);
     if (total <= 0) return 0;
     double u = xs_rng_uniform(r) * total;
     size_t pick = n;
     for (size_t i = 0; i < n; i++) {
         if (rows[i].n_atoms > o->max_atoms || rows[i].n_sites > o->max_sites) continue;
         pick = i;
-        u -= rows[i].count;
+        u -= row_weight(o, &rows[i]);
         if (u < 0) break;
     }
     (void)w;
@@ -385,7 +391,8 @@ xs_status xs_synth_crystal(int sg, const xs_synth_options *opt, uint64_t seed, u
     else xs_synth_options_default(&o);
     if (o.max_sites < 1 || o.max_atoms < 1 || !(o.packing_min > 0) || o.packing_max < o.packing_min ||
         o.b_max < o.b_min || o.b_min < 0 || o.max_attempts < 1 || !(o.symprec > 0) || o.min_dist_factor < 0 ||
-        !(o.axis_log_sd >= 0 && o.axis_log_sd <= 1.5) || !(o.anion_prob >= 0 && o.anion_prob <= 1))
+        !(o.axis_log_sd >= 0 && o.axis_log_sd <= 1.5) || !(o.anion_prob >= 0 && o.anion_prob <= 1) ||
+        !(o.atoms_power >= 0 && o.atoms_power <= 4))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "synth options out of range");
     if (o.max_sites > 64) o.max_sites = 64;
     const xs_synth_wyckoff_set *w;
