@@ -84,7 +84,6 @@ static int is_anion_former(int z)
 /* An anion former by the element weights (every anion former has weight > 0). */
 static int draw_anion(xs_rng *r)
 {
-    pthread_once(&g_element_once, init_element_cdf);
     double total = 0;
     for (int z = 1; z <= XS_MAX_Z; z++)
         if (is_anion_former(z)) total += xs_synth_element_weight[z];
@@ -105,9 +104,9 @@ typedef struct {
     double b;
 } site_draw;
 
-/* The anion (species[0]) on about a fraction U(0.45, 0.85) of the atoms and every other species on at least
- * one site: the sites, visited in a random order, go to the anion while its atoms stay nearest that fraction
- * and enough sites remain for the others; the rest are the others', each at least once, then at random. */
+/* The anion (species[0]) on about a fraction U(0.45, 0.85) of the atoms and every other species (n_species >= 2)
+ * on at least one site: the sites, visited in a random order, go to the anion while its atoms stay nearest that
+ * fraction and enough sites remain for the others; the rest are the others', each at least once, then at random. */
 static void assign_anion_sites(xs_rng *r, const xs_synth_wyckoff_set *w, site_draw *sites, int n_sites,
                                const int *species, int n_species)
 {
@@ -136,16 +135,18 @@ static void assign_anion_sites(xs_rng *r, const xs_synth_wyckoff_set *w, site_dr
     for (int i = 0; i < n_sites; i++) {
         int k = order[i];
         if (is_anion[k]) sites[k].z = species[0];
-        else if (n_others) sites[k].z = species[1 + (given < n_others ? given++ : (int)xs_rng_below(r, (uint64_t)n_others))];
+        else sites[k].z = species[1 + (given < n_others ? given++ : (int)xs_rng_below(r, (uint64_t)n_others))];
     }
 }
 
-/* Occupied positions from the prior's rows (weighted by count) within the limits; 0 if none fits. */
+/* A prior row's weight: its count times n_atoms^atoms_power (exactly the count at the default, so that its
+ * draws stay what they were). */
 static double row_weight(const xs_synth_options *o, const xs_synth_prior_row *row)
 {
-    /* exactly the count at the default, so that its draws stay what they were */
     return o->atoms_power == 0 ? (double)row->count : row->count * pow((double)row->n_atoms, o->atoms_power);
 }
+
+/* Occupied positions from the prior's rows (by row_weight) within the limits; 0 if none fits. */
 
 static int occupation_from_prior(const xs_synth_options *o, int sg, const xs_synth_wyckoff_set *w, xs_rng *r,
                                  int *pos)
