@@ -324,8 +324,13 @@ int main(void)
     memset(&err, 0, sizeof err);
     CHECK(read_one(".xy", "# only a header\n", &l, &n, &err) == XS_ERR_NOT_FOUND, "header only: %s", err.message);
     memset(&err, 0, sizeof err);
-    CHECK(read_one(".xy", "10 1\n11 2\n12 nan\n", &l, &n, &err) != XS_OK && err.line == 3, "NaN on line 3: %d %s", err.line,
-          err.message);
+    CHECK(read_one(".xy", "10 1\n11 2\n12 nan\n", &l, &n, &err) == XS_ERR_INVALID && err.line == 3 && err.column == 4 &&
+              strstr(err.message, "intensity 'nan'"),
+          "NaN on line 3, column 4: %d:%d %s", err.line, err.column, err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(read_one(".xy", "10 1\n  inf, 2\n", &l, &n, &err) == XS_ERR_INVALID && err.line == 2 && err.column == 3 &&
+              strstr(err.message, "2theta 'inf'"),
+          "infinite 2theta on line 2, column 3: %d:%d %s", err.line, err.column, err.message);
     memset(&err, 0, sizeof err);
     CHECK(read_one(".xy", "10 1\n11 2\n10.5 3\n", &l, &n, &err) == XS_ERR_INVALID && err.line == 3, "decreasing 2theta");
     memset(&err, 0, sizeof err);

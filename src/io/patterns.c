@@ -393,17 +393,26 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
             }
         } else {
             const char *p = skip_separators(line);
+            const char *x_text = p;
             char *end;
             double x = strtod(p, &end);
             if (end == p) {
                 st = xs_error_set(err, XS_ERR_PARSE, path, line_no, 1, "expected a number");
                 break;
             }
+            const char *x_end = end;
             p = skip_separators(end);
             double y = strtod(p, &end);
             if (end == p) {
                 st = xs_error_set(err, XS_ERR_PARSE, path, line_no, (int)(p - line) + 1,
                                   "expected a second number (intensity) after 2theta %g", x);
+                break;
+            }
+            /* the column of the value itself, so that a NaN among thousands of lines is found at once */
+            if (!isfinite(x) || !isfinite(y)) {
+                const char *bad = isfinite(x) ? p : x_text;
+                st = xs_error_set(err, XS_ERR_INVALID, path, line_no, (int)(bad - line) + 1, "%s '%.*s' is not a finite number",
+                                  isfinite(x) ? "intensity" : "2theta", (int)((isfinite(x) ? end : x_end) - bad), bad);
                 break;
             }
             data_started = 1;
