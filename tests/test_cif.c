@@ -157,6 +157,24 @@ int main(void)
     memset(&err, 0, sizeof err);
     CHECK(read_text("data_x\n" CELL_CUBIC("1e6") ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_INVALID, "absurd cell: %s",
           err.message);
+    /* a refused cell names the line of the parameter to blame, not the block's first line */
+    CHECK(err.line == 2 && strstr(err.message, "absurd cell volume"), "absurd cell on the line of a: %d %s", err.line,
+          err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 0.01\n" ATOMS_HEAD "Na1 0 0 0\n",
+                    &err) == XS_ERR_INVALID &&
+              err.line == 4,
+          "too small a cell on the line of its shortest length c: %d %s", err.line, err.message);
+#define CELL_ANGLES(al, be, ga) \
+    CELL_CUBIC("5") "_cell_angle_alpha " al "\n_cell_angle_beta " be "\n_cell_angle_gamma " ga "\n"
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_ANGLES("90", "90", "190") ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_INVALID &&
+              err.line == 7 && strstr(err.message, "(0, 180)"),
+          "gamma of 190 degrees on its line 7: %d %s", err.line, err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_ANGLES("90", "150", "120") ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_INVALID &&
+              err.line == 6 && strstr(err.message, "no volume"),
+          "angles enclosing no volume blamed on the one farthest from 90 (beta, line 6): %d %s", err.line, err.message);
 
     memset(&err, 0, sizeof err);
     CHECK(read_text("data_x\n" CELL_CUBIC("4.0") ATOMS_HEAD "Na1 0 nan 0\n", &err) != XS_OK, "NaN coordinate");

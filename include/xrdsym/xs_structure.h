@@ -36,6 +36,9 @@ void xs_structure_free(xs_structure *s);
  * XS_ERR_INVALID for lengths <= 0, angles outside (0, 180) or a cell with no volume. */
 xs_status xs_lattice_from_parameters(double a, double b, double c, double alpha, double beta, double gamma,
                                      double lattice[3][3], xs_error *err);
+/* XS_ERR_INVALID for a lattice with a non-finite component or a volume outside 1 to 1e7 A^3 (the check
+ * xs_structure_create makes), so that a reader can name the cell's own lines. */
+xs_status xs_lattice_check(const double lattice[3][3], xs_error *err);
 /* a, b, c, alpha, beta, gamma of a lattice. */
 void xs_lattice_parameters(const double lattice[3][3], double params[6]);
 double xs_lattice_volume(const double lattice[3][3]);

@@ -561,6 +561,32 @@ static int declared_group(const cif_reader *r, int hall)
     return hall > 0 && xs_sym_from_hall(hall, &sg, NULL) == XS_OK ? sg.number : 0;
 }
 
+/* The cell parameter to blame when the cell is refused, so that the error names its line: the first length
+ * that is not positive, else the first angle outside (0, 180), else the angle farthest from 90 degrees for
+ * angles that enclose no volume, else the longest length for a cell too large and the shortest for one too
+ * small. */
+static int cell_culprit(const double cell[6])
+{
+    for (int i = 0; i < 3; i++)
+        if (!(cell[i] > 0) || !isfinite(cell[i])) return i;
+    for (int i = 3; i < 6; i++)
+        if (!(cell[i] > 0 && cell[i] < 180)) return i;
+    double c[3];
+    for (int i = 0; i < 3; i++) c[i] = cos(cell[3 + i] * M_PI / 180);
+    if (1 - c[0] * c[0] - c[1] * c[1] - c[2] * c[2] + 2 * c[0] * c[1] * c[2] < 1e-6) {
+        int widest = 0; /* the angles enclose (almost) no volume: the one farthest from 90 degrees */
+        for (int i = 1; i < 3; i++)
+            if (fabs(cell[3 + i] - 90) > fabs(cell[3 + widest] - 90)) widest = i;
+        return 3 + widest;
+    }
+    int longest = 0, shortest = 0;
+    for (int i = 1; i < 3; i++) {
+        if (cell[i] > cell[longest]) longest = i;
+        if (cell[i] < cell[shortest]) shortest = i;
+    }
+    return cell[0] * cell[1] * cell[2] > 1e7 ? longest : shortest;
+}
+
 static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
 {
     *out = NULL;
@@ -570,6 +596,7 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
     static const char *const cell_names[6] = {"_cell_length_a", "_cell_length_b", "_cell_length_c",
                                               "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"};
     double cell[6];
+    int cell_line[6];
     int have_angle[3] = {0, 0, 0};
     for (int i = 0; i < 6; i++) {
         const cif_item *it = find_item(r, cell_names[i]);
@@ -578,6 +605,7 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
             snprintf(alt, sizeof alt, "_cell.%s", cell_names[i] + 6);
             it = find_item(r, alt);
         }
+        cell_line[i] = it ? it->line : r->block_line;
         if (it && !is_missing(it->value) && !parse_number(it->value, &cell[i]))
             return xs_error_set(err, XS_ERR_PARSE, r->path, it->line, 0, "block '%s': %s '%s' is not a number",
                                 r->code, cell_names[i], it->value);
@@ -593,8 +621,9 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
     }
     double lattice[3][3];
     xs_error cell_err = {0};
-    if (xs_lattice_from_parameters(cell[0], cell[1], cell[2], cell[3], cell[4], cell[5], lattice, &cell_err) != XS_OK)
-        return xs_error_set(err, XS_ERR_INVALID, r->path, r->block_line, 0, "block '%s': %s", r->code,
+    if (xs_lattice_from_parameters(cell[0], cell[1], cell[2], cell[3], cell[4], cell[5], lattice, &cell_err) != XS_OK ||
+        xs_lattice_check(lattice, &cell_err) != XS_OK)
+        return xs_error_set(err, XS_ERR_INVALID, r->path, cell_line[cell_culprit(cell)], 0, "block '%s': %s", r->code,
                             cell_err.message);
     int rhombohedral_cell = fabs(cell[0] - cell[1]) < 1e-3 * cell[0] && fabs(cell[0] - cell[2]) < 1e-3 * cell[0] &&
                             fabs(cell[3] - cell[4]) < 1e-3 && fabs(cell[3] - cell[5]) < 1e-3 && fabs(cell[3] - 90) > 0.5;

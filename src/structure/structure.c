@@ -66,7 +66,7 @@ xs_status xs_lattice_from_parameters(double a, double b, double c, double alpha,
     return XS_OK;
 }
 
-static xs_status check_lattice(const double l[3][3], xs_error *err)
+xs_status xs_lattice_check(const double l[3][3], xs_error *err)
 {
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
@@ -82,7 +82,7 @@ xs_status xs_structure_create(const double lattice[3][3], size_t n_sites, const 
                               xs_error *err)
 {
     *out = NULL;
-    xs_status st = check_lattice(lattice, err);
+    xs_status st = xs_lattice_check(lattice, err);
     if (st) return st;
     if (n_sites == 0) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "structure has no atoms");
     for (size_t i = 0; i < n_sites; i++) {
