@@ -151,6 +151,20 @@ int main(void)
             CHECK_NEAR(xs_pattern_goniometer_radius(l[0]), 240.5, 1e-12, "goniometer radius from diffractedBeamPath");
         }
         xs_pattern_list_free(l, n);
+        /* a NaN among the counts is named with its line; a file cut inside the counts says so */
+        char *third = strstr(text, "<intensities");
+        third = third ? strchr(third, '>') : NULL;
+        if (third) memcpy(third + 1 + 5, "nan", 3); /* the counts "20 20 20 ..." become "20 20nan 20 ..." (line 8) */
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".xrdml", text, &l, &n, &err) == XS_ERR_INVALID && err.line == 8 && strstr(err.message, "'nan'"),
+              "NaN among xrdml intensities on line 8: %d %s", err.line, err.message);
+        xs_pattern_list_free(l, n);
+        char *close = strstr(text, "</intensities>");
+        if (close) *close = 0;
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".xrdml", text, &l, &n, &err) == XS_ERR_PARSE && err.line == 8 && strstr(err.message, "cut short"),
+              "xrdml cut inside its intensities: %d %s", err.line, err.message);
+        xs_pattern_list_free(l, n);
     }
 
     /* powder CIF */

@@ -598,13 +598,27 @@ static xs_status read_xrdml(const char *path, char *text, xs_pattern ***list, si
     if (!found) return xs_error_set(err, XS_ERR_NOT_FOUND, path, 0, 0, "no <positions axis=\"2Theta\"> in the xrdml file");
     const char *counts = xs_xml_element(found, NULL, "intensities", &len, NULL);
     if (!counts) counts = xs_xml_element(found, NULL, "counts", &len, NULL);
-    if (!counts) return xs_error_set(err, XS_ERR_NOT_FOUND, path, xs_text_line_of(text, found), 0, "no <intensities> or <counts> after the 2Theta positions");
+    if (!counts) {
+        /* an element that opens and never closes is a file cut short, not one without counts */
+        const char *open = strstr(found, "<intensities");
+        if (!open) open = strstr(found, "<counts");
+        if (open)
+            return xs_error_set(err, XS_ERR_PARSE, path, xs_text_line_of(text, open), 0,
+                                "<%s> is not closed: the file is cut short", open[1] == 'i' ? "intensities" : "counts");
+        return xs_error_set(err, XS_ERR_NOT_FOUND, path, xs_text_line_of(text, found), 0, "no <intensities> or <counts> after the 2Theta positions");
+    }
     xs_points b = {0};
     const char *p = counts, *end = counts + len;
     while (p < end) {
         char *e;
         double v = strtod(p, &e);
         if (e == p) break;
+        if (!isfinite(v)) {
+            free(b.x);
+            free(b.y);
+            return xs_error_set(err, XS_ERR_INVALID, path, xs_text_line_of(text, p), 0, "intensity %zu, '%.*s', is not a finite number",
+                                b.n + 1, (int)(e - p), p);
+        }
         if (!xs_points_push(&b, 0, v)) {
             free(b.x);
             free(b.y);
