@@ -180,6 +180,20 @@ int main(void)
             CHECK(xs_pattern_goniometer_radius(l[0]) == 0, "no goniometer radius where the file gives none");
         }
         xs_pattern_list_free(l, n);
+        /* a '?' point is absent; a word or a NaN among the counts is an error at its line, since a file with
+         * garbage in its counts is not one to classify in silence */
+        char *fifth = text;
+        for (int line = 1; line < 12 && fifth; line++) fifth = strchr(fifth, '\n') ? strchr(fifth, '\n') + 1 : NULL;
+        if (fifth) memcpy(fifth, "?\n", 2); /* line 12, the fifth count "10" */
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".cif", text, &l, &n, &err) == XS_OK && n == 1 && xs_pattern_size(l[0]) == 199, "'?' point absent: %s",
+              err.message);
+        xs_pattern_list_free(l, n);
+        if (fifth) memcpy(fifth, "x\n", 2);
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".cif", text, &l, &n, &err) == XS_ERR_PARSE && err.line == 12 && strstr(err.message, "'x'"),
+              "a word among the counts at its line 12: %d %s", err.line, err.message);
+        xs_pattern_list_free(l, n);
     }
 
     /* A Rietveld CIF as journals publish it: the profile block states no wavelength; the phase block linked

@@ -840,11 +840,20 @@ static int powder_of_block(cif_reader *r, double wl, xs_pattern **out, int *calc
     size_t n = 0;
     for (size_t row = 0; row < rows; row++) {
         double xv = start + step * (double)row, yv;
-        if (cx >= 0 && !parse_number(loop_value(l, row, cx), &xv)) continue; /* '?' or '.' points are absent */
-        if (!parse_number(loop_value(l, row, cy), &yv)) continue;
-        x[n] = xv;
-        y[n] = yv;
-        n++;
+        /* '?' or '.' points are absent; any other value that is not a finite number ("nan", a word) is an
+         * error at its line, not a point to drop in silence */
+        int col = cx >= 0 && !parse_number(loop_value(l, row, cx), &xv) ? cx : !parse_number(loop_value(l, row, cy), &yv) ? cy : -1;
+        if (col < 0) {
+            x[n] = xv;
+            y[n] = yv;
+            n++;
+        } else if (!is_missing(loop_value(l, row, col))) {
+            xs_error_set(err, XS_ERR_PARSE, r->path, loop_line(l, row, col), 0, "block '%s': %s '%s' of point %zu is not a number",
+                         r->code, col == cx ? "2theta" : "intensity", loop_value(l, row, col), row + 1);
+            free(x);
+            free(y);
+            return -1;
+        }
     }
     char name[512];
     snprintf(name, sizeof name, "%s#%s", r->path, r->code);
