@@ -207,7 +207,8 @@ int xs_points_push(xs_points *b, double x, double y)
 static xs_status push_point(xs_points *b, double x, double y, const char *path, int line_no, xs_error *err)
 {
     if (!isfinite(x) || !isfinite(y))
-        return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "value is not a finite number");
+        return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "%s %g is not a finite number", isfinite(x) ? "intensity" : "2theta",
+                            isfinite(x) ? y : x);
     if (b->n > 0 && !(b->descending ? x < b->x[b->n - 1] : x > b->x[b->n - 1]))
         return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "2theta %g does not %s (previous %g)", x,
                             b->descending ? "decrease" : "increase", b->x[b->n - 1]);
