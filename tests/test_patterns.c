@@ -72,6 +72,33 @@ int main(void)
     }
     xs_pattern_list_free(l, n);
 
+    /* header wavelengths in other units: nm and pm converted, an energy turned into its wavelength (12.39842 keV A),
+     * and a value absurd in its stated unit refused by name rather than read as angstrom */
+    {
+        static const struct {
+            const char *header;
+            double wavelength; /* 0: refused */
+        } units[] = {{"# wavelength: 0.15406 nm", 1.5406},       {"# Lambda (nm) = 0.15406", 1.5406},
+                     {"# wavelength 154.06 pm", 1.5406},         {"# Energy: 17.0 keV", 12.398420 / 17.0},
+                     {"# beam energy 8047.8 eV", 12398.420 / 8047.8}, {"# wavelength 1.5406 nm", 0},
+                     {"# wavelength 1.5406 A", 1.5406},          {"# energy 2.5 (no unit)", -1}};
+        for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+            snprintf(text, sizeof text, "%s\n%s", units[u].header, body);
+            memset(&err, 0, sizeof err);
+            xs_status st = read_one(".xy", text, &l, &n, &err);
+            if (units[u].wavelength > 0)
+                CHECK(st == XS_OK && n == 1 && fabs(xs_pattern_wavelength(l[0]) - units[u].wavelength) < 1e-9, "'%s' read as %g A: %s",
+                      units[u].header, units[u].wavelength, err.message);
+            else if (units[u].wavelength == 0)
+                CHECK(st == XS_ERR_INVALID && strstr(err.message, "15.406"), "'%s' refused: %s", units[u].header, err.message);
+            else
+                CHECK(st == XS_OK && n == 1 && xs_pattern_wavelength(l[0]) == 0, "'%s': no wavelength", units[u].header);
+            xs_pattern_list_free(l, n);
+            l = NULL;
+            n = 0;
+        }
+    }
+
     /* csv with a column-title line, Mo K-alpha: the peak moves to the Cu angle of the same d */
     gaussian_lines(body, sizeof body, 2, 45, 0.01, 14.0, ",");
     snprintf(text, sizeof text, "2theta,intensity\n%s", body);

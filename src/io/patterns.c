@@ -246,14 +246,33 @@ double xs_pattern_text_wavelength(const char *line, size_t len)
     size_t n = len < sizeof low - 1 ? len : sizeof low - 1;
     for (size_t i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)line[i]);
     low[n] = 0;
-    static const char *const keys[] = {"wavelength", "wave length", "lambda", "wavelen"};
+    /* A wavelength in angstrom unless a unit says otherwise, before the number ("lambda (nm): 0.15406") or after
+     * it ("0.15406 nm"); an energy ("energy 17 keV") is turned into its wavelength. With a unit, the value is
+     * returned whatever it is, so that an absurd one is refused by name rather than read as another unit;
+     * without one, a number outside 0.1..3 is not taken for a wavelength. */
+    static const char *const keys[] = {"wavelength", "wave length", "lambda", "wavelen", "energy"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         const char *p = strstr(low, keys[k]);
         if (!p) continue;
-        p += strlen(keys[k]);
+        const char *before = p += strlen(keys[k]);
         /* "=", ":", " (A)", " in angstrom" may stand between the word and the number */
         for (int skipped = 0; *p && !(isdigit((unsigned char)*p) || *p == '.') && skipped < 24; skipped++) p++;
-        double v = strtod(p, NULL);
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p) continue;
+        char unit[48];
+        snprintf(unit, sizeof unit, "%.*s|%.12s", (int)(p - before), before, end);
+        const char *kev = strstr(unit, "kev"), *ev = strstr(unit, "ev");
+        if (kev || (ev && (ev == unit || !isalpha((unsigned char)ev[-1]))))
+            return v > 0 ? (kev ? 12.398420 : 12398.420) / v : -1;
+        if (k == 4) continue; /* an energy without a unit */
+        int nm = 0, pm = 0;
+        for (const char *u = unit; *u; u++) {
+            int word_start = u == unit || !isalpha((unsigned char)u[-1]);
+            if (word_start && !strncmp(u, "nm", 2) && !isalpha((unsigned char)u[2])) nm = 1;
+            if (word_start && !strncmp(u, "pm", 2) && !isalpha((unsigned char)u[2])) pm = 1;
+        }
+        if (nm || pm) return v * (nm ? 10 : 0.01);
         if (v >= 0.1 && v <= 3) return v;
     }
     static const struct {
