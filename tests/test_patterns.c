@@ -81,7 +81,8 @@ int main(void)
         } units[] = {{"# wavelength: 0.15406 nm", 1.5406},       {"# Lambda (nm) = 0.15406", 1.5406},
                      {"# wavelength 154.06 pm", 1.5406},         {"# Energy: 17.0 keV", 12.398420 / 17.0},
                      {"# beam energy 8047.8 eV", 12398.420 / 8047.8}, {"# wavelength 1.5406 nm", 0},
-                     {"# wavelength 1.5406 A", 1.5406},          {"# energy 2.5 (no unit)", -1}};
+                     {"# wavelength 1.5406 A", 1.5406},          {"# energy 2.5 (no unit)", -1},
+                     {"# energy (keV) = 17", 12.398420 / 17.0},  {"# energy-dispersive detector, 8 keV", -1}};
         for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
             snprintf(text, sizeof text, "%s\n%s", units[u].header, body);
             memset(&err, 0, sizeof err);

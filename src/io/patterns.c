@@ -257,6 +257,11 @@ double xs_pattern_text_wavelength(const char *line, size_t len)
         const char *before = p += strlen(keys[k]);
         /* "=", ":", " (A)", " in angstrom" may stand between the word and the number */
         for (int skipped = 0; *p && !(isdigit((unsigned char)*p) || *p == '.') && skipped < 24; skipped++) p++;
+        if (k == 4) { /* "energy 17 keV", "energy (keV): 17", not "energy-dispersive detector, 8 keV" */
+            int other_word = 0;
+            for (const char *c = before; c < p; c++) other_word |= isalpha((unsigned char)*c) && !strchr("kev", *c);
+            if (other_word) continue;
+        }
         char *end;
         double v = strtod(p, &end);
         if (end == p) continue;
