@@ -34,7 +34,9 @@ static void usage(FILE *out)
             "                    structures (xrdsym dataset structures FILE... --out REF.h5), each with its space\n"
             "                    group and similarity (search-match; see xs_match.h)\n"
             "  --matches K       nearest references to list (default 3)\n"
-            "  --format text|json|tsv\n");
+            "  --format text|json|tsv  (a file that cannot be classified: its error on stderr, and in json\n"
+            "                    a record {\"file\", \"error\": {message, line, column}}, in tsv a line\n"
+            "                    '# error<TAB>file<TAB>line<TAB>message')\n");
 }
 
 typedef struct {
@@ -60,6 +62,26 @@ static void json_string(FILE *f, const char *s)
         else fputc(*s, f);
     }
     fputc('"', f);
+}
+
+/* A file or pattern that could not be classified: the error on stderr as always, and in the JSON and TSV
+ * output as well, so that a batch run's table accounts for every input (a record with "error" in JSON, a
+ * comment line "# error<TAB>name<TAB>line<TAB>message" in TSV, which table readers skip). */
+static void report_failure(const char *format, const char *name, const xs_error *err, int *first_json)
+{
+    xs_cli_print_error(err);
+    if (!strcmp(format, "json")) {
+        printf("%s\n  {\"file\": ", *first_json ? "" : ",");
+        *first_json = 0;
+        json_string(stdout, name);
+        printf(", \"error\": {\"message\": ");
+        json_string(stdout, err->message);
+        printf(", \"line\": %d, \"column\": %d}}", err->line, err->column);
+    } else if (!strcmp(format, "tsv")) {
+        printf("# error\t%s\t%d\t", name, err->line);
+        for (const char *c = err->message; *c; c++) putchar(*c == '\t' || *c == '\n' ? ' ' : *c);
+        printf("\n");
+    }
 }
 
 int xs_cmd_predict(int argc, char **argv)
@@ -171,7 +193,7 @@ int xs_cmd_predict(int argc, char **argv)
         xs_pattern **pats = NULL;
         size_t np = 0;
         if (xs_pattern_read(files[f], &pats, &np, &err) != XS_OK) {
-            xs_cli_print_error(&err);
+            report_failure(format, files[f], &err, &first_json);
             status = 1;
             continue;
         }
@@ -179,7 +201,7 @@ int xs_cmd_predict(int argc, char **argv)
             xs_pattern *pat = pats[q];
             double radius = 0;
             if (xs_cli_correct_angles("predict", pat, &angles, &radius, &err) != XS_OK) {
-                xs_cli_print_error(&err);
+                report_failure(format, xs_pattern_name(pat), &err, &first_json);
                 status = 1;
                 continue;
             }
@@ -201,7 +223,7 @@ int xs_cmd_predict(int argc, char **argv)
             if (xs_pattern_to_grid(pat, wl, &grid, mg.wavelength, min_coverage, x, &coverage, &err) != XS_OK ||
                 xs_nn_ensemble_forward(ens, x, 1, probs, &err) != XS_OK ||
                 xs_eval_apply_class_prior(net, prior, probs, 1, &err) != XS_OK) {
-                xs_cli_print_error(&err);
+                report_failure(format, xs_pattern_name(pat), &err, &first_json);
                 status = 1;
                 continue;
             }

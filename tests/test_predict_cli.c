@@ -76,6 +76,20 @@ int main(void)
              model, bad, good);
     CHECK(run(cmd) == 1, "a broken file makes the exit status 1");
     CHECK(strstr(out_buf, "\"space_group\": 14") != NULL, "the good file is still classified: %s", out_buf);
+    /* every input has its record: the two failures with their errors, the broken file's at its line 2 */
+    CHECK(strstr(out_buf, "{\"file\": \"/nonexistent.xy\", \"error\": {\"message\": ") != NULL,
+          "the missing file is a record with its error: %s", out_buf);
+    const char *bad_rec = strstr(out_buf, "\", \"error\": {\"message\": ");
+    CHECK(bad_rec && strstr(bad_rec, "\"line\": 2, \"column\": ") != NULL, "the broken file's record names line 2: %s",
+          out_buf);
+    {
+        int depth = 0, min_depth = 0;
+        for (const char *c = out_buf; *c; c++) {
+            depth += (*c == '[' || *c == '{') - (*c == ']' || *c == '}');
+            if (depth < min_depth) min_depth = depth;
+        }
+        CHECK(depth == 0 && min_depth == 0, "brackets of the JSON with error records balance: %s", out_buf);
+    }
     /* P2_1/c is the only group with its peak positions (h0l l = 2n and 0k0 k = 2n together) */
     CHECK(strstr(out_buf, "\"same_peak_positions\": [14]") != NULL, "P2_1/c alone in its class: %s", out_buf);
     const char *pp = strstr(out_buf, "\"peak_positions\": {\"groups\": [");
@@ -87,6 +101,12 @@ int main(void)
     /* the summed class holds at least its first guess's probability (1e-6: six printed decimals) */
     CHECK(pp && !strncmp(pp + strlen("\"peak_positions\": {\"groups\": ["), "14]", 3) && pclass >= p14 - 1e-6,
           "P2_1/c's class, summed %g >= %g", pclass, p14);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s /nonexistent.xy %s --format tsv 2>/dev/null", exe, model, bad, good);
+    char bad_line[700];
+    snprintf(bad_line, sizeof bad_line, "\n# error\t%s\t2\t", bad);
+    CHECK(run(cmd) == 1 && strstr(out_buf, "\n# error\t/nonexistent.xy\t0\t") != NULL && strstr(out_buf, bad_line) != NULL &&
+              strstr(out_buf, "\t14\tP2_1/c\t") != NULL,
+          "tsv: a '# error' line for each failure (the broken file's at line 2), the good file's row: %s", out_buf);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s 2>&1 >/dev/null", exe, model, bad);
     run(cmd);
     CHECK(strstr(out_buf, bad) != NULL && strstr(out_buf, ":2") != NULL, "error names the file and line 2: %s", out_buf);

@@ -41,6 +41,8 @@ def main(argv):
             sys.exit(f"{argv[0]}: no similarity column (run predict with --reference)")
         col = {k: i for i, k in enumerate(header)}
         for line in f:
+            if line.startswith("#"):  # '# error' lines of patterns predict could not classify
+                continue
             v = line.rstrip("\n").split("\t")
             name = v[col["file"]].split("#")[-1]
             if name not in truth or not v[col["similarity"]]:
