@@ -146,6 +146,14 @@ int main(void)
             CHECK(strstr(xs_pattern_name(l[1]), "#R1") != NULL, "row id in the name: %s", xs_pattern_name(l[1]));
         }
         xs_pattern_list_free(l, n);
+        /* a label that is not 1..230 is an error at its line and column, not an unlabelled pattern */
+        char *label = strstr(text, "R1\t14\t");
+        if (label) memcpy(label + 3, "x4", 2);
+        memset(&err, 0, sizeof err);
+        CHECK(read_one(".tsv", text, &l, &n, &err) == XS_ERR_PARSE && err.line == 4 && err.column == 4 && strstr(err.message, "'x4'"),
+              "label 'x4' refused at 4:4: %d:%d %s", err.line, err.column, err.message);
+        xs_pattern_list_free(l, n);
+        if (label) memcpy(label + 3, "14", 2);
         /* truncated last row */
         text[strlen(text) - 30] = '\n';
         text[strlen(text) - 29] = 0;

@@ -500,8 +500,21 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
                 break;
             }
             *tab1 = 0;
-            int label = atoi(tab1 + 1);
-            if (label < 0 || label > 230) label = 0;
+            /* an empty or 0 label is an unlabelled pattern; anything else that is not 1..230 is a typo that would
+             * otherwise drop the pattern from an evaluation in silence */
+            char *label_end;
+            long label = strtol(tab1 + 1, &label_end, 10);
+            while (*label_end == ' ') label_end++;
+            if (label_end != tab2 || label < 0 || label > 230) {
+                if (label_end == tab1 + 1 && label_end == tab2) {
+                    label = 0;
+                } else {
+                    st = xs_error_set(err, XS_ERR_PARSE, path, line_no, (int)(tab1 + 1 - line) + 1,
+                                      "pattern '%s': space group '%.*s' is not 1..230 (0 or empty: unlabelled)", line,
+                                      (int)(tab2 - tab1 - 1), tab1 + 1);
+                    break;
+                }
+            }
             if (xy_cap < grid.count) {
                 free(x);
                 free(y);
@@ -539,7 +552,7 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
                 xs_error_set(err, st, path, line_no, 0, "%s", e.message);
                 break;
             }
-            pat->label = label;
+            pat->label = (int)label;
             if (!push_list(list, n, &cap, pat)) {
                 xs_pattern_free(pat);
                 st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
