@@ -453,7 +453,7 @@ static xs_status open_model_file(const char *path, hid_t *f, char **fmt, xs_erro
     if (access(path, R_OK) != 0) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot read the file");
     H5E_BEGIN_TRY { *f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
     H5E_END_TRY;
-    if (*f < 0) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "not an HDF5 file or unreadable");
+    if (*f < 0) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "not an HDF5 file (or it is truncated or unreadable)");
     H5E_BEGIN_TRY { *fmt = get_str(*f, "format"); }
     H5E_END_TRY;
     return XS_OK;
