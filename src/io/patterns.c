@@ -238,8 +238,18 @@ static xs_status list_of_one(const char *path, xs_pattern *p, xs_pattern ***list
     return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
 }
 
-/* A wavelength named in a header line: "wavelength", "lambda", "wave length" followed by a number in
- * 0.1..3 (angstrom), or an anode name (Cu, Mo, Co...) near "K-alpha"/"Ka". 0 when none. */
+/* The unit (lower case) as a word of text: "kev" in "17 kev" or "(kev)", not "nm" in "anm". */
+static int names_unit(const char *text, const char *unit)
+{
+    size_t n = strlen(unit);
+    for (const char *u = text; (u = strstr(u, unit)) != NULL; u++)
+        if ((u == text || !isalpha((unsigned char)u[-1])) && !isalpha((unsigned char)u[n])) return 1;
+    return 0;
+}
+
+/* A wavelength named in a header line: "wavelength", "lambda", "wave length" followed by a number (angstrom
+ * in 0.1..3, or in the nm or pm it names), an energy in keV or eV, or an anode name (Cu, Mo, Co...) near
+ * "K-alpha"/"Ka". 0 when none. */
 double xs_pattern_text_wavelength(const char *line, size_t len)
 {
     char low[512];
@@ -267,17 +277,11 @@ double xs_pattern_text_wavelength(const char *line, size_t len)
         if (end == p) continue;
         char unit[48];
         snprintf(unit, sizeof unit, "%.*s|%.12s", (int)(p - before), before, end);
-        const char *kev = strstr(unit, "kev"), *ev = strstr(unit, "ev");
-        if (kev || (ev && (ev == unit || !isalpha((unsigned char)ev[-1]))))
-            return v > 0 ? (kev ? 12.398420 : 12398.420) / v : -1;
+        int kev = names_unit(unit, "kev");
+        if (kev || names_unit(unit, "ev")) return v > 0 ? (kev ? 12.398420 : 12398.420) / v : -1;
         if (k == 4) continue; /* an energy without a unit */
-        int nm = 0, pm = 0;
-        for (const char *u = unit; *u; u++) {
-            int word_start = u == unit || !isalpha((unsigned char)u[-1]);
-            if (word_start && !strncmp(u, "nm", 2) && !isalpha((unsigned char)u[2])) nm = 1;
-            if (word_start && !strncmp(u, "pm", 2) && !isalpha((unsigned char)u[2])) pm = 1;
-        }
-        if (nm || pm) return v * (nm ? 10 : 0.01);
+        int nm = names_unit(unit, "nm");
+        if (nm || names_unit(unit, "pm")) return v * (nm ? 10 : 0.01);
         if (v >= 0.1 && v <= 3) return v;
     }
     static const struct {
@@ -505,15 +509,11 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
             char *label_end;
             long label = strtol(tab1 + 1, &label_end, 10);
             while (*label_end == ' ') label_end++;
-            if (label_end != tab2 || label < 0 || label > 230) {
-                if (label_end == tab1 + 1 && label_end == tab2) {
-                    label = 0;
-                } else {
-                    st = xs_error_set(err, XS_ERR_PARSE, path, line_no, (int)(tab1 + 1 - line) + 1,
-                                      "pattern '%s': space group '%.*s' is not 1..230 (0 or empty: unlabelled)", line,
-                                      (int)(tab2 - tab1 - 1), tab1 + 1);
-                    break;
-                }
+            if (label_end != tab2 || label < 0 || label > 230) { /* an empty field ends at tab2 as 0 */
+                st = xs_error_set(err, XS_ERR_PARSE, path, line_no, (int)(tab1 + 1 - line) + 1,
+                                  "pattern '%s': space group '%.*s' is not 1..230 (0 or empty: unlabelled)", line,
+                                  (int)(tab2 - tab1 - 1), tab1 + 1);
+                break;
             }
             if (xy_cap < grid.count) {
                 free(x);

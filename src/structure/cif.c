@@ -842,7 +842,9 @@ static int powder_of_block(cif_reader *r, double wl, xs_pattern **out, int *calc
         double xv = start + step * (double)row, yv;
         /* '?' or '.' points are absent; any other value that is not a finite number ("nan", a word) is an
          * error at its line, not a point to drop in silence */
-        int col = cx >= 0 && !parse_number(loop_value(l, row, cx), &xv) ? cx : !parse_number(loop_value(l, row, cy), &yv) ? cy : -1;
+        int col = -1;
+        if (cx >= 0 && !parse_number(loop_value(l, row, cx), &xv)) col = cx;
+        else if (!parse_number(loop_value(l, row, cy), &yv)) col = cy;
         if (col < 0) {
             x[n] = xv;
             y[n] = yv;

@@ -146,8 +146,13 @@ static double row_weight(const xs_synth_options *o, const xs_synth_prior_row *ro
     return o->atoms_power == 0 ? (double)row->count : row->count * pow((double)row->n_atoms, o->atoms_power);
 }
 
-/* Occupied positions from the prior's rows (by row_weight) within the limits; 0 if none fits. */
+/* A prior row within the options' limits of atoms and occupied positions. */
+static int row_fits(const xs_synth_options *o, const xs_synth_prior_row *row)
+{
+    return row->n_atoms <= o->max_atoms && row->n_sites <= o->max_sites;
+}
 
+/* Occupied positions from the prior's rows (by row_weight) within the limits; 0 if none fits. */
 static int occupation_from_prior(const xs_synth_options *o, int sg, const xs_synth_wyckoff_set *w, xs_rng *r,
                                  int *pos)
 {
@@ -155,12 +160,12 @@ static int occupation_from_prior(const xs_synth_options *o, int sg, const xs_syn
     size_t n = xs_synth_prior_get(o->prior, sg, &rows);
     double total = 0;
     for (size_t i = 0; i < n; i++)
-        if (rows[i].n_atoms <= o->max_atoms && rows[i].n_sites <= o->max_sites) total += row_weight(o, &rows[i]);
+        if (row_fits(o, &rows[i])) total += row_weight(o, &rows[i]);
     if (total <= 0) return 0;
     double u = xs_rng_uniform(r) * total;
     size_t pick = n;
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].n_atoms > o->max_atoms || rows[i].n_sites > o->max_sites) continue;
+        if (!row_fits(o, &rows[i])) continue;
         pick = i;
         u -= row_weight(o, &rows[i]);
         if (u < 0) break;
