@@ -54,6 +54,7 @@ int main(int argc, char **argv)
         {"paper augmentation", 50, 1, 0},  {"paper augmentation", 50, 2, 0},  {"paper augmentation", 200, 1, 0},
         {"paper augmentation", 200, 2, 0}, {"paper augmentation", 500, 1, 0}, {"paper augmentation", 500, 2, 0},
         {"+ K-alpha2, zero shift, width growth", 200, 2, 1},
+        {"+ K-alpha2, zero shift, width growth, pseudo-Voigt (eta U(0.2, 1))", 200, 2, 2},
     };
     xs_grid g = xs_grid_paper();
     const int max_peaks = 500;
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
             o.zero_shift_max = 0.05;
             o.width_growth_max = 1;
         }
+        if (cf->extras > 1) o.lorentz_min = 0.2, o.lorentz_max = 1;
         for (int b = 0; b < BATCH; b++)
             peaks[b] = (xs_aug_peaks){tt + (size_t)b * max_peaks, in + (size_t)b * max_peaks, (size_t)cf->n_peaks};
         double rates[20], cpu_rates[20];

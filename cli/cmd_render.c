@@ -35,7 +35,8 @@ static void usage(FILE *out)
             "  --kalpha2-prob P    the K-alpha2 copy in a fraction P of the patterns only (with --kalpha2)\n"
             "  --jitter SIGMA      every peak's intensity times exp(SIGMA z), z ~ N(0, 1)\n"
             "  --impurity K H      0..K foreign peaks, heights up to H of the pattern's maximum\n"
-            "  --counts MIN MAX    counting noise of N counts at the maximum, N log-uniform in [MIN, MAX]\n");
+            "  --counts MIN MAX    counting noise of N counts at the maximum, N log-uniform in [MIN, MAX]\n"
+            "  --lorentz MIN MAX   pseudo-Voigt peaks, Lorentzian fraction eta ~ U(MIN, MAX) per pattern\n");
 }
 
 /* ---- SVG (helpers in svg.c) ---- */
@@ -128,6 +129,7 @@ static void write_svg(FILE *o, const render_view *v)
     if (v->opt->intensity_jitter > 0) fprintf(o, ", intensity jitter %.2f", v->opt->intensity_jitter);
     if (v->drawn->n_impurity > 0) fprintf(o, ", %d impurity peaks", v->drawn->n_impurity);
     if (v->drawn->counts > 0) fprintf(o, ", counting noise of %.0f counts at the maximum", v->drawn->counts);
+    if (v->drawn->lorentz > 0) fprintf(o, ", pseudo-Voigt peaks (eta %.2f)", v->drawn->lorentz);
     fprintf(o, ", noise U(%.3g, %.3g)</text>\n", v->opt->noise_min, v->opt->noise_max);
     fprintf(o, "<text x=\"%.0f\" y=\"68\" fill=\"#444\">backgrounds: ", f.x0);
     xs_svg_text(o, bgtext);
@@ -250,6 +252,10 @@ int xs_cmd_render(int argc, char **argv)
         } else if (!strcmp(a, "--counts") && has2) {
             if (!xs_cli_parse_double("render", a, argv[++i], &opt.counts_min) ||
                 !xs_cli_parse_double("render", a, argv[++i], &opt.counts_max))
+                return 2;
+        } else if (!strcmp(a, "--lorentz") && has2) {
+            if (!xs_cli_parse_double("render", a, argv[++i], &opt.lorentz_min) ||
+                !xs_cli_parse_double("render", a, argv[++i], &opt.lorentz_max))
                 return 2;
         } else if (!strcmp(a, "--impurity") && has2) {
             if (!xs_cli_parse_int("render", a, argv[++i], &opt.impurity_peaks_max) ||

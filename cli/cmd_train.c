@@ -30,6 +30,7 @@ static void usage(FILE *out)
             "  --width-growth G          peak width growing with angle (default 0)\n"
             "  --noise-scale S           noise of each pattern times s, log-uniform in [1, S] (default off)\n"
             "  --counts MIN MAX          counting noise of N counts at the maximum, N log-uniform (default off)\n"
+            "  --lorentz MIN MAX         pseudo-Voigt peaks, Lorentzian fraction eta ~ U(MIN, MAX) (default off)\n"
             "  --init MODEL.h5           fine-tune: start member k from member k mod M of this model (its own\n"
             "                            architecture; --arch not allowed), Adam afresh\n"
             "  --sample-prior T          an epoch draws its patterns group by group with probability\n"
@@ -159,6 +160,11 @@ int xs_cmd_train(int argc, char **argv)
         else if (!strcmp(a, "--counts") && i + 2 < argc) {
             bad = !xs_cli_parse_double("train", a, argv[i + 1], &opt.aug.counts_min) ||
                   !xs_cli_parse_double("train", a, argv[i + 2], &opt.aug.counts_max);
+            i += 2;
+        }
+        else if (!strcmp(a, "--lorentz") && i + 2 < argc) {
+            bad = !xs_cli_parse_double("train", a, argv[i + 1], &opt.aug.lorentz_min) ||
+                  !xs_cli_parse_double("train", a, argv[i + 2], &opt.aug.lorentz_max);
             i += 2;
         }
         else if (!strcmp(a, "--mix") && i + 2 < argc) {

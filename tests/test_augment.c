@@ -816,8 +816,117 @@ static void test_counting_noise(void)
     free(batch), free(on), free(off);
 }
 
+/* Pseudo-Voigt peaks: (1 - eta) G + eta L of one FWHM and height, the Lorentzian cut at 20 FWHM and lowered by
+ * its value there; eta ~ U(min, max) per pattern; noise, backgrounds and the other draws stay those of the
+ * pattern with Gaussian peaks; off draws nothing. */
+static void test_pseudo_voigt(void)
+{
+    xs_grid g = xs_grid_paper();
+    size_t n = g.count;
+    float *y = malloc(n * sizeof *y), *on = malloc(n * sizeof *on), *off = malloc(n * sizeof *off),
+          *con = malloc(n * sizeof *con), *coff = malloc(n * sizeof *coff);
+    xs_aug_options o, plain;
+    xs_aug_options_default(&o);
+    o.noise_scale_max = 4, o.zero_shift_max = 0.05, o.width_growth_max = 1;
+    plain = o;
+    o.lorentz_min = 0.2, o.lorentz_max = 0.9;
+    xs_error err = {0};
+
+    /* the shape against the closed form: one peak on a grid point, FWHM 0.1 deg = 10 steps */
+    float tt[1] = {40.0f}, in[1] = {3};
+    xs_aug_peaks one = {tt, in, 1};
+    xs_aug_drawn d = {0};
+    d.fwhm = 0.1;
+    const double cut = 1.0 / 1601; /* l at 20 FWHM: 1 / (1 + 40^2) */
+    const double etas[3] = {1.0, 0.5, 0.25};
+    for (int k = 0; k < 3; k++) {
+        d.lorentz = etas[k];
+        CHECK(xs_aug_render_clean(&o, &g, &one, &d, y, &err) == XS_OK, "%s", err.message);
+        int bad = 0, negative = 0;
+        double worst = 0;
+        for (long j = 0; j < (long)n; j++) {
+            double x = (double)(j - 3500) / 10; /* in FWHM */
+            double l = 1 / (1 + 4 * x * x), lc = fabs(x) <= 20 ? (l - cut) / (1 - cut) : 0;
+            double gs = exp(-4 * M_LN2 * x * x);
+            double want = etas[k] * lc + (1 - etas[k]) * (fabs(x) * 10 <= 22 ? gs : 0);
+            double e = fabs(y[j] - want);
+            worst = e > worst ? e : worst;
+            /* float sums of a Gaussian with the exp approximation (3e-7 relative) and a float Lorentzian:
+             * 2e-6 of the maximum */
+            bad += e > 2e-6;
+            negative += y[j] < 0;
+        }
+        CHECK(!bad && !negative, "eta %.2f: %d points off the closed form (worst %.3g), %d negative", etas[k], bad,
+              worst, negative);
+        CHECK(y[3500] == 1.0f && y[3500 + 201] == 0 && y[3500 - 201] == 0 && y[3500 + 199] > 0,
+              "eta %.2f: maximum %.9g, cut at 20 FWHM", etas[k], y[3500]);
+    }
+    /* half the height at half the FWHM whatever eta (the cut's lowering moves it by (1/2 - 1) c / (1 - c)) */
+    CHECK_NEAR(y[3505], 0.5 - 0.25 * 0.5 * cut / (1 - cut), 2e-6, "eta 0.25: value at +FWHM/2");
+
+    /* draws: eta ~ U(0.2, 0.9); the rest as without it; noise and backgrounds unchanged */
+    float tt4[4] = {20, 30, 40, 55}, in4[4] = {1, 2, 3, 0.5f};
+    xs_aug_peaks pk = {tt4, in4, 4};
+    const int N = 3000;
+    double se_sum = 0;
+    int bad_eta = 0, bad_same = 0, bad_rest = 0;
+    for (int item = 0; item < N; item++) {
+        xs_aug_drawn dd, dp;
+        if (xs_aug_draw(&o, 9, (uint64_t)item, &dd, &err) || xs_aug_draw(&plain, 9, (uint64_t)item, &dp, &err)) {
+            CHECK(0, "%s", err.message);
+            break;
+        }
+        bad_eta += !(dd.lorentz >= 0.2 && dd.lorentz <= 0.9);
+        se_sum += dd.lorentz;
+        xs_aug_drawn dz = dd;
+        dz.lorentz = 0;
+        bad_same += memcmp(&dz, &dp, sizeof dz) != 0;
+        if (item < 20) {
+            xs_aug_render(&o, &g, &pk, 9, (uint64_t)item, on, NULL, &err);
+            xs_aug_render(&plain, &g, &pk, 9, (uint64_t)item, off, NULL, &err);
+            xs_aug_render_clean(&o, &g, &pk, &dd, con, &err);
+            xs_aug_render_clean(&plain, &g, &pk, &dp, coff, &err);
+            /* pattern - its peaks = noise + backgrounds, the same for both; 1e-6: float rounding of values
+             * near 1 */
+            for (size_t j = 0; j < n; j++) bad_rest += fabsf((on[j] - con[j]) - (off[j] - coff[j])) > 1e-6f;
+        }
+    }
+    CHECK(!bad_eta, "%d eta outside [0.2, 0.9]", bad_eta);
+    CHECK(!bad_same, "%d patterns whose other draws changed with pseudo-Voigt peaks on", bad_same);
+    CHECK(!bad_rest, "%d points whose noise or background changed with pseudo-Voigt peaks on", bad_rest);
+    double m = se_sum / N, se = 0.7 / sqrt(12.0 * N);
+    CHECK(fabs(m - 0.55) < Z_TOL * se, "mean eta %.4f vs 0.55 (standard error %.4f)", m, se);
+    /* off: the draws of the defaults */
+    xs_aug_options def;
+    xs_aug_options_default(&def);
+    xs_aug_drawn da;
+    CHECK(draws_as_defaults(&def, &da) && da.lorentz == 0, "off: no eta drawn");
+    /* as text and back, exactly */
+    char text[512];
+    xs_aug_options back;
+    xs_aug_options_format(&o, text, sizeof text);
+    CHECK(strstr(text, " lorentz 0.20000000000000001 0.90000000000000002") != NULL, "options as text: %s", text);
+    CHECK(xs_aug_options_parse(text, &back, &err) == XS_OK && back.lorentz_min == 0.2 && back.lorentz_max == 0.9,
+          "parsed back: %s", err.message);
+    CHECK(xs_aug_options_parse("fwhm 0.04..0.21 noise 0.002..0.02 background p 0.5 total 0.1 zero_shift 0 kalpha2 0 "
+                               "growth 0 lorentz 0.5",
+                               &back, &err) == XS_ERR_PARSE,
+          "lorentz without its maximum refused");
+    o.lorentz_max = 1.5;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE && strstr(err.message, "lorentz_max"),
+          "eta above 1 refused: %s", err.message);
+    o.lorentz_min = 0.95, o.lorentz_max = 0.9;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE, "lorentz min above max refused");
+    o.lorentz_min = -0.1, o.lorentz_max = 0.9;
+    CHECK(xs_aug_options_check(&o, &err) == XS_ERR_RANGE, "negative lorentz min refused");
+    d.lorentz = 1.5;
+    CHECK(xs_aug_render_clean(&plain, &g, &one, &d, y, &err) == XS_ERR_RANGE, "drawn eta above 1 refused");
+    free(y), free(on), free(off), free(con), free(coff);
+}
+
 int main(void)
 {
+    test_pseudo_voigt();
     test_counting_noise();
     test_realism_options();
     test_noise_scale();

@@ -52,14 +52,21 @@
  * RRUFF patterns are noisier where they are higher: the robust sigma of second differences in 50-point
  * windows without a peak grows as level^0.37 (median over the 332 patterns; IQR 0.31-0.42), where the
  * paper's noise gives level^0.02; read as Poisson counts, their N at the maximum has 10th/50th/90th
- * percentiles 61/259/682 (tools/pattern_noise.py --level).
+ * percentiles 61/259/682 (tools/pattern_noise.py --level). And pseudo-Voigt peaks: every peak (its K-alpha2 copy
+ * and the impurity peaks too) becomes (1 - eta) G + eta L of the same FWHM and height, L the Lorentzian
+ * 1 / (1 + 4 (dx / FWHM)^2), eta ~ U(lorentz_min, lorentz_max) per pattern. L is cut at +-20 FWHM and lowered
+ * by its value there (1/1601 of the height), rescaled to keep the height, so that the cut leaves no step.
+ * Measured RRUFF peaks are mostly Lorentzian: a pseudo-Voigt with a K-alpha2 copy, fitted to the 5 strongest
+ * peaks of each of the 332 patterns, gives eta with 10th/50th/90th percentiles 0.42/0.74/1.00 (median over each
+ * pattern's peaks), where Gaussian training renders give 0.00/0.01/0.11 (tools/peak_shape.py).
  *
  * Randomness: one pattern depends only on (options, grid, peaks, seed, item) where item is the pattern's
  * index (any 64-bit number): its generator is xs_rng_seed(seed, item). The draws come in a fixed order
  * (FWHM, zero shift, width growth, noise scale, the four backgrounds, the K-alpha2 coin, the jitter
  * generator's seed, the impurity peaks, then the noise of each grid point, then its counting noise; N is
  * drawn from a copy of the generator after the impurity peaks, so a pattern with counting noise differs
- * from the one without by that noise alone; an option that is off draws
+ * from the one without by that noise alone, and eta from a copy after one more draw, so a pattern with
+ * pseudo-Voigt peaks has the noise and backgrounds of the one without; an option that is off draws
  * nothing, so patterns drawn without it are unchanged), so that
  * xs_aug_draw returns exactly the parameters the render of the same (seed, item) uses. A batch gives the
  * same bytes whatever the number of threads. The drawn parameters and noise values are the same on every
@@ -110,6 +117,8 @@ typedef struct {
     double impurity_height_max;  /* h: each foreign peak's height ~ U(0, h) times the pattern's maximum; 0..1 */
     double counts_min, counts_max; /* counting noise, N counts at the maximum ~ log-uniform; 0 0 = off;
                                     * else 1 <= min <= max <= 1e9 */
+    double lorentz_min, lorentz_max; /* pseudo-Voigt peaks, Lorentzian fraction eta ~ U(min, max) per pattern;
+                                      * 0 0 = off (Gaussian); else 0 <= min <= max <= 1 */
     int clip_negative;           /* 1: values below 0 are set to 0 after the backgrounds */
 } xs_aug_options;
 
@@ -118,7 +127,7 @@ void xs_aug_options_default(xs_aug_options *opt);
 xs_status xs_aug_options_check(const xs_aug_options *opt, xs_error *err);
 /* The drawn options as one line, as model files record them ("fwhm 0.04..0.21 noise 0.002..0.02 background
  * p 0.5 total 0.1 zero_shift 0 kalpha2 0 growth 0", then " noise_scale S", " kalpha2_prob P", " jitter J"
- * , " impurity K H" and " counts MIN MAX" for those that are on), and back: parse
+ * , " impurity K H", " counts MIN MAX" and " lorentz MIN MAX" for those that are on), and back: parse
  * starts from the defaults (kernel_sigmas, ka1, ka2 and clip_negative stay so) and gives XS_ERR_PARSE for
  * text not of that form, XS_ERR_RANGE for values xs_aug_options_check refuses; *opt is set only on XS_OK. */
 void xs_aug_options_format(const xs_aug_options *opt, char *buf, size_t size);
@@ -152,6 +161,7 @@ typedef struct {
     int n_impurity;              /* foreign peaks: position (0..1 of the grid range) and relative height */
     double impurity_x[XS_AUG_IMPURITY_MAX], impurity_height[XS_AUG_IMPURITY_MAX];
     double counts;               /* N of the counting noise (0 when it is off) */
+    double lorentz;              /* eta of the pseudo-Voigt peaks, 0..1 (0 when it is off: Gaussian) */
 } xs_aug_drawn;
 
 /* One peak list. two_theta in degrees, intensity >= 0 (any scale); both finite. Borrowed. */
@@ -169,9 +179,9 @@ xs_status xs_aug_draw(const xs_aug_options *opt, uint64_t seed, uint64_t item, x
 xs_status xs_aug_background_render(const xs_aug_background *bg, const xs_grid *grid, float *out,
                                    xs_error *err);
 
-/* The peaks alone with the width, shift, growth, K-alpha2 coin, intensity factors and impurity peaks of d
+/* The peaks alone with the width, shift, growth, K-alpha2 coin, intensity factors, impurity peaks and eta of d
  * (d NULL: FWHM = the mean of the option range, no shift, no growth, K-alpha2 as the options say, no
- * jitter, no impurity), maximum scaled to 1: xs_aug_render without noise and backgrounds. */
+ * jitter, no impurity, eta the mean of the option range), maximum scaled to 1: xs_aug_render without noise and backgrounds. */
 xs_status xs_aug_render_clean(const xs_aug_options *opt, const xs_grid *grid, const xs_aug_peaks *peaks,
                               const xs_aug_drawn *d, float *out, xs_error *err);
 

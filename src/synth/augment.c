@@ -66,6 +66,8 @@ xs_status xs_aug_options_check(const xs_aug_options *o, xs_error *err)
                 "counts_min %g / counts_max %g: 0 0 (off) or 1 <= min <= max <= 1e9", o->counts_min, o->counts_max);
     RANGE_CHECK(o->noise_scale_max == 0 || (o->noise_scale_max >= 1 && o->noise_scale_max <= 100),
                 "noise_scale_max %g: 0 (off) or 1..100", o->noise_scale_max);
+    RANGE_CHECK(o->lorentz_min >= 0 && o->lorentz_min <= o->lorentz_max && o->lorentz_max <= 1,
+                "lorentz_min %g / lorentz_max %g: need 0 <= min <= max <= 1", o->lorentz_min, o->lorentz_max);
     return XS_OK;
 }
 
@@ -84,6 +86,7 @@ void xs_aug_options_format(const xs_aug_options *o, char *buf, size_t size)
     if (o->intensity_jitter > 0) APPEND(" jitter %g", o->intensity_jitter);
     if (o->impurity_peaks_max > 0) APPEND(" impurity %d %g", o->impurity_peaks_max, o->impurity_height_max);
     if (o->counts_max > 0) APPEND(" counts %.17g %.17g", o->counts_min, o->counts_max);
+    if (o->lorentz_max > 0) APPEND(" lorentz %.17g %.17g", o->lorentz_min, o->lorentz_max);
 #undef APPEND
 }
 
@@ -110,7 +113,8 @@ xs_status xs_aug_options_parse(const char *text, xs_aug_options *opt, xs_error *
         optional_part(buf, " kalpha2_prob ", "%lf", 1, &a.kalpha2_prob, NULL) < 0 ||
         optional_part(buf, " jitter ", "%lf", 1, &a.intensity_jitter, NULL) < 0 ||
         optional_part(buf, " impurity ", "%d %lf", 2, &a.impurity_peaks_max, &a.impurity_height_max) < 0 ||
-        optional_part(buf, " counts ", "%lf %lf", 2, &a.counts_min, &a.counts_max) < 0)
+        optional_part(buf, " counts ", "%lf %lf", 2, &a.counts_min, &a.counts_max) < 0 ||
+        optional_part(buf, " lorentz ", "%lf %lf", 2, &a.lorentz_min, &a.lorentz_max) < 0)
         return xs_error_set(err, XS_ERR_PARSE, NULL, 0, 0, "not a description of augmentation options: '%s'", text);
     xs_status st = xs_aug_options_check(&a, err);
     if (st == XS_OK) *opt = a;
@@ -219,6 +223,13 @@ static void draw_all(const xs_aug_options *o, xs_rng *r, xs_aug_drawn *d)
         xs_rng c = *r;
         d->counts = exp(xs_rng_range(&c, log(o->counts_min), log(o->counts_max)));
     }
+    if (o->lorentz_max > 0) {
+        /* a copy too, one draw past the counts' own, so that noise and backgrounds stay those of the pattern
+         * with Gaussian peaks */
+        xs_rng c = *r;
+        (void)xs_rng_next(&c);
+        d->lorentz = xs_rng_range(&c, o->lorentz_min, o->lorentz_max);
+    }
 }
 
 xs_status xs_aug_draw(const xs_aug_options *opt, uint64_t seed, uint64_t item, xs_aug_drawn *out, xs_error *err)
@@ -281,6 +292,7 @@ typedef struct {
     double fwhm, shift, growth;
     double ka_ratio, ka21; /* K-alpha2 intensity ratio (0 = off) and ka2 / ka1 */
     double jitter;         /* sigma of ln(intensity factor) per peak; 0 = off */
+    double lorentz;        /* eta: the Lorentzian share of every peak's height; 0 = Gaussian */
     uint64_t jitter_seed;
     int n_impurity;
     const double *impurity_x, *impurity_height;
@@ -373,20 +385,47 @@ static void add_gaussian_table(const peak_render *pr, float *restrict acc, long 
 #endif
 }
 
+/* The Lorentzian part of a pseudo-Voigt peak: acc[j] += height * (l(j - u) - c) / (1 - c) for |j - u| <= R,
+ * l(x) = 1 / (1 + (x / gamma)^2), gamma = FWHM / 2, R = LORENTZ_REACH FWHM, c = l(R): the tails fall to 0 at
+ * the cut instead of stopping at c (1/1601 of the height at 20 FWHM), and the height stays. Clipped to the
+ * grid (acc points at grid point 0). */
+#define LORENTZ_REACH 20.0
+static void add_lorentzian(float *restrict acc, long n, double u, double fwhm_steps, float height)
+{
+    double gamma = 0.5 * fwhm_steps, reach = LORENTZ_REACH * fwhm_steps;
+    double lo_d = fmax(ceil(u - reach), 0), hi_d = fmin(floor(u + reach), (double)(n - 1));
+    if (hi_d < lo_d) return;
+    double c = 1 / (1 + (reach / gamma) * (reach / gamma));
+    long lo = (long)lo_d, hi = (long)hi_d;
+    const float inv_gamma = (float)(1 / gamma), off = (float)((double)lo - u), cf = (float)c,
+                h = (float)(height / (1 - c));
+    float *a = acc + lo;
+    int m = (int)(hi - lo + 1);
+    for (int k = 0; k < m; k++) {
+        float x = ((float)k + off) * inv_gamma;
+        float v = 1.0f / (1.0f + x * x) - cf;
+        a[k] += h * (v > 0 ? v : 0.0f);
+    }
+}
+
 static void render_one_peak(const peak_render *pr, float *acc, double two_theta, double height)
 {
     const xs_grid *g = pr->grid;
     double u = (two_theta - g->start) / g->step;
-    if (pr->use_table) {
-        add_gaussian_table(pr, acc, (long)g->count, u, (float)height);
-        return;
-    }
     double fwhm = pr->fwhm;
     if (pr->growth > 0) {
         double t = tan(two_theta * (M_PI / 360));
         fwhm *= sqrt(1 + pr->growth * t * t);
     }
-    add_gaussian_direct(acc, (long)g->count, u, sigma_steps(fwhm, g), pr->reach_sig, (float)height);
+    if (pr->lorentz > 0) {
+        add_lorentzian(acc, (long)g->count, u, fwhm / g->step, (float)(height * pr->lorentz));
+        height *= 1 - pr->lorentz;
+        if (height <= 0) return;
+    }
+    if (pr->use_table)
+        add_gaussian_table(pr, acc, (long)g->count, u, (float)height);
+    else
+        add_gaussian_direct(acc, (long)g->count, u, sigma_steps(fwhm, g), pr->reach_sig, (float)height);
 }
 
 static void peak_render_init(peak_render *pr, const xs_aug_options *o, const xs_grid *g, const xs_aug_drawn *d,
@@ -402,6 +441,7 @@ static void peak_render_init(peak_render *pr, const xs_aug_options *o, const xs_
     pr->ka21 = pr->ka_ratio > 0 ? o->ka2 / o->ka1 : 1;
     pr->jitter = o->intensity_jitter;
     pr->jitter_seed = d->jitter_seed;
+    pr->lorentz = d->lorentz;
     pr->n_impurity = d->n_impurity;
     pr->impurity_x = d->impurity_x;
     pr->impurity_height = d->impurity_height;
@@ -557,6 +597,7 @@ xs_status xs_aug_render_clean(const xs_aug_options *opt, const xs_grid *grid, co
         memset(&plain, 0, sizeof plain);
         plain.fwhm = 0.5 * (opt->fwhm_min + opt->fwhm_max);
         plain.kalpha2 = opt->kalpha2_ratio > 0;
+        plain.lorentz = 0.5 * (opt->lorentz_min + opt->lorentz_max);
         d = &plain;
     }
     int impurities_ok = d->n_impurity >= 0 && d->n_impurity <= XS_AUG_IMPURITY_MAX;
@@ -564,9 +605,10 @@ xs_status xs_aug_render_clean(const xs_aug_options *opt, const xs_grid *grid, co
         impurities_ok = d->impurity_x[k] >= 0 && d->impurity_x[k] <= 1 && d->impurity_height[k] >= 0 &&
                         d->impurity_height[k] <= 1;
     if (!impurities_ok) return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "drawn impurity peaks out of range");
-    if (!(d->fwhm > 0 && d->fwhm <= 5) || !isfinite(d->zero_shift) || !(d->width_growth >= 0))
-        return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "drawn FWHM %g / shift %g / growth %g out of range", d->fwhm,
-                            d->zero_shift, d->width_growth);
+    if (!(d->fwhm > 0 && d->fwhm <= 5) || !isfinite(d->zero_shift) || !(d->width_growth >= 0) ||
+        !(d->lorentz >= 0 && d->lorentz <= 1))
+        return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "drawn FWHM %g / shift %g / growth %g / eta %g out of range",
+                            d->fwhm, d->zero_shift, d->width_growth, d->lorentz);
     scratch sc;
     float *mem = scratch_alloc(opt, fmax(opt->fwhm_max, d->fwhm), grid, &sc);
     if (!mem) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
