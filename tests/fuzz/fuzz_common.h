@@ -1,0 +1,31 @@
+/* Shared by the fuzz targets: the library reads files by path, and picks the reader by the file's name, so a
+ * target writes each input to a file of a chosen extension in a private folder and reads it from there. */
+#ifndef XS_FUZZ_COMMON_H
+#define XS_FUZZ_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char fuzz_dir[256];
+
+/* The path of data written as a file named "input<ext>", or NULL when it cannot be written. */
+static const char *fuzz_file(const char *ext, const unsigned char *data, size_t size)
+{
+    static char path[512];
+    if (!fuzz_dir[0]) {
+        snprintf(fuzz_dir, sizeof fuzz_dir, "/tmp/xs-fuzz-%ld", (long)getpid());
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "mkdir -p %s", fuzz_dir);
+        if (system(cmd) != 0) return NULL;
+    }
+    snprintf(path, sizeof path, "%s/input%s", fuzz_dir, ext);
+    FILE *f = fopen(path, "wb");
+    if (!f) return NULL;
+    size_t put = size ? fwrite(data, 1, size, f) : 0;
+    if (fclose(f) != 0 || put != size) return NULL;
+    return path;
+}
+
+#endif

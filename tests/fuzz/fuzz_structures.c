@@ -1,0 +1,46 @@
+/* Fuzz target: the structure readers (CIF through libcif, POSCAR), then what `info` and `simulate` do with a
+ * structure they accept: its space group (spglib) and its powder peaks. The first byte chooses CIF or POSCAR.
+ * A refusal must say why; nothing may crash, hang or read out of bounds. Built with clang
+ * -fsanitize=fuzzer (scripts/fuzz.sh). */
+#include "xrdsym.h"
+
+#include "fuzz_common.h"
+
+static void use(const xs_structure *s)
+{
+    xs_error err = {0};
+    xs_spacegroup sg;
+    xs_sym_find(s, XS_SYMPREC_DEFAULT, &sg, &err);
+    xs_xrd_options opt;
+    xs_xrd_options_default(&opt);
+    xs_peaks *peaks = NULL;
+    if (xs_xrd_peaks(s, &opt, &peaks, &err) == XS_OK) xs_peaks_free(peaks);
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    if (size < 1) return 0;
+    int cif = data[0] & 1;
+    const char *path = fuzz_file(cif ? ".cif" : ".vasp", data + 1, size - 1);
+    if (!path) return 0;
+    xs_error err = {0};
+    if (cif) {
+        xs_structure **list = NULL;
+        size_t n = 0;
+        if (xs_cif_read(path, &list, &n, &err) != XS_OK) {
+            if (!err.message[0]) abort();
+            return 0;
+        }
+        for (size_t i = 0; i < n; i++) use(list[i]);
+        xs_structure_list_free(list, n);
+    } else {
+        xs_structure *s = NULL;
+        if (xs_poscar_read(path, 0, &s, &err) != XS_OK) {
+            if (!err.message[0]) abort();
+            return 0;
+        }
+        use(s);
+        xs_structure_free(s);
+    }
+    return 0;
+}
