@@ -66,7 +66,9 @@ xs_status xs_element_parse(const char *text, int *z, int *charge, xs_error *err)
     if (isdigit((unsigned char)p[0])) {
         const char *d = p;
         int v = 0;
-        while (isdigit((unsigned char)*d)) v = v * 10 + (*d++ - '0');
+        /* a site index may have any number of digits (fuzzed "O2222222222..."): past 100 it is no charge
+         * anyway, so the value stops growing there instead of overflowing */
+        for (; isdigit((unsigned char)*d); d++) v = v > 100 ? v : v * 10 + (*d - '0');
         if (*d == '+' || *d == '-') q = (*d == '+') ? v : -v;
     } else if (p[0] == '+' || p[0] == '-') {
         int v = isdigit((unsigned char)p[1]) ? p[1] - '0' : 1;

@@ -1,0 +1,82 @@
+/* Inputs the fuzzers of tests/fuzz found a fault with (scripts/fuzz.sh), each read again here through the same
+ * reader, under AddressSanitizer and UndefinedBehaviorSanitizer (halt on the first error), with what the
+ * reader must make of it. Add every new finding here, reduced to the few lines that show it. */
+#include "xrdsym.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xs_test.h"
+
+typedef struct {
+    const char *what, *ext, *text;
+    int accepted;   /* 1: read, 0: refused with a message */
+    int first_z;    /* accepted structures: atomic number of the first site */
+} finding;
+
+static const finding findings[] = {
+    /* 2026-11-30, fuzz_structures: a site name with many digits overflowed the int of xs_element_parse while
+     * it looked for a charge after them (signed overflow, undefined behaviour) */
+    {"POSCAR species after a position, many digits", ".vasp",
+     "X\n1.0\n5 0 0\n0 5 0\n0 0 5\n1\nDirect\n0 0 0 W22222222222222222222\n", 1, 74},
+    {"CIF atom label with many digits", ".cif",
+     "data_x\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_cell_angle_alpha 90\n_cell_angle_beta 90\n"
+     "_cell_angle_gamma 90\n_symmetry_space_group_name_H-M \"P 1\"\nloop_\n_atom_site_label\n_atom_site_fract_x\n"
+     "_atom_site_fract_y\n_atom_site_fract_z\nW22222222222222222222 0 0 0\n",
+     1, 74},
+};
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/xs-fuzzreg-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    for (size_t i = 0; i < sizeof findings / sizeof findings[0]; i++) {
+        const finding *f = &findings[i];
+        char path[256];
+        snprintf(path, sizeof path, "%s/input%s", dir, f->ext);
+        CHECK(write_file(path, f->text), "%s: written", f->what);
+        xs_error err = {0};
+        xs_status st;
+        int z = 0;
+        if (!strcmp(f->ext, ".vasp")) {
+            xs_structure *s = NULL;
+            st = xs_poscar_read(path, 0, &s, &err);
+            if (!st) z = xs_structure_sites(s)[0].z, xs_structure_free(s);
+        } else if (!strcmp(f->ext, ".cif")) {
+            xs_structure **list = NULL;
+            size_t n = 0;
+            st = xs_cif_read(path, &list, &n, &err);
+            if (!st && n) z = xs_structure_sites(list[0])[0].z;
+            xs_structure_list_free(list, n);
+        } else {
+            xs_pattern **list = NULL;
+            size_t n = 0;
+            st = xs_pattern_read(path, &list, &n, &err);
+            xs_pattern_list_free(list, n);
+        }
+        if (f->accepted)
+            CHECK(st == XS_OK && (!f->first_z || z == f->first_z), "%s: read (status %d, z %d): %s", f->what, (int)st, z,
+                  err.message);
+        else
+            CHECK(st != XS_OK && err.message[0], "%s: refused with a message (status %d)", f->what, (int)st);
+        unlink(path);
+    }
+    /* the parser itself: digits past a charge's range are a site index, whatever their number */
+    int z = 0, q = 1;
+    CHECK(xs_element_parse("O22222222222222222222222222-", &z, &q, NULL) == XS_OK && z == 8 && q == 0,
+          "O2222...-: z %d charge %d", z, q);
+    CHECK(xs_element_parse("Fe0003+", &z, &q, NULL) == XS_OK && z == 26 && q == 3, "Fe0003+: z %d charge %d", z, q);
+    rmdir(dir);
+    return xs_test_finish();
+}
