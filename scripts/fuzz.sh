@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz the file readers with libFuzzer (clang), under AddressSanitizer and UndefinedBehaviorSanitizer.
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET (default 300)] [TARGET...]   targets: fuzz_patterns fuzz_structures
+#   scripts/fuzz.sh [SECONDS_PER_TARGET (default 300)] [TARGET...]   targets: fuzz_patterns fuzz_structures fuzz_zip
 #
 # Builds build-fuzz/ (clang, the library with -fsanitize=fuzzer-no-link,address,undefined), seeds each target's
 # corpus (build-fuzz/corpus/TARGET) from the fixtures, the examples and, where ../shared/data is present, a
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_patterns fuzz_structures)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_patterns fuzz_structures fuzz_zip)
 command -v clang >/dev/null || { echo "fuzz.sh: needs clang (apt-get install -y clang)" >&2; exit 2; }
 B=build-fuzz
 CC=clang cmake -S . -B $B -DCMAKE_BUILD_TYPE=Release -DXS_WITH_FUZZERS=ON -DXS_WITH_SANITIZED_TESTS=OFF \
@@ -57,10 +57,28 @@ seed_structures() { # the first byte: odd CIF, even POSCAR
     done
   fi
 }
+seed_zip() { # the first byte: even .rasx (profile, "@@", conditions), odd .brml (RawData); tests/fuzz/fuzz_zip.c
+  local c=$B/corpus/fuzz_zip; mkdir -p $c
+  local i
+  { printf '\x00'; for i in 0 1 2 3 4 5 6 7 8 9 10 11; do printf '10.%02d\t%d\t1\n' $((2 * i)) $((5 + i * i)); done
+    printf '@@\n'
+    printf '<?xml version="1.0"?>\n<MeasurementConditions>\n<HWConfigurations><XrayGenerator><TargetName>Cu</TargetName>'
+    printf '<WaveType>Ka</WaveType><WavelengthKalpha1>1.540593</WavelengthKalpha1>\n<WavelengthKalpha2>1.544414'
+    printf '</WavelengthKalpha2></XrayGenerator></HWConfigurations>\n<ScanInformation><AxisName>TwoThetaTheta'
+    printf '</AxisName><Step>0.02</Step></ScanInformation>\n</MeasurementConditions>\n'; } > $c/seed-rasx
+  { printf '\x01'; printf '<?xml version="1.0"?>\n<RawData xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+    printf '<FixedInformation><Instrument><PrimaryTracks><TrackInfoData><MountedOptics><InfoData xsi:type="MountedTube">'
+    printf '<Tube>\n<WaveLengthAlpha1 Value="1.5406" Unit="A" /><WaveLengthAlpha2 Value="1.54439" Unit="A" />'
+    printf '<WaveLengthRatio Value="0.5" Unit="" /></Tube></InfoData></MountedOptics></TrackInfoData></PrimaryTracks>'
+    printf '</Instrument></FixedInformation>\n<DataRoutes>\n<DataRoute RouteFlag="Measured">\n'
+    printf '<ScanInformation ScanName="Coupled" />\n'
+    for i in 0 1 2 3 4 5 6 7 8 9 10 11; do printf '<Datum>1,1,10.%02d,5.%02d,%d</Datum>\n' $((2 * i)) $i $((5 + i * i)); done
+    printf '</DataRoute>\n</DataRoutes></RawData>\n'; } > $c/seed-brml
+}
 status=0
 mkdir -p $B/crashes
 for t in "${targets[@]}"; do
-  case $t in fuzz_patterns) seed_patterns ;; fuzz_structures) seed_structures ;; esac
+  case $t in fuzz_patterns) seed_patterns ;; fuzz_structures) seed_structures ;; fuzz_zip) seed_zip ;; esac
   echo "== $t: $seconds s"
   if ! $B/tests/fuzz/$t $B/corpus/$t -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
        -artifact_prefix=$B/crashes/$t- -print_final_stats=1 2> $B/$t.log; then

@@ -864,6 +864,31 @@ static void test_pseudo_voigt(void)
     /* half the height at half the FWHM whatever eta (the cut's lowering moves it by (1/2 - 1) c / (1 - c)) */
     CHECK_NEAR(y[3505], 0.5 - 0.25 * 0.5 * cut / (1 - cut), 2e-6, "eta 0.25: value at +FWHM/2");
 
+    /* against the simulator's readable profile (xs_xrd_profile: the same pseudo-Voigt, in double, tails to 100
+     * FWHM, not lowered): the fast one lowers each peak's Lorentzian by at most c of its height and drops what
+     * lies past 20 FWHM (below c), so on the maximum-1 scale the two differ by at most 2 c eta sum(h) / max,
+     * plus float rounding (2e-6) */
+    {
+        float tt5[5] = {20.0f, 20.3f, 31.17f, 55.5f, 56.0f}, in5[5] = {2, 1, 3, 0.5f, 1.5f};
+        double tt5d[5], in5d[5], sum_h = 0;
+        for (int i = 0; i < 5; i++) tt5d[i] = tt5[i], in5d[i] = in5[i], sum_h += in5[i];
+        xs_aug_peaks five = {tt5, in5, 5};
+        float *ref = malloc(n * sizeof *ref);
+        xs_profile_options po;
+        xs_profile_options_default(&po);
+        po.shape = XS_PROFILE_PSEUDO_VOIGT, po.fwhm = 0.1, po.kalpha2 = 0;
+        for (int k = 0; k < 3; k++) {
+            d.lorentz = po.eta = etas[k];
+            CHECK(xs_aug_render_clean(&o, &g, &five, &d, y, &err) == XS_OK, "%s", err.message);
+            CHECK(xs_xrd_profile(tt5d, in5d, 5, &g, &po, ref, &err) == XS_OK, "%s", err.message);
+            double worst = 0, bound = 2 * cut * etas[k] * sum_h / 3 + 2e-6;
+            for (size_t j = 0; j < n; j++) worst = fmax(worst, fabs((double)y[j] - ref[j]));
+            CHECK(worst <= bound, "eta %.2f: fast pseudo-Voigt off the reference by %.3g (bound %.3g)", etas[k], worst,
+                  bound);
+        }
+        free(ref);
+    }
+
     /* draws: eta ~ U(0.2, 0.9); the rest as without it; noise and backgrounds unchanged */
     float tt4[4] = {20, 30, 40, 55}, in4[4] = {1, 2, 3, 0.5f};
     xs_aug_peaks pk = {tt4, in4, 4};

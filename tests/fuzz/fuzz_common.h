@@ -3,10 +3,13 @@
 #ifndef XS_FUZZ_COMMON_H
 #define XS_FUZZ_COMMON_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "xrdsym.h"
 
 static char fuzz_dir[256];
 
@@ -26,6 +29,19 @@ static const char *fuzz_file(const char *ext, const unsigned char *data, size_t 
     size_t put = size ? fwrite(data, 1, size, f) : 0;
     if (fclose(f) != 0 || put != size) return NULL;
     return path;
+}
+
+/* What a reader accepts must be finite and strictly increasing in angle (xs_pattern.h); abort() otherwise,
+ * which libFuzzer reports as a crash with the input. */
+static void fuzz_check_patterns(xs_pattern *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double *tt = xs_pattern_two_theta(list[i]), *in = xs_pattern_intensity(list[i]);
+        for (size_t j = 0; j < xs_pattern_size(list[i]); j++) {
+            if (!isfinite(tt[j]) || !isfinite(in[j])) abort();
+            if (j && !(tt[j] > tt[j - 1])) abort();
+        }
+    }
 }
 
 #endif

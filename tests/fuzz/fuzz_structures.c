@@ -2,8 +2,6 @@
  * structure they accept: its space group (spglib) and its powder peaks. The first byte chooses CIF or POSCAR.
  * A refusal must say why; nothing may crash, hang or read out of bounds. Built with clang
  * -fsanitize=fuzzer (scripts/fuzz.sh). */
-#include "xrdsym.h"
-
 #include "fuzz_common.h"
 
 static void use(const xs_structure *s)
