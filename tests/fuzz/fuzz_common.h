@@ -31,17 +31,25 @@ static const char *fuzz_file(const char *ext, const unsigned char *data, size_t 
     return path;
 }
 
-/* What a reader accepts must be finite and strictly increasing in angle (xs_pattern.h); abort() otherwise,
- * which libFuzzer reports as a crash with the input. */
-static void fuzz_check_patterns(xs_pattern *const *list, size_t n)
+/* The patterns of the file at path (the caller frees them), or 0 when the reader refuses it. A refusal must
+ * say why, and what a reader accepts must be finite and strictly increasing in angle (xs_pattern.h); abort()
+ * otherwise, which libFuzzer reports as a crash with the input. */
+static inline int fuzz_read_patterns(const char *path, xs_pattern ***list, size_t *n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const double *tt = xs_pattern_two_theta(list[i]), *in = xs_pattern_intensity(list[i]);
-        for (size_t j = 0; j < xs_pattern_size(list[i]); j++) {
+    xs_error err = {0};
+    if (xs_pattern_read(path, list, n, &err) != XS_OK) {
+        if (!err.message[0]) abort();
+        return 0;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        const xs_pattern *p = (*list)[i];
+        const double *tt = xs_pattern_two_theta(p), *in = xs_pattern_intensity(p);
+        for (size_t j = 0; j < xs_pattern_size(p); j++) {
             if (!isfinite(tt[j]) || !isfinite(in[j])) abort();
             if (j && !(tt[j] > tt[j - 1])) abort();
         }
     }
+    return 1;
 }
 
 #endif
