@@ -19,11 +19,11 @@ B=build-fuzz
 CC=clang cmake -S . -B $B -DCMAKE_BUILD_TYPE=Release -DXS_WITH_FUZZERS=ON -DXS_WITH_SANITIZED_TESTS=OFF \
   -DBUILD_TESTING=OFF -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build $B -j2 --target "${targets[@]}" >/dev/null
+cmake --build $B -j2 --target "${targets[@]}" fuzz_seed_raw >/dev/null
 
 shared=${XS_SHARED_DATA:-../shared/data}
 seed_patterns() { # the first byte of an input picks the extension (tests/fuzz/fuzz_patterns.c): 0 .xy, 4 .xrdml,
-                  # 5 .ras, 9 .gsa, 10 .fxye, 11 .cif, 12 .tsv
+                  # 5 .ras, 7 .raw, 9 .gsa, 10 .fxye, 11 .cif, 12 .tsv
   local c=$B/corpus/fuzz_patterns; mkdir -p $c
   { printf '\x00'; head -c 20000 examples/quartz-simulated.xy; } > $c/seed-xy
   { printf '\x00'; printf '# wavelength 1.5406\n10 5\n10.5 7\n11 100\n11.5 6\n12 5\n'; } > $c/seed-xy-small
@@ -34,6 +34,7 @@ X
   { printf '\x05'; printf '*RAS_DATA_START\r\n*HW_XG_WAVE_LENGTH_ALPHA1 "1.5406"\r\n*RAS_INT_START\r\n10 5 1\r\n10.5 7 1\r\n11 100 1\r\n*RAS_INT_END\r\n*RAS_DATA_END\r\n'; } > $c/seed-ras
   { printf '\x09'; printf 'title\nBANK 1 5 5 CONST 1000.0 50.0 0 0 STD\n   5   7 100   6   5\n'; } > $c/seed-gsa
   { printf '\x0c'; printf '# id\tspace_group\tintensities\nx\t14\t1 2 3 100 3 2 1\n'; } > $c/seed-tsv
+  $B/tests/fuzz/fuzz_seed_raw $c
   if [ -d "$shared/experimental" ]; then
     # head closes the pipe early: SIGPIPE upstream is expected there
     { printf '\x0c'; zcat "$shared/experimental/rruff-dev.tsv.gz" | head -4 || true; } > $c/seed-rruff

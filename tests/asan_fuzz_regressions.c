@@ -18,6 +18,11 @@ typedef struct {
     int line;       /* refused: the line the message must name (0: any) */
 } finding;
 
+/* 600 intensities: a line of the one-pattern-a-line table must be longer than 1,000 characters to be read as one */
+#define VALUES_10 "1 2 3 4 5 6 7 8 9 0 "
+#define VALUES_100 VALUES_10 VALUES_10 VALUES_10 VALUES_10 VALUES_10 VALUES_10 VALUES_10 VALUES_10 VALUES_10 VALUES_10
+#define VALUES_600 VALUES_100 VALUES_100 VALUES_100 VALUES_100 VALUES_100 VALUES_100
+
 static const finding findings[] = {
     /* 2026-11-30, fuzz_structures: a site name with many digits overflowed the int of xs_element_parse while
      * it looked for a charge after them (signed overflow, undefined behaviour) */
@@ -35,6 +40,11 @@ static const finding findings[] = {
     {"CIF: a save frame code with a form feed, twice in a block", ".cif",
      "data_x\nsave_f\fT\nsave_\nsave_f\fT\nsave_\n", 0, 0, NULL, 2},
     {"powder CIF: the same", ".cif", "data_x\nsave_f\fT\nsave_\nsave_f\fT\nsave_\n", 0, 0, "pattern", 2},
+    /* 2026-11-30, fuzz_patterns: the table's header grid asked for 9e11 points (7 TB), which only failed as
+     * "out of memory" (and aborts under AddressSanitizer) */
+    {"pattern table: a header grid of 9e11 points", ".tsv",
+     "# RRUFF powder patterns (Cu K-alpha), 2theta 5.00..8999999999.99 step 0.01 deg\nx\t14\t" VALUES_600 "\n", 0, 0,
+     NULL, 1},
 };
 
 static int write_file(const char *path, const char *text)

@@ -1,6 +1,8 @@
 /* Measured-pattern files: every format read back from small files written here, the errors of broken
  * ones, and the mapping onto a grid through d-spacings. */
 #include "xrdsym.h"
+
+#include <zlib.h>
 #include "xs_test.h"
 
 #include <unistd.h>
@@ -591,6 +593,19 @@ int main(void)
         CHECK(xs_pattern_read(gz, &l, &n, &err) == XS_ERR_IO && strstr(err.message, "cut short") && n == 0,
               "half a .gz refused: %s", err.message);
         unlink(gz);
+        /* a .gz that inflates past 512 MiB (600 MiB of spaces, 0.6 MB compressed) is refused before it fills the
+         * memory */
+        gzFile z = gzopen(gz, "wb1");
+        CHECK(z != NULL, "gzopen %s", gz);
+        if (z) {
+            static char spaces[1 << 20];
+            memset(spaces, ' ', sizeof spaces);
+            for (int i = 0; i < 600; i++) gzwrite(z, spaces, sizeof spaces);
+            gzclose(z);
+            CHECK(xs_pattern_read(gz, &l, &n, &err) == XS_ERR_INVALID && strstr(err.message, "512 MiB") && n == 0,
+                  "a .gz bomb refused: %s", err.message);
+            unlink(gz);
+        }
     }
 
     /* intensities that are all at or below 0 are not counts */

@@ -117,6 +117,10 @@ xs_status xs_pattern_create(const char *name, size_t n, const double *two_theta,
 
 /* The whole file; gzip-compressed files (.gz) are decompressed on the way (zlib reads plain files as they
  * are). */
+/* The most text a pattern file may hold (uncompressed): the one-pattern-a-line table at 42 KB a pattern holds
+ * 12,000 patterns in it. A power of two, as the buffer grows by doubling from 64 KiB. */
+#define XS_PATTERN_MAX_TEXT_BYTES ((size_t)512 << 20)
+
 static char *slurp(const char *path, size_t *size, xs_error *err)
 {
     if (xs_file_refuse_directory(path, "a pattern file", err) != XS_OK) return NULL;
@@ -143,6 +147,14 @@ static char *slurp(const char *path, size_t *size, xs_error *err)
             break;
         }
         if (n + 1 < cap) continue;
+        if (cap >= XS_PATTERN_MAX_TEXT_BYTES) {
+            /* a .gz of a few MB can inflate to tens of GB (a file of zeros): stop before it fills the memory */
+            free(buf);
+            gzclose(f);
+            xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "more than %d MiB of text: larger than a pattern file can be",
+                         (int)(XS_PATTERN_MAX_TEXT_BYTES >> 20));
+            return NULL;
+        }
         char *nb = realloc(buf, cap * 2);
         if (!nb) {
             free(buf);
@@ -484,6 +496,7 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
     double *x = NULL, *y = NULL;
     size_t xy_cap = 0;
     xs_status st = XS_OK;
+    const size_t text_len = strlen(text);
     for (char *next, *line = text; line && *line && st == XS_OK; line = next) {
         size_t len;
         next_line(line, &len, &next, &line_no);
@@ -491,6 +504,15 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
             double a, bb, step;
             const char *g = strstr(line, "2theta");
             if (g && sscanf(g, "2theta %lf..%lf step %lf", &a, &bb, &step) == 3 && step > 0 && bb > a) {
+                /* every intensity takes at least two characters: a grid of more points than half the file
+                 * is a wrong header, not a pattern (fuzzed: 5.00..8999999999.99 asked for 7 TB) */
+                double points = floor((bb - a) / step + 0.5) + 1;
+                if (!(points <= (double)(text_len / 2 + 1))) {
+                    st = xs_error_set(err, XS_ERR_PARSE, path, line_no, (int)(g - line) + 1,
+                                      "header grid 2theta %g..%g step %g has %.0f points, more than the file holds", a,
+                                      bb, step, points);
+                    break;
+                }
                 grid.start = a;
                 grid.step = step;
                 grid.count = (size_t)floor((bb - a) / step + 0.5) + 1;
