@@ -62,6 +62,9 @@ int xs_cli_parse_int(const char *cmd, const char *opt, const char *text, int *v)
 
 /* Print an error object as "xrdsym: file:line: message" on stderr. */
 void xs_cli_print_error(const xs_error *err);
+/* text as a JSON string: quotes, backslashes and control characters escaped; valid UTF-8 as it is, any other
+ * byte as the Latin-1 character it would be (\u00XX), so that the output is always valid JSON. */
+void xs_cli_json_string(FILE *f, const char *text);
 /* The file name of a path: what follows its last '/' (the path itself when it has none). */
 const char *xs_cli_base_name(const char *path);
 /* Read any structure file (CIF by content or extension, else POSCAR): *list is malloc'd, caller frees each

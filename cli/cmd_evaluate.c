@@ -399,18 +399,6 @@ typedef struct {
     xs_cli_angle_correction angles; /* --zero-shift, --displacement, --goniometer-radius on the patterns */
 } json_view;
 
-static void jstr(FILE *o, const char *s)
-{
-    fputc('"', o);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(o, "\\%c", c);
-        else if (c < 0x20) fprintf(o, "\\u%04x", c);
-        else fputc(c, o);
-    }
-    fputc('"', o);
-}
-
 static void jnum(FILE *o, double v)
 {
     if (isfinite(v)) fprintf(o, "%.10g", v);
@@ -475,24 +463,24 @@ static int write_json(FILE *o, void *ctx)
     const xs_eval_results *r = v->res;
     int sgm = r->task == XS_EVAL_SPACE_GROUP;
     fputs("{\n  \"model\": ", o);
-    jstr(o, v->model);
+    xs_cli_json_string(o, v->model);
     fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"training_prior_power\": %.17g, \"label_kind\": ",
             v->members, xs_eval_prior_name(class_prior), v->sample_prior_power);
-    jstr(o, v->label_kind);
+    xs_cli_json_string(o, v->label_kind);
     fputs(",\n  \"source\": {\"kind\": ", o);
-    jstr(o, v->source_kind);
+    xs_cli_json_string(o, v->source_kind);
     if (v->split) {
         fputs(", \"data\": ", o);
-        jstr(o, v->files[0]);
+        xs_cli_json_string(o, v->files[0]);
         fputs(", \"split\": ", o);
-        jstr(o, v->split);
+        xs_cli_json_string(o, v->split);
         fprintf(o, ", \"augmentation_seed\": %llu, \"augmentation\": ", (unsigned long long)v->seed);
-        jstr(o, augmentation_used);
+        xs_cli_json_string(o, augmentation_used);
     } else {
         fputs(", \"files\": [", o);
         for (int i = 0; i < v->n_files; i++) {
             if (i) fputs(", ", o);
-            jstr(o, v->files[i]);
+            xs_cli_json_string(o, v->files[i]);
         }
         fputc(']', o);
         jkv(o, ", \"zero_shift_deg\": ", v->angles.zero_shift);
@@ -500,7 +488,7 @@ static int write_json(FILE *o, void *ctx)
         jkv(o, ", \"goniometer_radius_mm\": ", v->angles.radius); /* 0: each file's own */
     }
     fputs(", \"labels\": ", o);
-    if (v->labels_path) jstr(o, v->labels_path);
+    if (v->labels_path) xs_cli_json_string(o, v->labels_path);
     else fputs("null", o);
     fprintf(o, ", \"skipped_unlabelled\": %zu, \"failed\": %zu, \"assumed_cu_kalpha\": %zu},\n", v->rs->unlabelled,
             v->rs->failed, v->rs->assumed_cu);
@@ -512,7 +500,7 @@ static int write_json(FILE *o, void *ctx)
     jkv(o, ", \"extinction_class\": ", r->acc_extinction_class);
     jkv(o, ", \"extinction_class_summed\": ", r->acc_extinction_class_summed);
     fprintf(o, ", \"n_centrosymmetric\": %zu,\n    \"note\": ", r->n_centrosymmetric);
-    jstr(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; centrosymmetric_space_group: "
+    xs_cli_json_string(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; centrosymmetric_space_group: "
                   "samples with a centrosymmetric true group, output renormalised over the 92 centrosymmetric groups; "
                   "extinction_class: the top group puts its peaks where the true group does (groups that peak "
                   "positions cannot tell apart count as right); extinction_class_summed: the class whose groups' "
@@ -533,7 +521,7 @@ static int write_json(FILE *o, void *ctx)
     fputs(", \"accuracy_at_half\": ", o);
     jinterval(o, r->accuracy_at_half, r->accepted_at_half);
     fputs(", \"note\": ", o);
-    jstr(o, "Wilson score intervals (95%) of the accuracies above: where the accuracy on all such patterns may lie");
+    xs_cli_json_string(o, "Wilson score intervals (95%) of the accuracies above: where the accuracy on all such patterns may lie");
     fputs("},\n  \"top_n\": {\"space_group\": ", o);
     if (sgm) jnums(o, r->top_n_space_group, XS_EVAL_TOP_N);
     else fputs("null", o);
@@ -562,7 +550,7 @@ static int write_json(FILE *o, void *ctx)
     jkv(o, ",\n    \"expected_calibration_error\": ", r->calibration_error);
     jkv(o, ", \"log_loss\": ", r->log_loss);
     fputs(", \"note\": ", o);
-    jstr(o, "samples binned by certainty: each bin's mean certainty against its fraction right; expected calibration "
+    xs_cli_json_string(o, "samples binned by certainty: each bin's mean certainty against its fraction right; expected calibration "
             "error: sum over bins of count/n |accuracy - mean_certainty|; log_loss: mean -ln(probability of the true "
             "answer), floored at 1e-12");
     fputs("},\n", o);
@@ -584,7 +572,7 @@ static int write_json(FILE *o, void *ctx)
     fputs("  \"confusion\": {\"crystal_system\": {\"labels\": [", o);
     for (int k = 0; k < XS_CRYSTAL_SYSTEM_COUNT; k++) {
         if (k) fputs(", ", o);
-        jstr(o, xs_crystal_system_name((xs_crystal_system)k));
+        xs_cli_json_string(o, xs_crystal_system_name((xs_crystal_system)k));
     }
     fputs("], \"rows_true_columns_predicted\": [", o);
     for (int t = 0; t < XS_CRYSTAL_SYSTEM_COUNT; t++) {
@@ -610,7 +598,7 @@ static int write_json(FILE *o, void *ctx)
     fputs("},\n", o);
 
     fputs("  \"per_space_group\": {\"abundance_source\": ", o);
-    if (v->abundance) jstr(o, v->abundance_source);
+    if (v->abundance) xs_cli_json_string(o, v->abundance_source);
     else fputs("null", o);
     jkv(o, ", \"spearman_accuracy_vs_abundance\": ", v->spearman);
     fputs(", \"groups\": [", o);
@@ -618,7 +606,7 @@ static int write_json(FILE *o, void *ctx)
     for (int g = 1; g <= 230; g++) {
         if (!r->group_count[g]) continue;
         fprintf(o, "%s\n    {\"space_group\": %d, \"symbol\": ", first ? "" : ",", g);
-        jstr(o, xs_sym_symbol(g));
+        xs_cli_json_string(o, xs_sym_symbol(g));
         fprintf(o, ", \"n\": %zu, \"correct\": %zu, \"accuracy\": ", r->group_count[g], r->group_correct[g]);
         jnum(o, (double)r->group_correct[g] / (double)r->group_count[g]);
         fputs(", \"train_abundance\": ", o);
@@ -634,7 +622,7 @@ static int write_json(FILE *o, void *ctx)
     jkv(o, ", \"mean\": ", r->mean_distance);
     jkv(o, ", \"mean_wrong\": ", r->mean_distance_wrong);
     fprintf(o, ", \"diameter\": %d, \"graph\": ", xs_eval_subgroup_diameter());
-    jstr(o, "maximal non-isomorphic subgroups (1,294 edges, ../shared/data/symmetry/maximal_subgroup_edges.tsv), "
+    xs_cli_json_string(o, "maximal non-isomorphic subgroups (1,294 edges, ../shared/data/symmetry/maximal_subgroup_edges.tsv), "
             "shortest path with edges undirected; histogram[d]: samples whose predicted group is d steps from the true");
     fputs("}\n}\n", o);
     return 1;

@@ -53,17 +53,6 @@ static int by_p(const void *a, const void *b)
 /* A similarity from which the RRUFF patterns' nearest references had their group 18 times of 18 (README). */
 #define MATCH_CLOSE 0.7
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 32) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* A file or pattern that could not be classified: the error on stderr as always, and in the JSON and TSV
  * output as well, so that a batch run's table accounts for every input (a record with "error" in JSON, a
  * comment line "# error<TAB>name<TAB>line<TAB>message" in TSV, which table readers skip). */
@@ -73,13 +62,13 @@ static void report_failure(const char *format, const char *name, const xs_error 
     if (!strcmp(format, "json")) {
         printf("%s\n  {\"file\": ", *first_json ? "" : ",");
         *first_json = 0;
-        json_string(stdout, name);
+        xs_cli_json_string(stdout, name);
         printf(", \"error\": {\"message\": ");
-        json_string(stdout, err->message);
+        xs_cli_json_string(stdout, err->message);
         printf(", \"line\": %d, \"column\": %d}}", err->line, err->column);
     } else if (!strcmp(format, "tsv")) {
         printf("# error\t%s\t%d\t", name, err->line);
-        for (const char *c = err->message; *c; c++) putchar(*c == '\t' || *c == '\n' ? ' ' : *c);
+        for (const char *c = err->message; *c; c++) putchar(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c);
         printf("\n");
     }
 }
@@ -336,18 +325,18 @@ int xs_cmd_predict(int argc, char **argv)
             } else {
                 printf("%s\n  {\"file\": ", first_json ? "" : ",");
                 first_json = 0;
-                json_string(stdout, name);
+                xs_cli_json_string(stdout, name);
                 printf(", \"wavelength\": %.6f, \"wavelength_source\": ", wl);
-                json_string(stdout, wl_source);
+                xs_cli_json_string(stdout, wl_source);
                 printf(", \"coverage\": %.4f, \"zero_shift_deg\": %.4f, \"displacement_mm\": %.4f, "
                        "\"goniometer_radius_mm\": %.2f, \"top\": [", coverage, angles.zero_shift, angles.displacement, radius);
                 for (int k = 0; k < top; k++) {
                     int sg = sg_model ? xs_cli_class_space_group(net, rk[k].cls) : 0;
                     printf("%s{\"label\": ", k ? ", " : "");
-                    json_string(stdout, xs_nn_label(net, rk[k].cls) ? xs_nn_label(net, rk[k].cls) : "?");
+                    xs_cli_json_string(stdout, xs_nn_label(net, rk[k].cls) ? xs_nn_label(net, rk[k].cls) : "?");
                     if (sg) {
                         printf(", \"space_group\": %d, \"symbol\": ", sg);
-                        json_string(stdout, xs_sym_symbol(sg));
+                        xs_cli_json_string(stdout, xs_sym_symbol(sg));
                     }
                     printf(", \"probability\": %.6f}", rk[k].p);
                 }
@@ -364,11 +353,11 @@ int xs_cmd_predict(int argc, char **argv)
                     printf(", \"references\": [");
                     for (size_t k = 0; k < n_hits; k++) {
                         printf("%s{\"source\": ", k ? ", " : "");
-                        json_string(stdout, xs_dataset_source(refs, hits[k].index));
+                        xs_cli_json_string(stdout, xs_dataset_source(refs, hits[k].index));
                         printf(", \"formula\": ");
-                        json_string(stdout, xs_dataset_formula(refs, hits[k].index));
+                        xs_cli_json_string(stdout, xs_dataset_formula(refs, hits[k].index));
                         printf(", \"space_group\": %d, \"symbol\": ", hits[k].space_group);
-                        json_string(stdout, xs_sym_symbol(hits[k].space_group));
+                        xs_cli_json_string(stdout, xs_sym_symbol(hits[k].space_group));
                         printf(", \"similarity\": %.4f, \"shift_deg\": %.2f}", hits[k].similarity, hits[k].shift_deg);
                     }
                     printf("]");

@@ -41,17 +41,6 @@ static int next_arg(int argc, char **argv, int *i, const char *opt)
     return 1;
 }
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
-        else putchar(*s);
-    }
-    putchar('"');
-}
-
 static int simulate_one(const char *path, xs_structure *s, const sim_options *o, int *first_json)
 {
     xs_error err = {0};
@@ -95,9 +84,9 @@ static int simulate_one(const char *path, xs_structure *s, const sim_options *o,
             rc = 1;
         } else if (o->json) {
             printf("%s{\"structure\": ", *first_json ? "" : ",\n");
-            json_string(xs_structure_name(s));
+            xs_cli_json_string(stdout, xs_structure_name(s));
             printf(", \"file\": ");
-            json_string(path);
+            xs_cli_json_string(stdout, path);
             printf(", \"two_theta_start\": %.6g, \"step\": %.6g, \"intensity\": [", grid.start, grid.step);
             for (size_t i = 0; i < grid.count; i++) printf("%s%.6g", i ? ", " : "", y[i]);
             printf("]}");
@@ -117,14 +106,14 @@ static int simulate_one(const char *path, xs_structure *s, const sim_options *o,
     }
     if (o->json) {
         printf("%s{\"structure\": ", *first_json ? "" : ",\n");
-        json_string(xs_structure_name(s));
+        xs_cli_json_string(stdout, xs_structure_name(s));
         printf(", \"file\": ");
-        json_string(path);
+        xs_cli_json_string(stdout, path);
         printf(", \"formula\": ");
-        json_string(formula);
+        xs_cli_json_string(stdout, formula);
         if (have_sg) {
             printf(", \"space_group\": %d, \"space_group_symbol\": ", sg.number);
-            json_string(sg.international);
+            xs_cli_json_string(stdout, sg.international);
             printf(", \"crystal_system\": \"%s\"", xs_crystal_system_name(sg.crystal_system));
         }
         printf(", \"wavelength\": %.6f, \"peaks\": [", o->xrd.wavelength);

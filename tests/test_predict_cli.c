@@ -110,6 +110,19 @@ int main(void)
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s 2>&1 >/dev/null", exe, model, bad);
     run(cmd);
     CHECK(strstr(out_buf, bad) != NULL && strstr(out_buf, ":2") != NULL, "error names the file and line 2: %s", out_buf);
+    /* an error that quotes a Latin-1 byte (A-ring) stays valid JSON: the byte as \u00c5, valid UTF-8 (e-acute)
+     * as it is (found by feeding the fuzzers' corpus to predict --format json) */
+    {
+        char latin[64];
+        snprintf(latin, sizeof latin, "/tmp/xs_pred_latin_%d.xy", (int)getpid());
+        FILE *lf = fopen(latin, "w");
+        fprintf(lf, "10 1\n0\xc5y \xc3\xa9\n");
+        fclose(lf);
+        snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format json 2>/dev/null", exe, model, latin);
+        CHECK(run(cmd) == 1 && strstr(out_buf, "found '0\\u00c5y \xc3\xa9'") != NULL && !strchr(out_buf, '\xc5'),
+              "a Latin-1 byte escaped, UTF-8 kept: %s", out_buf);
+        unlink(latin);
+    }
 
     /* --zero-shift: the same pattern measured with a +0.15 deg zero error, corrected, answers as the original
      * (x + 0.15 - 0.15 is x within an ulp, so the probabilities agree far below the table's 4 decimals: 2e-4
