@@ -129,6 +129,33 @@ int main(void)
     }
     xs_pattern_list_free(l, n);
 
+    /* intensities beyond a float's range (or far below it) give the grid of the same pattern at a normal scale,
+     * not inf or NaN (fuzzed: one value of 8.9e48); 1e-6: float rounding of values in 0..1 */
+    {
+        enum { M = 4251 };
+        static double x[M], y[M], yb[M], ys[M];
+        for (int i = 0; i < M; i++) {
+            x[i] = 5 + 0.02 * i;
+            y[i] = 20 + 5000 * exp(-4 * log(2) * (x[i] - 30) * (x[i] - 30) / 0.01) - 7 * (i % 3 == 0);
+            yb[i] = 1e45 * y[i], ys[i] = 1e-40 * y[i];
+        }
+        xs_pattern *pn = NULL, *pb = NULL, *ps = NULL;
+        float *ob = malloc(grid.count * sizeof *ob), *os = malloc(grid.count * sizeof *os);
+        CHECK(xs_pattern_create("n", M, x, y, 0, &pn, &err) == XS_OK && xs_pattern_create("b", M, x, yb, 0, &pb, &err) == XS_OK &&
+                  xs_pattern_create("s", M, x, ys, 0, &ps, &err) == XS_OK,
+              "patterns: %s", err.message);
+        CHECK(pn && pb && ps && xs_pattern_to_grid(pn, 1.54184, &grid, 1.54184, 0.5, out, NULL, &err) == XS_OK &&
+                  xs_pattern_to_grid(pb, 1.54184, &grid, 1.54184, 0.5, ob, NULL, &err) == XS_OK &&
+                  xs_pattern_to_grid(ps, 1.54184, &grid, 1.54184, 0.5, os, NULL, &err) == XS_OK,
+              "to grid: %s", err.message);
+        size_t off = 0; /* a NaN fails the comparison too */
+        for (size_t j = 0; j < grid.count; j++)
+            off += !(fabs((double)ob[j] - out[j]) <= 1e-6 && fabs((double)os[j] - out[j]) <= 1e-6);
+        CHECK(off == 0, "1e45 and 1e-40 times the intensities: the same grid, %zu points differ (e.g. %g, %g against %g)",
+              off, ob[grid.count / 3], os[grid.count / 3], out[grid.count / 3]);
+        xs_pattern_free(pn), xs_pattern_free(pb), xs_pattern_free(ps), free(ob), free(os);
+    }
+
     /* table: two patterns on a small grid from the header */
     snprintf(text, sizeof text, "# patterns, 2theta 10.00..10.09 step 0.01 deg, Cu K-alpha\n# columns\n"
                                 "a\t225\t1 2 3 4 50 6 7 8 9 10\nb\t14\t5 5 5 5 5 5 5 6 5 5\n");

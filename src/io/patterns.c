@@ -1335,6 +1335,12 @@ xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_gr
     size_t covered = 0;
     size_t j = 0; /* pattern index with two_theta[j] <= current angle */
     double ratio = wavelength / grid_wavelength;
+    /* The grid holds floats: intensities beyond their range (fuzzed: 8.9e48 in a two-column file) would become
+     * inf and then NaN when normalised. Normalising does not depend on the scale, so such a pattern is taken
+     * divided by its largest |intensity|; any other is taken as it is (times exactly 1). */
+    double max_abs = 0;
+    for (size_t i = 0; i < p->n; i++) max_abs = fmax(max_abs, fabs(p->intensity[i]));
+    const double k = max_abs > 1e30 || (max_abs > 0 && max_abs < 1e-30) ? 1 / max_abs : 1;
     for (size_t i = 0; i < grid->count; i++) {
         double t = grid->start + grid->step * (double)i;
         double s = ratio * sin(t * deg / 2);
@@ -1354,18 +1360,18 @@ xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_gr
         while (b + 1 < p->n && p->two_theta[b + 1] < tp_hi) b++;
         size_t inside = 0;
         double sum = 0;
-        for (size_t k = a; k <= b; k++)
-            if (p->two_theta[k] >= tp_lo && p->two_theta[k] < tp_hi) {
-                sum += p->intensity[k];
+        for (size_t q = a; q <= b; q++)
+            if (p->two_theta[q] >= tp_lo && p->two_theta[q] < tp_hi) {
+                sum += k * p->intensity[q];
                 inside++;
             }
         if (inside >= 2) {
             out[i] = (float)(sum / (double)inside);
         } else if (j + 1 < p->n) {
             double f = (tp - p->two_theta[j]) / (p->two_theta[j + 1] - p->two_theta[j]);
-            out[i] = (float)(p->intensity[j] + f * (p->intensity[j + 1] - p->intensity[j]));
+            out[i] = (float)(k * p->intensity[j] + f * (k * p->intensity[j + 1] - k * p->intensity[j]));
         } else {
-            out[i] = (float)p->intensity[j];
+            out[i] = (float)(k * p->intensity[j]);
         }
     }
     double cov = (double)covered / (double)grid->count;
@@ -1382,7 +1388,7 @@ xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_gr
      * that normalising does not turn the gap into a drop to zero. */
     double lo_val = INFINITY;
     for (size_t i = 0; i < p->n; i++)
-        if (p->intensity[i] < lo_val) lo_val = p->intensity[i];
+        if (k * p->intensity[i] < lo_val) lo_val = k * p->intensity[i];
     for (size_t i = 0; i < grid->count; i++) {
         double t = grid->start + grid->step * (double)i;
         double s = ratio * sin(t * deg / 2);
