@@ -500,14 +500,15 @@ static int write_json(FILE *o, void *ctx)
     jkv(o, ", \"extinction_class\": ", r->acc_extinction_class);
     jkv(o, ", \"extinction_class_summed\": ", r->acc_extinction_class_summed);
     fprintf(o, ", \"n_centrosymmetric\": %zu,\n    \"note\": ", r->n_centrosymmetric);
-    xs_cli_json_string(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; centrosymmetric_space_group: "
-                  "samples with a centrosymmetric true group, output renormalised over the 92 centrosymmetric groups; "
-                  "extinction_class: the top group puts its peaks where the true group does (groups that peak "
-                  "positions cannot tell apart count as right); extinction_class_summed: the class whose groups' "
-                  "probabilities sum highest is the true group's"
-           : v->rs->cs_mode ? "patterns labelled by crystal system only (--labels): the model's outputs summed over "
-                              "each system's classes; no space-group figures"
-                            : "crystal-system model: no space-group figures");
+    xs_cli_json_string(o, sgm ? "crystal_system: the system whose groups' probabilities sum highest; "
+                                "centrosymmetric_space_group: samples with a centrosymmetric true group, output "
+                                "renormalised over the 92 centrosymmetric groups; extinction_class: the top group "
+                                "puts its peaks where the true group does (groups that peak positions cannot tell "
+                                "apart count as right); extinction_class_summed: the class whose groups' "
+                                "probabilities sum highest is the true group's"
+                          : v->rs->cs_mode ? "patterns labelled by crystal system only (--labels): the model's "
+                                             "outputs summed over each system's classes; no space-group figures"
+                                           : "crystal-system model: no space-group figures");
     fputs("},\n  \"interval95\": {\"space_group\": ", o);
     jinterval(o, r->acc_space_group, r->n);
     fputs(", \"crystal_system\": ", o);
@@ -521,7 +522,8 @@ static int write_json(FILE *o, void *ctx)
     fputs(", \"accuracy_at_half\": ", o);
     jinterval(o, r->accuracy_at_half, r->accepted_at_half);
     fputs(", \"note\": ", o);
-    xs_cli_json_string(o, "Wilson score intervals (95%) of the accuracies above: where the accuracy on all such patterns may lie");
+    xs_cli_json_string(o, "Wilson score intervals (95%) of the accuracies above: where the accuracy on all such "
+                          "patterns may lie");
     fputs("},\n  \"top_n\": {\"space_group\": ", o);
     if (sgm) jnums(o, r->top_n_space_group, XS_EVAL_TOP_N);
     else fputs("null", o);
@@ -550,9 +552,9 @@ static int write_json(FILE *o, void *ctx)
     jkv(o, ",\n    \"expected_calibration_error\": ", r->calibration_error);
     jkv(o, ", \"log_loss\": ", r->log_loss);
     fputs(", \"note\": ", o);
-    xs_cli_json_string(o, "samples binned by certainty: each bin's mean certainty against its fraction right; expected calibration "
-            "error: sum over bins of count/n |accuracy - mean_certainty|; log_loss: mean -ln(probability of the true "
-            "answer), floored at 1e-12");
+    xs_cli_json_string(o, "samples binned by certainty: each bin's mean certainty against its fraction right; "
+                          "expected calibration error: sum over bins of count/n |accuracy - mean_certainty|; "
+                          "log_loss: mean -ln(probability of the true answer), floored at 1e-12");
     fputs("},\n", o);
 
     jkv(o, "  \"refusal\": {\"accuracy_at_half\": ", r->accuracy_at_half);
@@ -622,8 +624,9 @@ static int write_json(FILE *o, void *ctx)
     jkv(o, ", \"mean\": ", r->mean_distance);
     jkv(o, ", \"mean_wrong\": ", r->mean_distance_wrong);
     fprintf(o, ", \"diameter\": %d, \"graph\": ", xs_eval_subgroup_diameter());
-    xs_cli_json_string(o, "maximal non-isomorphic subgroups (1,294 edges, ../shared/data/symmetry/maximal_subgroup_edges.tsv), "
-            "shortest path with edges undirected; histogram[d]: samples whose predicted group is d steps from the true");
+    xs_cli_json_string(o, "maximal non-isomorphic subgroups (1,294 edges, "
+                          "../shared/data/symmetry/maximal_subgroup_edges.tsv), shortest path with edges "
+                          "undirected; histogram[d]: samples whose predicted group is d steps from the true");
     fputs("}\n}\n", o);
     return 1;
 }

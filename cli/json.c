@@ -3,7 +3,7 @@
 
 #include "cli.h"
 
-/* Bytes after a UTF-8 lead byte c that make a well-formed sequence at s (overlong forms, surrogates and code
+/* The length in bytes of the well-formed UTF-8 sequence that starts at s (overlong forms, surrogates and code
  * points above U+10FFFF refused, as RFC 3629 says), or 0 when s does not start one. */
 static int utf8_length(const unsigned char *s)
 {

@@ -115,12 +115,12 @@ xs_status xs_pattern_create(const char *name, size_t n, const double *two_theta,
 
 /* ---- whole files into memory ---- */
 
-/* The whole file; gzip-compressed files (.gz) are decompressed on the way (zlib reads plain files as they
- * are). */
 /* The most text a pattern file may hold (uncompressed): the one-pattern-a-line table at 42 KB a pattern holds
  * 12,000 patterns in it. A power of two, as the buffer grows by doubling from 64 KiB. */
 #define XS_PATTERN_MAX_TEXT_BYTES ((size_t)512 << 20)
 
+/* The whole file; gzip-compressed files (.gz) are decompressed on the way (zlib reads plain files as they
+ * are). */
 static char *slurp(const char *path, size_t *size, xs_error *err)
 {
     if (xs_file_refuse_directory(path, "a pattern file", err) != XS_OK) return NULL;
@@ -515,7 +515,7 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
                 }
                 grid.start = a;
                 grid.step = step;
-                grid.count = (size_t)floor((bb - a) / step + 0.5) + 1;
+                grid.count = (size_t)points;
             }
             if (!wavelength) wavelength = xs_pattern_text_wavelength(line, len);
         } else if (len > 0) {
@@ -1340,7 +1340,7 @@ xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_gr
      * divided by its largest |intensity|; any other is taken as it is (times exactly 1). */
     double max_abs = 0;
     for (size_t i = 0; i < p->n; i++) max_abs = fmax(max_abs, fabs(p->intensity[i]));
-    const double k = max_abs > 1e30 || (max_abs > 0 && max_abs < 1e-30) ? 1 / max_abs : 1;
+    const double scale = max_abs > 1e30 || (max_abs > 0 && max_abs < 1e-30) ? 1 / max_abs : 1;
     for (size_t i = 0; i < grid->count; i++) {
         double t = grid->start + grid->step * (double)i;
         double s = ratio * sin(t * deg / 2);
@@ -1362,16 +1362,16 @@ xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_gr
         double sum = 0;
         for (size_t q = a; q <= b; q++)
             if (p->two_theta[q] >= tp_lo && p->two_theta[q] < tp_hi) {
-                sum += k * p->intensity[q];
+                sum += scale * p->intensity[q];
                 inside++;
             }
         if (inside >= 2) {
             out[i] = (float)(sum / (double)inside);
         } else if (j + 1 < p->n) {
             double f = (tp - p->two_theta[j]) / (p->two_theta[j + 1] - p->two_theta[j]);
-            out[i] = (float)(k * p->intensity[j] + f * (k * p->intensity[j + 1] - k * p->intensity[j]));
+            out[i] = (float)(scale * p->intensity[j] + f * (scale * p->intensity[j + 1] - scale * p->intensity[j]));
         } else {
-            out[i] = (float)(k * p->intensity[j]);
+            out[i] = (float)(scale * p->intensity[j]);
         }
     }
     double cov = (double)covered / (double)grid->count;
@@ -1388,7 +1388,7 @@ xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_gr
      * that normalising does not turn the gap into a drop to zero. */
     double lo_val = INFINITY;
     for (size_t i = 0; i < p->n; i++)
-        if (k * p->intensity[i] < lo_val) lo_val = k * p->intensity[i];
+        if (scale * p->intensity[i] < lo_val) lo_val = scale * p->intensity[i];
     for (size_t i = 0; i < grid->count; i++) {
         double t = grid->start + grid->step * (double)i;
         double s = ratio * sin(t * deg / 2);
