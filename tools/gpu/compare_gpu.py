@@ -26,6 +26,17 @@ def mcnemar(a, b):
     return x, y, p
 
 
+# last space group of each crystal system: triclinic, monoclinic, orthorhombic, tetragonal, trigonal, hexagonal, cubic
+SYSTEM_END = [2, 15, 74, 142, 167, 194, 230]
+SYSTEM = np.searchsorted(SYSTEM_END, np.arange(1, 231))  # system index of group g at g - 1
+
+
+def system_right(p, truth):
+    """The crystal system summed over its groups' probabilities, as evaluate's "crystal system (summed)"."""
+    summed = np.stack([p[:, SYSTEM == k].sum(1) for k in range(7)], 1)
+    return summed.argmax(1) == SYSTEM[truth - 1]
+
+
 def right(p, truth, groups):
     order = np.argsort(-p, 1, kind="stable")
     top1 = groups[order[:, 0]] == truth
@@ -74,7 +85,10 @@ def main(argv):
             if weighting == "prior" or len(gp) <= 5000:
                 ga1, ga5 = right(a, glabels, groups)
             ca1, ca5 = right(b, glabels, groups)
-            for k, (x, y) in (("top-1", (ga1, ca1)), ("top-5", (ga5, ca5))):
+            rows = [("top-1", (ga1, ca1)), ("top-5", (ga5, ca5))]
+            if len(gp) <= 5000:
+                rows.append(("system", (system_right(a, glabels), system_right(b, glabels))))
+            for k, (x, y) in rows:
                 only_g, only_c, p = mcnemar(x, y)
                 print(f"{name:10s} {weighting:5s} {k}: GPU {100 * x.mean():5.1f}%  C {100 * y.mean():5.1f}%  "
                       f"(n {len(x)}; right only for GPU {only_g}, only for C {only_c}, p = {p:.3g})")
