@@ -8,11 +8,13 @@ fixed wall-clock budget. Then it writes its probabilities (its own output: group
 synthetic test crystals, the simulated spglib and AFLOW structures and the RRUFF patterns, each rendered as
 `xrdsym evaluate` renders them, so that tools can pair them pattern for pattern with the C networks' outputs.
 
-    train_torch.py --data base.h5 --render ./render_stream --eval NAME=FILE.bin ... --out DIR
-                   [--seconds S] [--deadline UNIX_TIME] [--seed 1]
+    train_torch.py --data base.h5 --render ./render_stream --aug "AUG LINE" --eval NAME=FILE.bin ... --out DIR
+                   [--seconds S] [--deadline UNIX_TIME] [--seed 1] [--lr 2e-4]
 
 Not part of the shipped model: that one is rebuilt on the 2-core machine (scripts/train_default_model.sh).
-Needs PyTorch with CUDA (falls back to the CPU, slowly, for a smoke test)."""
+Needs PyTorch with CUDA (falls back to the CPU, slowly, for a smoke test). A progress line every 20 s gives
+the rate and what is left of the budget; a run is a fixed budget of minutes inside one device call, so it
+keeps no checkpoint to resume from."""
 import argparse
 import math
 import os
