@@ -4,7 +4,7 @@
  * normalisation) and xs_pattern_to_grid, so that the outside network sees what the C networks see.
  *
  *   render_stream stream DATA.h5 "AUG LINE" SEED SHARD NSHARDS BATCH
- *       endless: epoch after epoch, the training split shuffled (splitmix64 of SEED and the epoch), every
+ *       endless: epoch after epoch, the training split shuffled (xs_rng of SEED, stream = the epoch), every
  *       NSHARDS-th batch from the SHARD-th on; item = epoch * count + crystal as in training. Writes per
  *       batch: int32 B, int32 labels[B] (space group 1..230), float16 patterns[B][8500]. Stops when the
  *       reader closes the pipe.
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rng.h"
 #include "xrdsym.h"
 
 static int fail(const xs_error *err)
@@ -30,14 +31,6 @@ static int fail(const xs_error *err)
     fprintf(stderr, "render_stream: %s%s%s\n", err->file[0] ? err->file : "", err->file[0] ? ": " : "",
             err->message);
     return 1;
-}
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 /* IEEE binary16, rounded to nearest even (numpy's float16). Written out because _Float16 is missing in
@@ -102,10 +95,11 @@ static int stream(const char *path, const char *aug_line, uint64_t seed, size_t 
     }
     xs_dataset_select(ds, XS_SPLIT_TRAIN, 0, idx);
     for (uint64_t epoch = 0;; epoch++) {
-        uint64_t s = seed * 0x100000001b3ULL + epoch;
+        xs_rng rng;
+        xs_rng_seed(&rng, seed, epoch);
         for (size_t i = 0; i < n; i++) order[i] = idx[i];
         for (size_t i = n - 1; i > 0; i--) {
-            size_t j = (size_t)(splitmix64(&s) % (i + 1));
+            size_t j = (size_t)xs_rng_below(&rng, i + 1);
             size_t t = order[i];
             order[i] = order[j];
             order[j] = t;

@@ -14,7 +14,9 @@ synthetic test crystals, the simulated spglib and AFLOW structures and the RRUFF
 Not part of the shipped model: that one is rebuilt on the 2-core machine (scripts/train_default_model.sh).
 Needs PyTorch with CUDA (falls back to the CPU, slowly, for a smoke test). A progress line every 20 s gives
 the rate and what is left of the budget; a run is a fixed budget of minutes inside one device call, so it
-keeps no checkpoint to resume from."""
+keeps no checkpoint to resume from. Seeded but not bit-reproducible: the patterns of each shard are fixed by
+the seed, but the shards' batches reach the network in the order their processes finish them, and cuDNN
+chooses its algorithms by timing."""
 import argparse
 import math
 import os
