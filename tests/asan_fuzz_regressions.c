@@ -14,7 +14,8 @@ typedef struct {
     const char *what, *ext, *text;
     int accepted;   /* 1: read, 0: refused with a message */
     int first_z;    /* accepted structures: atomic number of the first site */
-    const char *reader; /* "pattern" reads a .cif as a powder pattern, else by the extension */
+    const char *reader; /* "pattern" reads a .cif as a powder pattern, else by the extension; "simulate": a
+                         * structure read, then its peaks simulated (default options) */
     int line;       /* refused: the line the message must name (0: any) */
 } finding;
 
@@ -45,6 +46,12 @@ static const finding findings[] = {
     {"pattern table: a header grid of 9e11 points", ".tsv",
      "# RRUFF powder patterns (Cu K-alpha), 2theta 5.00..8999999999.99 step 0.01 deg\nx\t14\t" VALUES_600 "\n", 0, 0,
      NULL, 1},
+    /* 2026-12-01, fuzz_structures: an axis of 56,402 A (a POSCAR's digits run together) passed the cell checks
+     * (volume 1 to 1e7 A^3, the box of reciprocal points to search) and the simulator's h * h overflowed an int
+     * (signed overflow, undefined behaviour) once h passed 46,340; the pattern is simulated (b = c = 1 A keeps it
+     * to about 90,000 reflections) */
+    {"POSCAR with a 56,402 A axis, simulated", ".vasp", "X\n1.0\n56402 0 0\n0 1 0\n0 0 1\nNa\n1\nDirect\n0 0 0\n", 1,
+     11, "simulate", 0},
 };
 
 static int write_file(const char *path, const char *text)
@@ -71,7 +78,19 @@ int main(void)
         if (!strcmp(f->ext, ".vasp")) {
             xs_structure *s = NULL;
             st = xs_poscar_read(path, 0, &s, &err);
-            if (!st) z = xs_structure_sites(s)[0].z, xs_structure_free(s);
+            if (!st) {
+                z = xs_structure_sites(s)[0].z;
+                if (f->reader && !strcmp(f->reader, "simulate")) {
+                    xs_xrd_options opt;
+                    xs_xrd_options_default(&opt);
+                    xs_peaks *peaks = NULL;
+                    xs_status sim = xs_xrd_peaks(s, &opt, &peaks, &err);
+                    CHECK(sim == XS_OK && xs_peaks_count(peaks) > 0, "%s: simulated (status %d, %zu peaks): %s", f->what,
+                          (int)sim, peaks ? xs_peaks_count(peaks) : (size_t)0, err.message);
+                    xs_peaks_free(peaks);
+                }
+                xs_structure_free(s);
+            }
         } else if (!strcmp(f->ext, ".cif") && !f->reader) {
             xs_structure **list = NULL;
             size_t n = 0;

@@ -534,7 +534,10 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
     for (int h = 0; h <= nmax[0]; h++)
         for (int k = h ? -nmax[1] : 0; k <= nmax[1]; k++) {
             /* l^2 G33 + 2 l (h G13 + k G23) + q <= r^2 bounds l for this (h, k). */
-            double q = h * h * G[0][0] + k * k * G[1][1] + 2 * h * k * G[0][1];
+            /* in double: h and k reach 2^20 (the box limit above), and h * h overflows an int beyond 46,340 (a
+             * 56,402 A axis, fuzzed) */
+            double hd = h, kd = k;
+            double q = hd * hd * G[0][0] + kd * kd * G[1][1] + 2 * hd * kd * G[0][1];
             double lin = h * G[0][2] + k * G[1][2];
             double disc = lin * lin - G[2][2] * (q - max_r2);
             if (disc < 0) continue;
