@@ -154,6 +154,24 @@ int main(void)
         CHECK(off == 0, "1e45 and 1e-40 times the intensities: the same grid, %zu points differ (e.g. %g, %g against %g)",
               off, ob[grid.count / 3], os[grid.count / 3], out[grid.count / 3]);
         xs_pattern_free(pn), xs_pattern_free(pb), xs_pattern_free(ps), free(ob), free(os);
+
+        /* a point far beyond a float's range OUTSIDE the grid (fuzzed: 5.6e43 at 1 deg before ordinary values)
+         * leaves the grid of the ordinary points as it is, bit for bit: it was taken as the scale and made the
+         * grid's values ~1e-43, whose normalisation overflowed (inf and NaN on the grid) */
+        static double xo[M + 1], yo[M + 1];
+        xo[0] = 1, yo[0] = 5.6e43;
+        memcpy(xo + 1, x, sizeof x);
+        memcpy(yo + 1, y, sizeof y);
+        xs_pattern *po = NULL;
+        float *oo = malloc(grid.count * sizeof *oo);
+        CHECK(xs_pattern_create("o", M + 1, xo, yo, 0, &po, &err) == XS_OK &&
+                  xs_pattern_to_grid(po, 1.54184, &grid, 1.54184, 0.5, oo, NULL, &err) == XS_OK,
+              "off-grid point: %s", err.message);
+        off = 0;
+        for (size_t j = 0; po && j < grid.count; j++) off += !(oo[j] == out[j]);
+        CHECK(po && off == 0, "a 5.6e43 point outside the grid: %zu grid points differ (e.g. %g against %g)", off,
+              oo[grid.count / 3], out[grid.count / 3]);
+        xs_pattern_free(po), free(oo);
     }
 
     /* table: two patterns on a small grid from the header */

@@ -1265,7 +1265,12 @@ void xs_pattern_normalize(float *v, size_t n)
         if (v[i] > hi) hi = v[i];
     }
     float scale = hi > lo ? 1.0f / (hi - lo) : 0.0f;
-    for (size_t i = 0; i < n; i++) v[i] = (v[i] - lo) * scale;
+    if (isfinite(scale)) {
+        for (size_t i = 0; i < n; i++) v[i] = (v[i] - lo) * scale;
+    } else { /* a range below the smallest normal float, whose reciprocal overflows: in double */
+        double range = (double)hi - (double)lo;
+        for (size_t i = 0; i < n; i++) v[i] = (float)(((double)v[i] - lo) / range);
+    }
 }
 
 xs_status xs_pattern_correct_zero(xs_pattern *p, double zero_deg, xs_error *err)
@@ -1335,16 +1340,13 @@ xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_gr
     size_t covered = 0;
     size_t j = 0; /* pattern index with two_theta[j] <= current angle */
     double ratio = wavelength / grid_wavelength;
-    /* The grid holds floats: intensities beyond their range (fuzzed: 8.9e48 in a two-column file) would become
-     * inf and then NaN when normalised. Normalising does not depend on the scale, so such a pattern is taken
-     * divided by its largest |intensity|; any other is taken as it is (times exactly 1). */
-    double max_abs = 0;
-    for (size_t i = 0; i < p->n; i++) max_abs = fmax(max_abs, fabs(p->intensity[i]));
-    const double scale = max_abs > 1e30 || (max_abs > 0 && max_abs < 1e-30) ? 1 / max_abs : 1;
+    /* The grid is built in double and handed over in floats at the end (see there). */
+    double *g = malloc(grid->count * sizeof *g);
+    if (!g) return xs_error_set(err, XS_ERR_NOMEM, p->name, 0, 0, "out of memory");
     for (size_t i = 0; i < grid->count; i++) {
         double t = grid->start + grid->step * (double)i;
         double s = ratio * sin(t * deg / 2);
-        out[i] = 0;
+        g[i] = 0;
         if (s >= 1) continue;
         double tp = 2 * asin(s) / deg;
         /* cell edges of this grid point, mapped the same way, for averaging a finer pattern */
@@ -1362,39 +1364,51 @@ xs_status xs_pattern_to_grid(const xs_pattern *p, double wavelength, const xs_gr
         double sum = 0;
         for (size_t q = a; q <= b; q++)
             if (p->two_theta[q] >= tp_lo && p->two_theta[q] < tp_hi) {
-                sum += scale * p->intensity[q];
+                sum += p->intensity[q];
                 inside++;
             }
         if (inside >= 2) {
-            out[i] = (float)(sum / (double)inside);
+            g[i] = sum / (double)inside;
         } else if (j + 1 < p->n) {
             double f = (tp - p->two_theta[j]) / (p->two_theta[j + 1] - p->two_theta[j]);
-            out[i] = (float)(scale * p->intensity[j] + f * (scale * p->intensity[j + 1] - scale * p->intensity[j]));
+            g[i] = p->intensity[j] + f * (p->intensity[j + 1] - p->intensity[j]);
         } else {
-            out[i] = (float)(scale * p->intensity[j]);
+            g[i] = p->intensity[j];
         }
     }
     double cov = (double)covered / (double)grid->count;
     if (coverage) *coverage = cov;
     if (cov < min_coverage) {
         double lo = grid->start, hi = grid->start + grid->step * (double)(grid->count - 1);
-        return xs_error_set(err, XS_ERR_RANGE, p->name, 0, 0,
+        xs_status st = xs_error_set(err, XS_ERR_RANGE, p->name, 0, 0,
                             "the pattern (2theta %.2f..%.2f deg at %.5f A) covers %.0f%% of the model's grid (%.2f..%.2f "
                             "deg at %.5f A); at least %.0f%% is needed",
                             p->two_theta[0], p->two_theta[p->n - 1], wavelength, 100 * cov, lo, hi, grid_wavelength,
                             100 * min_coverage);
+        free(g);
+        return st;
     }
     /* Outside the measured range the pattern is unknown; the lowest measured value stands in for it, so
      * that normalising does not turn the gap into a drop to zero. */
     double lo_val = INFINITY;
     for (size_t i = 0; i < p->n; i++)
-        if (scale * p->intensity[i] < lo_val) lo_val = scale * p->intensity[i];
+        if (p->intensity[i] < lo_val) lo_val = p->intensity[i];
     for (size_t i = 0; i < grid->count; i++) {
         double t = grid->start + grid->step * (double)i;
         double s = ratio * sin(t * deg / 2);
         double tp = s < 1 ? 2 * asin(s) / deg : 1e9;
-        if (tp < p->two_theta[0] || tp > p->two_theta[p->n - 1]) out[i] = (float)lo_val;
+        if (tp < p->two_theta[0] || tp > p->two_theta[p->n - 1]) g[i] = lo_val;
     }
+    /* The grid holds floats: values beyond their range (fuzzed: 8.9e48 in a two-column file) would become inf
+     * and then NaN when normalised, and values below it (fuzzed: 1e-43 of a 5.6e43 point outside the grid)
+     * lose their precision and make the normalisation's 1 / (max - min) overflow. Normalising does not depend
+     * on the scale, so a grid whose largest |value| lies beyond 1e30 or below 1e-30 is divided by it; any
+     * other is taken as it is (times exactly 1: the floats of every ordinary pattern are unchanged). */
+    double max_abs = 0;
+    for (size_t i = 0; i < grid->count; i++) max_abs = fmax(max_abs, fabs(g[i]));
+    const double scale = max_abs > 1e30 || (max_abs > 0 && max_abs < 1e-30) ? 1 / max_abs : 1;
+    for (size_t i = 0; i < grid->count; i++) out[i] = (float)(scale * g[i]);
+    free(g);
     xs_pattern_normalize(out, grid->count);
     return XS_OK;
 }
