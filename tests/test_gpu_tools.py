@@ -48,12 +48,6 @@ def run(*args, **kw):
     return subprocess.run(list(args), check=True, capture_output=True, **kw).stdout
 
 
-def read_bin(path):
-    b = open(path, "rb").read()
-    n, m = np.frombuffer(b[:8], np.int32)
-    return np.frombuffer(b[8:8 + 4 * n], np.int32), np.frombuffer(b[8 + 4 * n:], np.float16).reshape(n, m)
-
-
 def rendered(data, index, seed):
     """`xrdsym render` of one crystal, normalised (minimum 0, maximum 1) as training does; its group."""
     out = run(XRDSYM, "render", data, "--index", str(index), "--seed", str(seed), *AUG_FLAGS, "--format", "tsv")
@@ -70,6 +64,7 @@ def main():
             return 1
     sys.path.insert(0, os.path.join(SRC, "tools", "gpu"))
     import train_torch
+    read_bin = train_torch.read_bin  # the trainer's own reader of render_stream's files
 
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "d.h5")

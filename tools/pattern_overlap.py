@@ -74,6 +74,19 @@ def prepare(rows):
     return rows / np.where(norm > 0, norm, 1)
 
 
+def closer(m, c, best, nearest, best_shift):
+    """For every measured row of m, the crystal of c and the shift (points, +-SHIFT) of largest similarity,
+    where it beats best: best, nearest and best_shift are updated in place."""
+    for s in range(-SHIFT, SHIFT + 1):
+        sim = np.roll(m, s, axis=1) @ c.T
+        k = sim.argmax(axis=1)
+        v = sim[np.arange(len(m)), k]
+        better = v > best
+        best[better] = v[better]
+        nearest[better] = k[better]
+        best_shift[better] = s
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -85,20 +98,11 @@ def main(argv):
         ids.append(name)
         labels.append(group)
         measured.append(y - running_minimum(y))
-    c = prepare(crystals)
     m = prepare(np.array(measured))
     best = np.full(len(ids), -1.0)
     nearest = np.zeros(len(ids), int)
     best_shift = np.zeros(len(ids), int)
-    for s in range(-SHIFT, SHIFT + 1):
-        shifted = np.roll(m, s, axis=1)
-        sim = shifted @ c.T
-        k = sim.argmax(axis=1)
-        v = sim[np.arange(len(ids)), k]
-        better = v > best
-        best[better] = v[better]
-        nearest[better] = k[better]
-        best_shift[better] = s
+    closer(m, prepare(crystals), best, nearest, best_shift)
     for cut in (0.9, 0.8, 0.7, 0.6):
         close = best >= cut
         same = sum(groups[nearest[i]] == labels[i] for i in np.flatnonzero(close))
@@ -109,16 +113,9 @@ def main(argv):
         print(f"shift of the measured pattern onto its nearest crystal, where within 0.6 (deg): "
               f"{' '.join(f'{0.01 * x:+.2f}' for x in sorted(best_shift[close]))}")
     if scales:
-        any_best, any_nearest = best.copy(), nearest.copy()
+        any_best, any_nearest, any_shift = best.copy(), nearest.copy(), best_shift.copy()
         for scale in scales:
-            c = prepare(crystal_patterns(argv[0], scale)[0])
-            for s in range(-SHIFT, SHIFT + 1):
-                sim = np.roll(m, s, axis=1) @ c.T
-                k = sim.argmax(axis=1)
-                v = sim[np.arange(len(ids)), k]
-                better = v > any_best
-                any_best[better] = v[better]
-                any_nearest[better] = k[better]
+            closer(m, prepare(crystal_patterns(argv[0], scale)[0]), any_best, any_nearest, any_shift)
         for cut in (0.8, 0.7, 0.6):
             close, close1 = any_best >= cut, best >= cut
             same = sum(groups[any_nearest[i]] == labels[i] for i in np.flatnonzero(close))

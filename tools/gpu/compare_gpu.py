@@ -11,19 +11,18 @@ The C tables must hold the networks' own outputs (evaluate --prior uniform); --p
 that set with the prior applied to both sides. The labels of both sides must agree row for row."""
 import os
 import sys
-from math import comb
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from compare_outputs import binomial_two_sided  # noqa: E402
 from prior_power import load, mp_prior  # noqa: E402
 
 
 def mcnemar(a, b):
+    """Right only for a, right only for b, and the exact McNemar p (compare_outputs' test)."""
     x, y = int((a & ~b).sum()), int((b & ~a).sum())
-    n = x + y
-    p = min(1.0, 2 * sum(comb(n, i) for i in range(min(x, y) + 1)) / 2 ** n) if n else 1.0
-    return x, y, p
+    return x, y, binomial_two_sided(x, x + y)
 
 
 # last space group of each crystal system: triclinic, monoclinic, orthorhombic, tetragonal, trigonal, hexagonal, cubic
