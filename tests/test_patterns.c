@@ -172,6 +172,13 @@ int main(void)
         CHECK(po && off == 0, "a 5.6e43 point outside the grid: %zu grid points differ (e.g. %g against %g)", off,
               oo[grid.count / 3], out[grid.count / 3]);
         xs_pattern_free(po), free(oo);
+
+        /* normalising a range below the smallest normal float, whose float reciprocal overflows, in double:
+         * 0, 1e-40 and 5e-41 become 0, 1 and 0.5 (1e-3: 5e-41 is a subnormal float, held to about 3 digits) */
+        float tiny[3] = {0, 1e-40f, 5e-41f};
+        xs_pattern_normalize(tiny, 3);
+        CHECK(tiny[0] == 0 && tiny[1] == 1 && fabs(tiny[2] - 0.5) < 1e-3, "subnormal range normalised: %g %g %g",
+              tiny[0], tiny[1], tiny[2]);
     }
 
     /* table: two patterns on a small grid from the header */
