@@ -299,13 +299,9 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
                 rs->unlabelled++;
                 continue;
             }
-            double wl = xs_pattern_wavelength(pats[q]);
-            if (wl <= 0 && row) wl = row->wavelength;
-            if (wl <= 0) wl = user_wl;
-            if (wl <= 0) {
-                wl = 1.54184;
-                rs->assumed_cu++;
-            }
+            xs_wavelength_source from;
+            double wl = xs_pattern_choose_wavelength(pats[q], row && row->wavelength > 0 ? row->wavelength : user_wl, &from);
+            if (from == XS_WAVELENGTH_ASSUMED_CU) rs->assumed_cu++;
             if (xs_cli_correct_angles("evaluate", pats[q], angles, NULL, &err) != XS_OK ||
                 xs_pattern_to_grid(pats[q], wl, &m->grid, m->mg.wavelength, min_coverage,
                                    x + (size_t)nb * m->grid.count, NULL, &err) != XS_OK) {
@@ -840,8 +836,8 @@ int xs_cmd_evaluate(int argc, char **argv)
                     labels.n, labels_path);
     }
     if (rs.assumed_cu)
-        fprintf(stderr, "xrdsym evaluate: %zu pattern(s) do not state a wavelength: Cu K-alpha 1.54184 A assumed "
-                        "(use --wavelength)\n", rs.assumed_cu);
+        fprintf(stderr, "xrdsym evaluate: %zu pattern(s) do not state a wavelength: Cu K-alpha %.5f A assumed "
+                        "(use --wavelength)\n", rs.assumed_cu, XS_CU_KALPHA);
     if (!xs_eval_count(rs.ev)) {
         fprintf(stderr, "xrdsym evaluate: no labelled pattern could be evaluated (%zu unlabelled, %zu failed)\n",
                 rs.unlabelled, rs.failed);

@@ -194,20 +194,17 @@ int xs_cmd_predict(int argc, char **argv)
                 status = 1;
                 continue;
             }
-            double wl = xs_pattern_wavelength(pat);
-            const char *wl_source = "from the file";
-            if (wl > 0 && user_wl > 0 && fabs(wl - user_wl) > 1e-3)
+            xs_wavelength_source from;
+            double wl = xs_pattern_choose_wavelength(pat, user_wl, &from);
+            const char *wl_source = from == XS_WAVELENGTH_FROM_FILE ? "from the file"
+                                  : from == XS_WAVELENGTH_GIVEN     ? "from --wavelength"
+                                                                    : "ASSUMED Cu K-alpha (the file does not say; use --wavelength)";
+            if (from == XS_WAVELENGTH_FROM_FILE && user_wl > 0 && fabs(wl - user_wl) > 1e-3)
                 fprintf(stderr, "xrdsym predict: %s: the file states %.5f A; --wavelength %.5f A is ignored for it\n",
                         xs_pattern_name(pat), wl, user_wl);
-            if (wl <= 0 && user_wl > 0) {
-                wl = user_wl;
-                wl_source = "from --wavelength";
-            } else if (wl <= 0) {
-                wl = 1.54184;
-                wl_source = "ASSUMED Cu K-alpha (the file does not say; use --wavelength)";
-                fprintf(stderr, "xrdsym predict: %s: no wavelength in the file, assuming Cu K-alpha 1.54184 A\n",
-                        xs_pattern_name(pat));
-            }
+            if (from == XS_WAVELENGTH_ASSUMED_CU)
+                fprintf(stderr, "xrdsym predict: %s: no wavelength in the file, assuming Cu K-alpha %.5f A\n",
+                        xs_pattern_name(pat), XS_CU_KALPHA);
             double coverage = 0;
             if (xs_pattern_to_grid(pat, wl, &grid, mg.wavelength, min_coverage, x, &coverage, &err) != XS_OK ||
                 xs_nn_ensemble_forward(ens, x, 1, probs, &err) != XS_OK ||

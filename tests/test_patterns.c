@@ -89,9 +89,16 @@ int main(void)
             snprintf(text, sizeof text, "%s\n%s", units[u].header, body);
             memset(&err, 0, sizeof err);
             xs_status st = read_one(".xy", text, &l, &n, &err);
-            if (units[u].wavelength > 0)
+            if (units[u].wavelength > 0) {
                 CHECK(st == XS_OK && n == 1 && fabs(xs_pattern_wavelength(l[0]) - units[u].wavelength) < 1e-9, "'%s' read as %g A: %s",
                       units[u].header, units[u].wavelength, err.message);
+                if (st == XS_OK && n == 1) { /* the file's wavelength wins over one given */
+                    xs_wavelength_source from = XS_WAVELENGTH_UNKNOWN;
+                    double wl = xs_pattern_choose_wavelength(l[0], 0.71073, &from);
+                    CHECK(wl == xs_pattern_wavelength(l[0]) && from == XS_WAVELENGTH_FROM_FILE,
+                          "'%s': chosen %g A (source %d), not the given 0.71073", units[u].header, wl, (int)from);
+                }
+            }
             else if (units[u].wavelength == 0)
                 CHECK(st == XS_ERR_INVALID && strstr(err.message, "15.406"), "'%s' refused: %s", units[u].header, err.message);
             else
@@ -108,6 +115,12 @@ int main(void)
     CHECK(read_one(".csv", text, &l, &n, &err) == XS_OK && n == 1, "csv: %s", err.message);
     if (n == 1) {
         CHECK(xs_pattern_wavelength(l[0]) == 0, "no wavelength in the file");
+        xs_wavelength_source from = XS_WAVELENGTH_UNKNOWN;
+        CHECK(xs_pattern_choose_wavelength(l[0], 0.71073, &from) == 0.71073 && from == XS_WAVELENGTH_GIVEN,
+              "no wavelength in the file: the given one");
+        CHECK(xs_pattern_choose_wavelength(l[0], 0, &from) == XS_CU_KALPHA && from == XS_WAVELENGTH_ASSUMED_CU &&
+                  xs_pattern_choose_wavelength(l[0], -1, NULL) == XS_CU_KALPHA,
+              "nothing given either: Cu K-alpha, said to be assumed");
         double d = 0.71073 / (2 * sin(14.0 * M_PI / 360));
         double expect = 2 * asin(1.54184 / (2 * d)) * 180 / M_PI;
         double cov;

@@ -54,10 +54,13 @@ extern "C" {
 
 typedef struct xs_pattern xs_pattern;
 
-/* Where a pattern's wavelength comes from. */
+/* Where the wavelength a pattern is read at comes from (xs_pattern_choose_wavelength). */
 typedef enum {
-    XS_WAVELENGTH_UNKNOWN = 0, /* the file does not say */
+    XS_WAVELENGTH_UNKNOWN = 0, /* the file does not say, and nothing was given */
     XS_WAVELENGTH_FROM_FILE,
+    XS_WAVELENGTH_GIVEN,       /* the caller's (a command line's --wavelength, a label table's column) */
+    XS_WAVELENGTH_ASSUMED_CU,  /* neither: Cu K-alpha, XS_CU_KALPHA; a silent Cu default is a known source of
+                                * wrong answers, so a caller says so aloud */
 } xs_wavelength_source;
 
 /* Read every pattern of a file (one for most formats, many for the one-pattern-a-line table). */
@@ -74,6 +77,10 @@ size_t xs_pattern_size(const xs_pattern *p);
 const double *xs_pattern_two_theta(const xs_pattern *p);
 const double *xs_pattern_intensity(const xs_pattern *p);
 double xs_pattern_wavelength(const xs_pattern *p);  /* angstrom; 0 when the file does not say */
+/* The wavelength to read a pattern at: the file's, else `given` (when above 0), else XS_CU_KALPHA; *source
+ * (optional) says which. Every command that reads measured patterns takes it from here, so that they all
+ * choose alike. */
+double xs_pattern_choose_wavelength(const xs_pattern *p, double given, xs_wavelength_source *source);
 /* K-alpha2 wavelength and ratio when the file gives them (xrdml), else 0. */
 double xs_pattern_kalpha2(const xs_pattern *p, double *ratio);
 int xs_pattern_label(const xs_pattern *p);          /* space group the file states (the table, a powder CIF's

@@ -9,6 +9,9 @@ extern "C" {
 #endif
 
 /* ---- wavelengths ---- */
+/* Cu K-alpha (angstrom), the weighted mean of K-alpha1 and K-alpha2, as pymatgen's "CuKa": the simulator's
+ * default and the wavelength assumed for a pattern whose file does not say. */
+#define XS_CU_KALPHA 1.54184
 /* Wavelength in angstrom of a named line ("CuKa", "CuKa1", "CuKa2", "MoKa", "CoKa", "FeKa", "CrKa", "AgKa",
  * the Ka1/Ka2/Kb1 variants of each; case-insensitive) or of a number in angstrom ("1.5406"). Values as in
  * pymatgen's WAVELENGTHS table. XS_ERR_INVALID for an unknown name or a value outside 0.05..5 A. */
@@ -36,7 +39,7 @@ int xs_ff_has(const xs_formfactors *ff, int z);
 
 /* ---- peaks ---- */
 typedef struct {
-    double wavelength;        /* angstrom; default Cu K-alpha 1.54184 */
+    double wavelength;        /* angstrom; default XS_CU_KALPHA */
     double two_theta_min;     /* degrees; default 0 */
     double two_theta_max;     /* degrees; default 90 */
     const xs_formfactors *ff; /* NULL: built-in table */

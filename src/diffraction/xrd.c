@@ -88,7 +88,7 @@ xs_status xs_xrd_kalpha_pair(const char *name, double *ka1, double *ka2, xs_erro
 void xs_xrd_options_default(xs_xrd_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->wavelength = 1.54184;
+    o->wavelength = XS_CU_KALPHA;
     o->two_theta_min = 0;
     o->two_theta_max = 90;
     o->debye_waller = 1;

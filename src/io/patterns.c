@@ -31,6 +31,14 @@ size_t xs_pattern_size(const xs_pattern *p) { return p->n; }
 const double *xs_pattern_two_theta(const xs_pattern *p) { return p->two_theta; }
 const double *xs_pattern_intensity(const xs_pattern *p) { return p->intensity; }
 double xs_pattern_wavelength(const xs_pattern *p) { return p->wavelength; }
+double xs_pattern_choose_wavelength(const xs_pattern *p, double given, xs_wavelength_source *source)
+{
+    xs_wavelength_source from = p->wavelength > 0 ? XS_WAVELENGTH_FROM_FILE
+                              : given > 0         ? XS_WAVELENGTH_GIVEN
+                                                  : XS_WAVELENGTH_ASSUMED_CU;
+    if (source) *source = from;
+    return from == XS_WAVELENGTH_FROM_FILE ? p->wavelength : from == XS_WAVELENGTH_GIVEN ? given : XS_CU_KALPHA;
+}
 int xs_pattern_label(const xs_pattern *p) { return p->label; }
 double xs_pattern_goniometer_radius(const xs_pattern *p) { return p->goniometer_radius; }
 

@@ -13,7 +13,7 @@
  *       crystal number): int32 n, int32 8500, int32 labels[n], float16 patterns[n][8500].
  *   render_stream patterns FILE OUT.bin
  *       the labelled patterns of a pattern file (the RRUFF table) on the grid as evaluate puts them
- *       (wavelength from the file, else Cu K-alpha 1.54184; coverage at least 0.5): the same layout.
+ *       (xs_pattern_choose_wavelength: the file's, else Cu K-alpha; coverage at least 0.5): the same layout.
  *
  * OUT.bin is written to a temporary file, then renamed. Errors name the file and go to stderr. */
 #include <errno.h>
@@ -187,11 +187,10 @@ static int patterns(const char *path, const char *out)
     float *x = malloc(np * grid.count * sizeof *x);
     size_t n = 0;
     for (size_t q = 0; q < np; q++) {
-        double wl = xs_pattern_wavelength(pats[q]);
-        if (wl <= 0) wl = 1.54184;
+        double wl = xs_pattern_choose_wavelength(pats[q], 0, NULL);
         int label = xs_pattern_label(pats[q]);
         if (label < 1 || label > 230) continue;
-        if (xs_pattern_to_grid(pats[q], wl, &grid, 1.54184, 0.5, x + n * grid.count, NULL, &err) != XS_OK) {
+        if (xs_pattern_to_grid(pats[q], wl, &grid, XS_CU_KALPHA, 0.5, x + n * grid.count, NULL, &err) != XS_OK) {
             fail(&err);
             continue;
         }
