@@ -57,6 +57,20 @@ with tempfile.TemporaryDirectory() as d:
     table(c, [(1, (0.4, 0.4, 0.2))] * 2)
     check(run(a, c)[0] != 0, "tables of other samples refused")
     check(run(a, b, "--top", "x")[0] != 0 and run(a, b, "--top", "0")[0] != 0, "--top needs a positive integer")
+    # --system: columns P1 (triclinic), P2 and P2_1 (monoclinic). (0.45, 0.30, 0.25) names P1 but monoclinic
+    # (0.55 summed); (0.5, 0.3, 0.2) ties the systems at 0.5, and the lower system (triclinic) wins
+    for path, rows in ((a, [(3, (0.45, 0.30, 0.25)), (4, (0.5, 0.3, 0.2)), (1, (0.5, 0.3, 0.2))]),
+                       (b, [(3, (0.2, 0.3, 0.5)), (4, (0.2, 0.5, 0.3)), (1, (0.2, 0.5, 0.3))])):
+        with open(path, "w") as f:
+            f.write("name\ttrue_space_group\t1\t3\t4\n")
+            for i, (true, p) in enumerate(rows):
+                f.write(f"p-{i}\t{true}\t" + "\t".join(f"{v:.4f}" for v in p) + "\n")
+    rc, out = run(a, b, "--system")
+    # A: right on samples 0 (monoclinic summed) and 2 (the tie to triclinic); B: on 0 and 1
+    check(rc == 0 and "A right 2 " in out and "B right 2 " in out and "both 1, only A 1, only B 1" in out,
+          f"--system: {out}")
+    rc, out = run(a, b)
+    check(rc == 0 and "A right 1 " in out and "B right 0 " in out, f"the same tables by group: {out}")
 
 print("failures:", failures)
 sys.exit(1 if failures else 0)

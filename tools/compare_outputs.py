@@ -10,12 +10,22 @@ On few samples (332 RRUFF patterns) the accuracies of two models carry intervals
     tools/compare_outputs.py A.tsv B.tsv [--top K]
 
 --top K counts a sample right when its true group is among the K most probable (ties: the lower class first).
+    tools/compare_outputs.py A.tsv B.tsv --system
+--system counts a sample right when the crystal system of largest probability (summed over its groups; ties:
+the lower system first) is that of its true group.
 """
 import math
 import sys
 
 
-def load(path, top=1):
+SYSTEM_LAST_GROUP = (2, 15, 74, 142, 167, 194, 230)  # triclinic .. cubic
+
+
+def crystal_system(space_group):
+    return next(i for i, last in enumerate(SYSTEM_LAST_GROUP) if space_group <= last)
+
+
+def load(path, top=1, system=False):
     with open(path) as f:
         head = f.readline().rstrip("\n").split("\t")
         if head[:2] != ["name", "true_space_group"]:
@@ -29,6 +39,13 @@ def load(path, top=1):
             if len(r) != len(head):
                 sys.exit(f"{path}:{line_no}: {len(r)} columns, the header has {len(head)}")
             p = [float(v) for v in r[2:]]
+            if system:
+                sums = [0.0] * len(SYSTEM_LAST_GROUP)
+                for g, v in zip(labels, p):
+                    sums[crystal_system(g)] += v
+                names.append(r[0])
+                right.append(crystal_system(int(r[1])) == max(range(len(sums)), key=lambda k: (sums[k], -k)))
+                continue
             # ties: the lower class first, as evaluate ranks
             first = sorted(range(len(p)), key=lambda k: (-p[k], k))[:top]
             names.append(r[0])
@@ -47,13 +64,15 @@ def binomial_two_sided(k, n):
 
 
 def main(argv):
-    top = 1
+    top, system = 1, False
     if len(argv) == 4 and argv[2] == "--top" and argv[3].isdigit() and int(argv[3]) >= 1:
         top = int(argv[3])
+    elif len(argv) == 3 and argv[2] == "--system":
+        system = True
     elif len(argv) != 2:
         sys.exit(__doc__)
-    na, ra = load(argv[0], top)
-    nb, rb = load(argv[1], top)
+    na, ra = load(argv[0], top, system)
+    nb, rb = load(argv[1], top, system)
     if na != nb:
         sys.exit("the two tables do not hold the same samples in the same order")
     only_a = sum(a and not b for a, b in zip(ra, rb))
