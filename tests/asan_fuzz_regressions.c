@@ -52,6 +52,15 @@ static const finding findings[] = {
      * to about 90,000 reflections) */
     {"POSCAR with a 56,402 A axis, simulated", ".vasp", "X\n1.0\n56402 0 0\n0 1 0\n0 0 1\nNa\n1\nDirect\n0 0 0\n", 1,
      11, "simulate", 0},
+    /* 2026-12-01, fuzz_structures (a timeout, 5.6 s in a release build): an organic structure's 60 sites under
+     * Fd-3m's 192 operations in a 137 A^3 cell made 6,856 sites, each image compared with every one kept; more
+     * than one site a cubic angstrom is now refused (here 1,920 images in 125 A^3), on the atoms' line */
+    {"CIF: ten general sites of Fd-3m in a 5 A cell", ".cif",
+     "data_x\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\n_symmetry_space_group_name_H-M 'F d -3 m'\n"
+     "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+     "C1 0.11 0.21 0.31\nC2 0.12 0.22 0.33\nC3 0.13 0.27 0.36\nC4 0.17 0.24 0.39\nC5 0.18 0.28 0.41\n"
+     "C6 0.14 0.29 0.43\nC7 0.19 0.25 0.44\nC8 0.151 0.26 0.46\nC9 0.161 0.262 0.47\nC10 0.171 0.263 0.48\n",
+     0, 0, NULL, 11},
 };
 
 static int write_file(const char *path, const char *text)

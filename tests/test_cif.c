@@ -154,6 +154,36 @@ int main(void)
     CHECK(read_text("data_x\n" CELL_CUBIC("?") ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_INVALID, "unknown cell");
     CHECK(err.line == 2, "unknown cell reported on its line 2, got %d", err.line);
 
+    /* more sites than one a cubic angstrom (a fuzzed CIF put 6,856 in 137 A^3 and took 5.6 s to expand): refused
+     * at the atoms, and not as an unknown symbol although neither origin choice of Fd-3m expands */
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_CUBIC("5") "_symmetry_space_group_name_H-M 'F d -3 m'\n" ATOMS_HEAD
+                    "C1 0.11 0.21 0.31\nC2 0.12 0.22 0.33\nC3 0.13 0.27 0.36\nC4 0.17 0.24 0.39\nC5 0.18 0.28 0.41\n"
+                    "C6 0.14 0.29 0.43\nC7 0.19 0.25 0.44\nC8 0.151 0.26 0.46\nC9 0.161 0.262 0.47\nC10 0.171 0.263 0.48\n",
+                    &err) == XS_ERR_INVALID &&
+              err.line == 11 && strstr(err.message, "more than 141 sites in a cell of 125 A^3"),
+          "1,920 sites in 125 A^3 refused on line 11: %d %s", err.line, err.message);
+    /* the same ten atoms in a cell of 10,078 A^3 expand (up to 1,920 images, fewer where images of one atom come
+     * within the merge tolerance; any count above the 141 refused above shows the bound scales with the cell) */
+    xs_structure **roomy = NULL;
+    size_t n_roomy = 0;
+    memset(&err, 0, sizeof err);
+    {
+        const char *text = "data_x\n" CELL_CUBIC("21.6") "_symmetry_space_group_name_H-M 'F d -3 m'\n" ATOMS_HEAD
+                           "C1 0.11 0.21 0.31\nC2 0.12 0.22 0.33\nC3 0.13 0.27 0.36\nC4 0.17 0.24 0.39\nC5 0.18 0.28 0.41\n"
+                           "C6 0.14 0.29 0.43\nC7 0.19 0.25 0.44\nC8 0.151 0.26 0.46\nC9 0.161 0.262 0.47\n"
+                           "C10 0.171 0.263 0.48\n";
+        char path[] = "/tmp/xs-cif-roomy-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text), "written");
+        if (fd >= 0) close(fd);
+        CHECK(xs_cif_read(path, &roomy, &n_roomy, &err) == XS_OK && n_roomy == 1 &&
+                  xs_structure_num_sites(roomy[0]) > 1000,
+              "the same atoms in 10,078 A^3: %zu sites, %s", n_roomy ? xs_structure_num_sites(roomy[0]) : 0, err.message);
+        xs_structure_list_free(roomy, n_roomy);
+        unlink(path);
+    }
+
     memset(&err, 0, sizeof err);
     CHECK(read_text("data_x\n" CELL_CUBIC("1e6") ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_INVALID, "absurd cell: %s",
           err.message);

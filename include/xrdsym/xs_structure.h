@@ -65,7 +65,8 @@ void xs_structure_formula(const xs_structure *s, char *buf, size_t size);
 
 /* Apply n_ops symmetry operations (rotation in fractional coordinates, translation) to every site,
  * wrap into [0, 1), and merge images closer than merge_tol angstrom that carry the same element (the
- * occupancy of a special position is kept, not summed). The caller owns *out. */
+ * occupancy of a special position is kept, not summed). XS_ERR_INVALID when the images would hold more than one
+ * site a cubic angstrom (plus 16): no crystal comes near it. The caller owns *out. */
 xs_status xs_structure_expand(const xs_structure *asym, size_t n_ops, const int (*rotations)[3][3],
                               const double (*translations)[3], double merge_tol, xs_structure **out,
                               xs_error *err);

@@ -429,7 +429,7 @@ static int hall_from_symbols(const cif_reader *r, const xs_structure *asym, int 
         int cand[16];
         int n = xs_sym_hall_alternatives(hm->value, cand, 16);
         if (n > 16) n = 16;
-        int best = 0;
+        int best = 0, first = 0;
         size_t best_count = (size_t)-1;
         for (int i = 0; i < n; i++) {
             int rh = hall_is_rhombohedral_axes(cand[i]);
@@ -439,6 +439,7 @@ static int hall_from_symbols(const cif_reader *r, const xs_structure *asym, int 
                 for (int j = 0; j < n; j++) other_axes_exists |= hall_is_rhombohedral_axes(cand[j]) == rhombohedral_cell;
                 if (other_axes_exists) continue;
             }
+            if (!first) first = cand[i];
             size_t c = n == 1 ? 0 : expanded_count(asym, cand[i]);
             if (c < best_count) {
                 best_count = c;
@@ -446,6 +447,9 @@ static int hall_from_symbols(const cif_reader *r, const xs_structure *asym, int 
             }
         }
         if (best) return best;
+        /* a known symbol under which no setting expands (too many sites for the cell): the first setting, whose
+         * expansion then says why, rather than "not known" */
+        if (first) return first;
         if (!it) {
             xs_error_set(err, XS_ERR_SYMMETRY, r->path, hm->line, 0,
                          "block '%s': space-group symbol '%s' is not known", r->code, hm->value);
