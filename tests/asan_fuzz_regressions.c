@@ -61,6 +61,13 @@ static const finding findings[] = {
      "C1 0.11 0.21 0.31\nC2 0.12 0.22 0.33\nC3 0.13 0.27 0.36\nC4 0.17 0.24 0.39\nC5 0.18 0.28 0.41\n"
      "C6 0.14 0.29 0.43\nC7 0.19 0.25 0.44\nC8 0.151 0.26 0.46\nC9 0.161 0.262 0.47\nC10 0.171 0.263 0.48\n",
      0, 0, NULL, 11},
+    /* 2026-12-01, fuzz_structures: a symmetry operation's coefficient of 4.4e119 ("444...444y") was converted to an
+     * int (undefined behaviour); a coefficient past 6 is now no operation, refused on its line */
+    {"CIF: a symmetry operation with a coefficient of 4.4e29", ".cif",
+     "data_x\n_cell_length_a 5\n_cell_length_b 5\n_cell_length_c 5\nloop_\n_symmetry_equiv_pos_as_xyz\nx,y,z\n"
+     "-x,444444444444444444444444444444y,-z\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n"
+     "_atom_site_fract_z\nNa1 0.1 0.2 0.3\n",
+     0, 0, NULL, 8},
 };
 
 static int write_file(const char *path, const char *text)

@@ -267,13 +267,15 @@ static int parse_op_row(const char *s, const char *end, int rot[3], double *tran
             p = q;
             while (p < end && *p == ' ') p++;
             char d = p < end ? (char)tolower((unsigned char)*p) : 0;
+            /* a rotation's coefficient is -1, 0 or 1 in a lattice basis, 2 in some hexagonal ones: anything past 6 is
+             * not an operation, and past an int's range (fuzzed: "4.4e119x") converting it would be undefined */
             if (d == 'x' || d == 'y' || d == 'z') { /* "2x" */
-                if (v != floor(v)) return 0;
+                if (v != floor(v) || v > 6) return 0;
                 rot[d - 'x'] += sign * (int)v;
                 p++;
             } else if (d == '*' && p + 1 < end) {
                 char e = (char)tolower((unsigned char)p[1]);
-                if ((e != 'x' && e != 'y' && e != 'z') || v != floor(v)) return 0;
+                if ((e != 'x' && e != 'y' && e != 'z') || v != floor(v) || v > 6) return 0;
                 rot[e - 'x'] += sign * (int)v;
                 p += 2;
             } else {
