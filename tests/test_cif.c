@@ -27,7 +27,8 @@ static size_t count_z(const xs_structure *s, int z)
 }
 
 /* Write text to a temporary CIF and read it: returns the status, fills err. */
-static xs_status read_text(const char *text, xs_error *err)
+/* text as a CIF file, read; *sites (optional): the first structure's number of sites */
+static xs_status read_text_sites(const char *text, xs_error *err, size_t *sites)
 {
     char path[] = "/tmp/xs_test_cif_XXXXXX";
     int fd = mkstemp(path);
@@ -38,13 +39,20 @@ static xs_status read_text(const char *text, xs_error *err)
     xs_structure **list = NULL;
     size_t n = 0;
     xs_status st = xs_cif_read(path, &list, &n, err);
+    if (sites) *sites = n ? xs_structure_num_sites(list[0]) : 0;
     xs_structure_list_free(list, n);
     unlink(path);
     return st;
 }
 
+static xs_status read_text(const char *text, xs_error *err) { return read_text_sites(text, err, NULL); }
+
 #define CELL_CUBIC(a) "_cell_length_a " a "\n_cell_length_b " a "\n_cell_length_c " a "\n"
 #define ATOMS_HEAD "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+/* ten carbon atoms near general positions (Fd-3m makes up to 1,920 sites of them) */
+#define TEN_CARBONS                                                                                                 \
+    "C1 0.11 0.21 0.31\nC2 0.12 0.22 0.33\nC3 0.13 0.27 0.36\nC4 0.17 0.24 0.39\nC5 0.18 0.28 0.41\n"            \
+    "C6 0.14 0.29 0.43\nC7 0.19 0.25 0.44\nC8 0.151 0.26 0.46\nC9 0.161 0.262 0.47\nC10 0.171 0.263 0.48\n"
 
 int main(void)
 {
@@ -157,32 +165,18 @@ int main(void)
     /* more sites than one a cubic angstrom (a fuzzed CIF put 6,856 in 137 A^3 and took 5.6 s to expand): refused
      * at the atoms, and not as an unknown symbol although neither origin choice of Fd-3m expands */
     memset(&err, 0, sizeof err);
-    CHECK(read_text("data_x\n" CELL_CUBIC("5") "_symmetry_space_group_name_H-M 'F d -3 m'\n" ATOMS_HEAD
-                    "C1 0.11 0.21 0.31\nC2 0.12 0.22 0.33\nC3 0.13 0.27 0.36\nC4 0.17 0.24 0.39\nC5 0.18 0.28 0.41\n"
-                    "C6 0.14 0.29 0.43\nC7 0.19 0.25 0.44\nC8 0.151 0.26 0.46\nC9 0.161 0.262 0.47\nC10 0.171 0.263 0.48\n",
+    CHECK(read_text("data_x\n" CELL_CUBIC("5") "_symmetry_space_group_name_H-M 'F d -3 m'\n" ATOMS_HEAD TEN_CARBONS,
                     &err) == XS_ERR_INVALID &&
               err.line == 11 && strstr(err.message, "more than 141 sites in a cell of 125 A^3"),
           "1,920 sites in 125 A^3 refused on line 11: %d %s", err.line, err.message);
     /* the same ten atoms in a cell of 10,078 A^3 expand (up to 1,920 images, fewer where images of one atom come
      * within the merge tolerance; any count above the 141 refused above shows the bound scales with the cell) */
-    xs_structure **roomy = NULL;
-    size_t n_roomy = 0;
+    size_t roomy_sites = 0;
     memset(&err, 0, sizeof err);
-    {
-        const char *text = "data_x\n" CELL_CUBIC("21.6") "_symmetry_space_group_name_H-M 'F d -3 m'\n" ATOMS_HEAD
-                           "C1 0.11 0.21 0.31\nC2 0.12 0.22 0.33\nC3 0.13 0.27 0.36\nC4 0.17 0.24 0.39\nC5 0.18 0.28 0.41\n"
-                           "C6 0.14 0.29 0.43\nC7 0.19 0.25 0.44\nC8 0.151 0.26 0.46\nC9 0.161 0.262 0.47\n"
-                           "C10 0.171 0.263 0.48\n";
-        char path[] = "/tmp/xs-cif-roomy-XXXXXX";
-        int fd = mkstemp(path);
-        CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text), "written");
-        if (fd >= 0) close(fd);
-        CHECK(xs_cif_read(path, &roomy, &n_roomy, &err) == XS_OK && n_roomy == 1 &&
-                  xs_structure_num_sites(roomy[0]) > 1000,
-              "the same atoms in 10,078 A^3: %zu sites, %s", n_roomy ? xs_structure_num_sites(roomy[0]) : 0, err.message);
-        xs_structure_list_free(roomy, n_roomy);
-        unlink(path);
-    }
+    CHECK(read_text_sites("data_x\n" CELL_CUBIC("21.6") "_symmetry_space_group_name_H-M 'F d -3 m'\n" ATOMS_HEAD
+                          TEN_CARBONS, &err, &roomy_sites) == XS_OK &&
+              roomy_sites > 1000,
+          "the same atoms in 10,078 A^3: %zu sites, %s", roomy_sites, err.message);
 
     memset(&err, 0, sizeof err);
     CHECK(read_text("data_x\n" CELL_CUBIC("1e6") ATOMS_HEAD "Na1 0 0 0\n", &err) == XS_ERR_INVALID, "absurd cell: %s",

@@ -2,8 +2,6 @@
  * structure they accept: its space group (spglib) and its powder peaks. The first byte chooses CIF or POSCAR.
  * A refusal must say why; nothing may crash, hang or read out of bounds. Built with clang
  * -fsanitize=fuzzer (scripts/fuzz.sh). */
-#include <math.h>
-
 #include "fuzz_common.h"
 
 static void use(const xs_structure *s)
@@ -17,12 +15,7 @@ static void use(const xs_structure *s)
      * under the sanitizers, and the simulator's cost grows with the cell's volume times sin^3 of the largest
      * angle, not with anything a reader did. Large cells are simulated to 30 deg (1/20 of the reflections):
      * their code paths run, in bounded time. */
-    double lat[3][3];
-    xs_structure_lattice(s, lat);
-    double volume = fabs(lat[0][0] * (lat[1][1] * lat[2][2] - lat[1][2] * lat[2][1]) -
-                         lat[0][1] * (lat[1][0] * lat[2][2] - lat[1][2] * lat[2][0]) +
-                         lat[0][2] * (lat[1][0] * lat[2][1] - lat[1][1] * lat[2][0]));
-    if (!(volume <= 2e4)) opt.two_theta_max = 30;
+    if (!(xs_structure_volume(s) <= 2e4)) opt.two_theta_max = 30;
     xs_peaks *peaks = NULL;
     if (xs_xrd_peaks(s, &opt, &peaks, &err) == XS_OK) xs_peaks_free(peaks);
 }
