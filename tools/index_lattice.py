@@ -41,6 +41,9 @@ import sys
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpu"))
+from render_bin import read_bin  # noqa: E402  (render_stream's files, as the GPU trainer reads them)
+
 LAMBDA = 1.54184
 GRID = 5.0 + 0.01 * np.arange(8500)
 FAMILIES = ["cubic", "hexagonal", "tetragonal", "orthorhombic"]
@@ -235,15 +238,6 @@ def family_of(space_group):
     if space_group >= 16:
         return "orthorhombic"
     return None
-
-
-def read_bin(path):
-    raw = open(path, "rb").read()
-    n, m = np.frombuffer(raw[:8], np.int32)
-    if m != GRID.size:
-        sys.exit(f"{path}: {m} points a pattern, the paper's grid has {GRID.size}")
-    labels = np.frombuffer(raw[8:8 + 4 * n], np.int32)
-    return labels, np.frombuffer(raw[8 + 4 * n:], np.float16).reshape(n, m)
 
 
 def cmd_index(args):

@@ -32,7 +32,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-POINTS = 8500
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from render_bin import POINTS, read_bin  # noqa: E402,F401  (read_bin: the tests read through the trainer too)
 
 
 def log(*a):
@@ -101,15 +102,6 @@ def feeder(proc, q, batch, stop):
             q.put(None)
             return
         q.put((np.frombuffer(labels, np.int32).copy(), np.frombuffer(x, np.float16).reshape(batch, POINTS)))
-
-
-def read_bin(path):
-    b = open(path, "rb").read()
-    n, m = np.frombuffer(b[:8], np.int32)
-    assert m == POINTS, (path, m)
-    labels = np.frombuffer(b[8:8 + 4 * n], np.int32)
-    x = np.frombuffer(b[8 + 4 * n:], np.float16).reshape(n, m)
-    return labels, x
 
 
 @torch.no_grad()
