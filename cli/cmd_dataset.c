@@ -40,6 +40,10 @@ static void usage(FILE *out)
             "  --anion-prob P     chemistry: with probability P the first species is an anion former (O, F,\n"
             "                     Cl, Br, I, S, Se, Te, N) on about 45..85%% of the atoms (0.7: crystals\n"
             "                     near the COD's inorganic formulas); default 0, every species alike\n"
+            "  --texture RMIN RMAX  preferred orientation in every crystal's peaks: a March-Dollase ratio r,\n"
+            "                     ln r uniform in [ln RMIN, ln RMAX] (0.1..10), about one of the 13 directions\n"
+            "                     <100>, <110>, <111> of the reciprocal lattice, drawn per crystal from --seed\n"
+            "                     (structures: per structure, in the order read); the crystals stay the same\n"
             "  --verify spglib|direct  confirm each group with spglib (default) or the direct check only\n"
             "  --threads T        worker threads (default 2); the file does not depend on T\n"
             "  --val F --test F   split fractions (default 0.1 and 0.1)\n"
@@ -134,6 +138,7 @@ typedef struct {
     const xs_synth_options *opt;
     const xs_xrd_options *xrd;
     uint64_t seed;
+    double texture[2]; /* March-Dollase ratios drawn in [texture[0], texture[1]]; 0 0: none */
     pthread_mutex_t lock;
     pthread_cond_t cond;
 } job;
@@ -148,6 +153,21 @@ static int group_of(const job *j, size_t i)
     return j->groups[xs_rng_below(&r, (uint64_t)j->n_groups)];
 }
 
+/* Preferred orientation of crystal (or structure) i: from its own stream, so that the crystal itself and
+ * every other choice are those of a run without it. The axes are the 13 reciprocal-lattice directions with
+ * components in {-1, 0, 1} (one of each +- pair): plates and needles of common habits. */
+static void draw_texture(const double range[2], uint64_t seed, size_t i, xs_xrd_options *x)
+{
+    if (!(range[1] > 0)) return;
+    static const signed char axes[13][3] = {{1, 0, 0},  {0, 1, 0},  {0, 0, 1},  {1, 1, 0},  {1, -1, 0}, {1, 0, 1}, {1, 0, -1},
+                                            {0, 1, 1},  {0, 1, -1}, {1, 1, 1},  {1, 1, -1}, {1, -1, 1}, {-1, 1, 1}};
+    xs_rng r;
+    xs_rng_seed(&r, seed ^ 0x7465787475726500ull, i);
+    const signed char *a = axes[xs_rng_below(&r, 13)];
+    for (int m = 0; m < 3; m++) x->preferred_axis[m] = a[m];
+    x->march_dollase_r = exp(xs_rng_range(&r, log(range[0]), log(range[1])));
+}
+
 static void make_item(job *j, size_t i)
 {
     item *it = &j->slots[i % WINDOW]; /* zeroed by the writer when it took crystal i - WINDOW */
@@ -157,7 +177,9 @@ static void make_item(job *j, size_t i)
     xs_peaks *pk = NULL;
     int status = 2;
     if (xs_synth_crystal(it->sg, j->opt, j->seed, i, &s, &err) == XS_OK) {
-        if (xs_xrd_peaks(s, j->xrd, &pk, &err) == XS_OK && xs_peaks_count(pk) > 0) {
+        xs_xrd_options xrd = *j->xrd;
+        draw_texture(j->texture, j->seed, i, &xrd);
+        if (xs_xrd_peaks(s, &xrd, &pk, &err) == XS_OK && xs_peaks_count(pk) > 0) {
             size_t n = xs_peaks_count(pk);
             it->tt = malloc(n * sizeof *it->tt);
             it->in = malloc(n * sizeof *it->in);
@@ -216,6 +238,7 @@ typedef struct {
     int inorganic;
     const char *exclude_like[8];
     int n_exclude_like;
+    double texture[2]; /* --texture RMIN RMAX; 0 0: none */
 } common_opts;
 
 static xs_status open_writer(const common_opts *c, const char *generator, xs_dataset_writer **w, xs_error *err)
@@ -390,7 +413,8 @@ static int run_synth(common_opts *c, size_t per_group, size_t count, const char 
         fprintf(stderr, "xrdsym dataset: resuming after crystal %zu (kept in %s.part0..%zu)\n", start, c->out,
                 start / c->chunk - 1);
     job j = {.slots = items, .n = n, .written = start, .groups = list, .n_groups = n_groups, .per_group = per_group,
-             .opt = &c->synth, .xrd = &xrd, .seed = c->seed};
+             .opt = &c->synth, .xrd = &xrd, .seed = c->seed,
+             .texture = {c->texture[0], c->texture[1]}};
     atomic_init(&j.next, start);
     pthread_mutex_init(&j.lock, NULL);
     pthread_cond_init(&j.cond, NULL);
@@ -614,7 +638,7 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
     xs_xrd_wavelength("CuKa", &xrd.wavelength, NULL);
     xrd.two_theta_min = 5.0;
     xrd.two_theta_max = 90.0;
-    size_t failed = 0;
+    size_t failed = 0, structure_index = 0;
     double t0 = now_s(), last = 0;
     for (int f = 0; f < n_files && !g_interrupted; f++) {
         xs_structure **list;
@@ -631,6 +655,8 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
             char formula[256], key[256];
             xs_structure_formula(s, formula, sizeof formula);
             element_key(formula, key, sizeof key);
+            xs_xrd_options tex = xrd;
+            draw_texture(c->texture, c->seed, structure_index++, &tex);
             if (xs_sym_find(s, c->symprec, &sg, &err)) {
                 fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", files[f], xs_structure_name(s), err.message);
                 failed++;
@@ -638,7 +664,7 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
                 left_organic++;
             } else if (is_like(&like, sg.number, key)) {
                 left_like++;
-            } else if (xs_xrd_peaks(s, &xrd, &pk, &err) || !xs_peaks_count(pk)) {
+            } else if (xs_xrd_peaks(s, &tex, &pk, &err) || !xs_peaks_count(pk)) {
                 fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", files[f], xs_structure_name(s),
                         pk ? "no peak in 5..90 deg" : err.message);
                 failed++;
@@ -758,6 +784,14 @@ int xs_cmd_dataset(int argc, char **argv)
             if (!xs_cli_parse_double("dataset", a, argv[++i], &c.synth.anion_prob) ||
                 !xs_cli_require("dataset", a, c.synth.anion_prob >= 0 && c.synth.anion_prob <= 1, "in [0, 1]", argv[i]))
                 goto bad;
+        } else if (!strcmp(a, "--texture") && i + 2 < argc) {
+            if (!xs_cli_parse_double("dataset", a, argv[i + 1], &c.texture[0]) ||
+                !xs_cli_parse_double("dataset", a, argv[i + 2], &c.texture[1]) ||
+                !(c.texture[0] >= 0.1 && c.texture[0] <= c.texture[1] && c.texture[1] <= 10)) {
+                fprintf(stderr, "xrdsym dataset: --texture RMIN RMAX needs 0.1 <= RMIN <= RMAX <= 10\n");
+                goto bad;
+            }
+            i += 2;
         } else if (!strcmp(a, "--verify") && has) {
             i++;
             if (!strcmp(argv[i], "spglib")) c.synth.verify = XS_SYNTH_VERIFY_SPGLIB;

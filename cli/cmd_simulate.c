@@ -13,6 +13,9 @@ static void usage(FILE *out)
             "  --range MIN MAX     2theta range in degrees (default 5 90)\n"
             "  --form-factors F    pymatgen's atomic_scattering_params.json (default: built-in Waasmaier-Kirfel)\n"
             "  --no-debye-waller   ignore displacement parameters\n"
+            "  --march-dollase R   preferred orientation: intensities times the March-Dollase factor of ratio R\n"
+            "                      (below 1 plates lying flat, above 1 needles; default 1, a random powder)\n"
+            "  --po-axis H K L     its axis as a reciprocal-lattice direction (the plates' normal; default 0 0 1)\n"
             "  --peaks             peak list (default)\n"
             "  --top N             only the N strongest peaks (in 2theta order)\n"
             "  --profile           intensity on a grid (step 0.01 deg), max scaled to 1\n"
@@ -189,6 +192,21 @@ int xs_cmd_simulate(int argc, char **argv)
             ff_path = argv[i];
         } else if (!strcmp(a, "--no-debye-waller")) {
             o.xrd.debye_waller = 0;
+        } else if (!strcmp(a, "--march-dollase")) {
+            if (!next_arg(argc, argv, &i, a) || !xs_cli_parse_double("simulate", a, argv[i], &o.xrd.march_dollase_r) ||
+                !xs_cli_require("simulate", a, o.xrd.march_dollase_r >= 0.1 && o.xrd.march_dollase_r <= 10, "0.1..10",
+                                argv[i]))
+                goto usage_error;
+        } else if (!strcmp(a, "--po-axis")) {
+            if (i + 3 >= argc || !xs_cli_parse_double("simulate", a, argv[i + 1], &o.xrd.preferred_axis[0]) ||
+                !xs_cli_parse_double("simulate", a, argv[i + 2], &o.xrd.preferred_axis[1]) ||
+                !xs_cli_parse_double("simulate", a, argv[i + 3], &o.xrd.preferred_axis[2]))
+                goto usage_error;
+            if (!o.xrd.preferred_axis[0] && !o.xrd.preferred_axis[1] && !o.xrd.preferred_axis[2]) {
+                fprintf(stderr, "xrdsym simulate: --po-axis 0 0 0 is not a direction\n");
+                goto usage_error;
+            }
+            i += 3;
         } else if (!strcmp(a, "--peaks")) {
             o.profile = 0;
         } else if (!strcmp(a, "--profile")) {

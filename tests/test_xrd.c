@@ -20,6 +20,12 @@ static double lp(double two_theta)
     return (1 + cos(2 * t) * cos(2 * t)) / (sin(t) * sin(t) * cos(t));
 }
 
+/* March-Dollase factor for cos^2 of the angle to the axis, written out from Dollase (1986), eq. 4. */
+static double md(double r, double c2)
+{
+    return pow(r * r * c2 + (1 - c2) / r, -1.5);
+}
+
 static const xs_peak *peak_near(const xs_peaks *p, double tt)
 {
     for (size_t i = 0; i < xs_peaks_count(p); i++)
@@ -112,6 +118,78 @@ int main(void)
         xs_peaks_free(pk);
         xs_peaks_free(pb);
         xs_structure_free(si_b);
+    }
+
+    /* Preferred orientation (March-Dollase). Rutile, plates on (001) (r = 0.6, axis 0 0 1): every reflection of a
+     * tetragonal peak shares |l| and so the angle to c, cos a = l d / c; textured over random, peak by peak, is the
+     * factor times one constant (both lists are scaled to max 100). 1e-9: double rounding of the sums. */
+    {
+        const int rz[] = {22, 8};
+        const double rf[][3] = {{0, 0, 0}, {0.3053, 0.3053, 0}};
+        const double c = 2.9587;
+        xs_structure *rutile = xs_fixture_build(136, 4.5937, 4.5937, c, 90, 90, 90, 2, rz, rf);
+        xs_peaks *plain = NULL, *tex = NULL;
+        CHECK(rutile && xs_xrd_peaks(rutile, &opt, &plain, &err) == XS_OK, "rutile peaks: %s", err.message);
+        opt.march_dollase_r = 0.6;
+        CHECK(xs_xrd_peaks(rutile, &opt, &tex, &err) == XS_OK, "rutile textured: %s", err.message);
+        CHECK(plain && tex && xs_peaks_count(plain) == xs_peaks_count(tex), "texture keeps the peaks");
+        const xs_hkl_family *fam = tex ? xs_peaks_families(tex) : NULL;
+        double k0 = 0;
+        int checked = 0, saw_00l = 0;
+        for (size_t i = 0; tex && i < xs_peaks_count(tex); i++) {
+            const xs_peak *pt = xs_peaks_get(tex, i), *p0 = xs_peaks_get(plain, i);
+            int l = abs(fam[pt->first_family].hkl[2]), same = 1;
+            for (size_t f = 1; f < pt->n_families; f++) same &= abs(fam[pt->first_family + f].hkl[2]) == l;
+            if (!same) continue;
+            double cos_a = l * pt->d / c;
+            double k = pt->intensity / p0->intensity / md(0.6, cos_a * cos_a);
+            if (!checked) k0 = k;
+            CHECK(fabs(k / k0 - 1) < 1e-9, "rutile peak at %.3f deg: textured / random = factor x constant (%.12f)",
+                  pt->two_theta, k / k0);
+            checked++;
+            saw_00l |= l && !fam[pt->first_family].hkl[0] && !fam[pt->first_family].hkl[1];
+        }
+        CHECK(checked >= 10, "rutile: %d peaks checked", checked);
+        CHECK(saw_00l, "rutile: a (00l) peak, the one plates on (001) strengthen most, was among them");
+        xs_peaks_free(plain);
+        xs_peaks_free(tex);
+        xs_structure_free(rutile);
+
+        /* Needles along [110] of NaCl (r = 1.5): a peak is the average of the factor over the family's members.
+         * (200): 4 members at cos^2 = 1/2, 2 at 0. (220): 2 at 1, 2 at 0, 8 at 1/4. */
+        opt.march_dollase_r = 1.5;
+        opt.preferred_axis[0] = 1, opt.preferred_axis[1] = 1, opt.preferred_axis[2] = 0;
+        CHECK(xs_xrd_peaks(nacl, &opt, &tex, &err) == XS_OK, "NaCl textured");
+        opt.march_dollase_r = 1;
+        xs_xrd_peaks(nacl, &opt, &plain, &err);
+        double t200 = two_theta_of(lambda, a, 2, 0, 0), t220 = two_theta_of(lambda, a, 2, 2, 0);
+        double want = (4 * md(1.5, 0.5) + 2 * md(1.5, 0)) / 6 / ((2 * md(1.5, 1) + 2 * md(1.5, 0) + 8 * md(1.5, 0.25)) / 12);
+        double got = (peak_near(tex, t200)->intensity / peak_near(tex, t220)->intensity) /
+                     (peak_near(plain, t200)->intensity / peak_near(plain, t220)->intensity);
+        CHECK_NEAR(got, want, 1e-9, "NaCl (200)/(220) with needles along [110]");
+        xs_peaks_free(plain);
+        xs_peaks_free(tex);
+
+        /* The factor averages to 1 over the sphere (so it moves intensity between reflections, adds none):
+         * midpoint rule over cos a, 1e-6 for 20,000 steps of a smooth integrand. */
+        double mean = 0;
+        for (int i = 0; i < 20000; i++) {
+            double x = (i + 0.5) / 20000;
+            mean += md(0.6, x * x) / 20000;
+        }
+        CHECK_NEAR(mean, 1, 1e-6, "March-Dollase factor averages to 1");
+
+        opt.march_dollase_r = 0.05;
+        CHECK(xs_xrd_peaks(nacl, &opt, &tex, &err) == XS_ERR_INVALID && strstr(err.message, "0.1..10"), "ratio 0.05 refused");
+        opt.march_dollase_r = NAN;
+        CHECK(xs_xrd_peaks(nacl, &opt, &tex, &err) == XS_ERR_INVALID, "ratio NaN refused");
+        opt.march_dollase_r = 0.8;
+        opt.preferred_axis[0] = opt.preferred_axis[1] = opt.preferred_axis[2] = 0;
+        CHECK(xs_xrd_peaks(nacl, &opt, &tex, &err) == XS_ERR_INVALID && strstr(err.message, "not a direction"),
+              "axis 0 0 0 refused");
+        xs_xrd_options_default(&opt);
+        opt.two_theta_min = 5;
+        opt.two_theta_max = 90;
     }
 
     /* Wavelengths. */

@@ -46,6 +46,13 @@ typedef struct {
     int debye_waller;         /* 1 (default): apply exp(-B s^2) where a site has B; 0: ignore B */
     double merge_tol;         /* degrees; reflections closer than this form one peak (default 1e-5) */
     double min_intensity;     /* peaks below this (of 100) are dropped (default 1e-3) */
+    /* Preferred orientation, March-Dollase (Dollase 1986, J. Appl. Cryst. 19, 267; as GSAS-II applies it in
+     * Bragg-Brentano): every reflection's intensity times (r^2 cos^2 a + sin^2 a / r)^(-3/2), a the angle
+     * between its reciprocal-lattice vector and the axis. r < 1: plates lying flat, the axis their normal;
+     * r > 1: needles lying flat, the axis along them; 1 (default): a random powder (no factor). The factor
+     * averages to 1 over all directions, so the total diffracted intensity is kept. */
+    double march_dollase_r;      /* 0.1..10 */
+    double preferred_axis[3];    /* the axis as a reciprocal-lattice direction h k l; default 0 0 1 */
 } xs_xrd_options;
 
 void xs_xrd_options_default(xs_xrd_options *opt);

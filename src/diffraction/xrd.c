@@ -94,6 +94,8 @@ void xs_xrd_options_default(xs_xrd_options *o)
     o->debye_waller = 1;
     o->merge_tol = 1e-5;
     o->min_intensity = 1e-3;
+    o->march_dollase_r = 1;
+    o->preferred_axis[2] = 1;
 }
 
 struct xs_peaks {
@@ -394,6 +396,18 @@ static int sort_reflections(reflection *r, size_t n, double g_lo, double g_hi)
     return 1;
 }
 
+/* March-Dollase factor of one reflection (see xs_xrd_options). */
+static double march_dollase(const reflection *rf, const double rec[3][3], const double axis[3], double r)
+{
+    int hkl[3];
+    unpack_hkl(rf->tie, hkl);
+    double dot = 0;
+    for (int m = 0; m < 3; m++) dot += (hkl[0] * rec[0][m] + hkl[1] * rec[1][m] + hkl[2] * rec[2][m]) * axis[m];
+    double c2 = dot * dot / (rf->g * rf->g);
+    if (c2 > 1) c2 = 1;
+    return pow(r * r * c2 + (1 - c2) / r, -1.5);
+}
+
 static void invert3(const double m[3][3], double inv[3][3])
 {
     double det = xs_lattice_volume(m);
@@ -474,6 +488,13 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
     if (!(opt.two_theta_min >= 0 && opt.two_theta_max <= 180 && opt.two_theta_min < opt.two_theta_max))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "2theta range %g..%g deg is not within 0..180", opt.two_theta_min,
                             opt.two_theta_max);
+    double md_r = opt.march_dollase_r;
+    const double *ax = opt.preferred_axis;
+    if (!(md_r >= 0.1 && md_r <= 10))
+        return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "March-Dollase ratio %g is outside 0.1..10", md_r);
+    if (!(isfinite(ax[0]) && isfinite(ax[1]) && isfinite(ax[2])) || (ax[0] == 0 && ax[1] == 0 && ax[2] == 0))
+        return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "preferred-orientation axis %g %g %g is not a direction",
+                            ax[0], ax[1], ax[2]);
     double min_r = 2 * sin(opt.two_theta_min * M_PI / 360) / lambda;
     double max_r = 2 * sin(opt.two_theta_max * M_PI / 360) / lambda;
 
@@ -513,6 +534,15 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
         st = xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
         goto done;
     }
+
+    /* The preferred-orientation axis in Cartesian coordinates, as a unit vector. */
+    double axis[3], axis_len = 0;
+    for (int m = 0; m < 3; m++) {
+        axis[m] = ax[0] * rec[0][m] + ax[1] * rec[1][m] + ax[2] * rec[2][m];
+        axis_len += axis[m] * axis[m];
+    }
+    axis_len = sqrt(axis_len);
+    for (int m = 0; m < 3; m++) axis[m] /= axis_len;
 
     /* Reciprocal metric: g^2 = h^T G* h. */
     double G[3][3];
@@ -647,6 +677,7 @@ xs_status xs_xrd_peaks(const xs_structure *s, const xs_xrd_options *opt_in, xs_p
             f_im += f_type[t] * sum[2 * t + 1];
         }
         double intensity = (f_re * f_re + f_im * f_im) * lp;
+        if (md_r != 1) intensity *= march_dollase(rf, rec, axis, md_r);
         /* pymatgen merges into the first earlier peak within the tolerance; keys ascend, so that is the
          * smallest key above two_theta - tol. */
         size_t match = npk;
