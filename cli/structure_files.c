@@ -25,11 +25,22 @@ static int looks_like_cif(const char *path)
     return found;
 }
 
+/* A block left out of a file that gave other structures is said, not passed over in silence. */
+static void warn_left_out(xs_cif_warning_kind kind, const xs_error *warning, void *user)
+{
+    (void)user;
+    char buf[2048];
+    xs_error_format(warning, buf, sizeof buf);
+    fprintf(stderr, "xrdsym: warning: %s (%s)\n", buf,
+            kind == XS_CIF_BLOCK_LEFT_OUT ? "block left out; the file's other structures are read"
+                                          : "the file's structures are read; they may lack what this damaged");
+}
+
 xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t *n, xs_error *err)
 {
     *list = NULL;
     *n = 0;
-    if (looks_like_cif(path)) return xs_cif_read(path, list, n, err);
+    if (looks_like_cif(path)) return xs_cif_read_ex(path, warn_left_out, NULL, list, n, err);
     xs_structure *s;
     xs_status st = xs_poscar_read(path, 0, &s, err);
     if (st) return st;

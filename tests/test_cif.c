@@ -47,6 +47,42 @@ static xs_status read_text_sites(const char *text, xs_error *err, size_t *sites)
 
 static xs_status read_text(const char *text, xs_error *err) { return read_text_sites(text, err, NULL); }
 
+/* What xs_cif_read_ex reports: kinds, lines and messages, in order. */
+typedef struct {
+    int n;
+    xs_cif_warning_kind kind[4];
+    int line[4];
+    char message[4][1024];
+} warnings;
+
+static void collect_warning(xs_cif_warning_kind kind, const xs_error *w, void *user)
+{
+    warnings *ws = user;
+    if (ws->n < 4) {
+        ws->kind[ws->n] = kind;
+        ws->line[ws->n] = w->line;
+        snprintf(ws->message[ws->n], sizeof ws->message[0], "%s", w->message);
+    }
+    ws->n++;
+}
+
+/* text as a CIF file, read with xs_cif_read_ex: the status, *n structures, the warnings */
+static xs_status read_text_warnings(const char *text, size_t *n, warnings *ws, xs_error *err)
+{
+    char path[] = "/tmp/xs_test_cif_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return XS_ERR_IO;
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    xs_structure **list = NULL;
+    memset(ws, 0, sizeof *ws);
+    xs_status st = xs_cif_read_ex(path, collect_warning, ws, &list, n, err);
+    xs_structure_list_free(list, *n);
+    unlink(path);
+    return st;
+}
+
 #define CELL_CUBIC(a) "_cell_length_a " a "\n_cell_length_b " a "\n_cell_length_c " a "\n"
 #define ATOMS_HEAD "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
 /* ten carbon atoms near general positions (Fd-3m makes up to 1,920 sites of them) */
@@ -121,6 +157,41 @@ int main(void)
                   xs_structure_num_sites(l[1]));
         }
         xs_structure_list_free(l, n);
+    }
+
+    /* A block that cannot be built, in a file whose other block can, is left out and said: xs_cif_read_ex
+     * reports each such block (kind, line, the block's name), in the file's order; a syntax error that damaged
+     * data in a file that still gave a structure is reported after them; a read that fails reports nothing. */
+    {
+        const char *good = "data_good\n" CELL_CUBIC("4.123") "_symmetry_space_group_name_H-M 'P m -3 m'\n" ATOMS_HEAD
+                           "Cs1 0 0 0\nCl1 0.5 0.5 0.5\n";
+        const char *bad_element = "data_bad_element\n" CELL_CUBIC("4.123") "loop_\n_atom_site_label\n_atom_site_type_symbol\n"
+                                  "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nX1 Xx 0 0 0\n";
+        const char *no_cell = "data_no_cell\n" ATOMS_HEAD "Na1 0 0 0\n";
+        char text[2048];
+        snprintf(text, sizeof text, "%s%s%s", bad_element, good, no_cell);
+        warnings ws;
+        size_t nw = 0;
+        xs_error err = {0};
+        CHECK(read_text_warnings(text, &nw, &ws, &err) == XS_OK && nw == 1, "mixed blocks: one structure (%zu)", nw);
+        CHECK(ws.n == 2, "mixed blocks: two warnings (%d)", ws.n);
+        if (ws.n == 2) {
+            CHECK(ws.kind[0] == XS_CIF_BLOCK_LEFT_OUT && ws.line[0] == 11 && strstr(ws.message[0], "block 'bad_element'") &&
+                      strstr(ws.message[0], "'Xx'"),
+                  "first: the element's block and line (%d: %s)", ws.line[0], ws.message[0]);
+            CHECK(ws.kind[1] == XS_CIF_BLOCK_LEFT_OUT && strstr(ws.message[1], "block 'no_cell'") &&
+                      strstr(ws.message[1], "cell length"),
+                  "second: the block without a cell (%s)", ws.message[1]);
+        }
+        CHECK(read_text(text, &err) == XS_OK, "xs_cif_read reads the same file");
+        snprintf(text, sizeof text, "%s%s", bad_element, no_cell);
+        CHECK(read_text_warnings(text, &nw, &ws, &err) == XS_ERR_INVALID && nw == 0 && ws.n == 0 &&
+                  strstr(err.message, "bad_element"),
+              "no block built: the first block's error, no warning (%d; %s)", ws.n, err.message);
+        snprintf(text, sizeof text, "stray\n%s", good);
+        CHECK(read_text_warnings(text, &nw, &ws, &err) == XS_OK && nw == 1 && ws.n == 1 &&
+                  ws.kind[0] == XS_CIF_SYNTAX_DAMAGE && ws.line[0] == 1,
+              "a stray value before the first block: read, and its syntax error reported (%d warnings)", ws.n);
     }
 
     /* Rhombohedral axes from an R symbol with a rhombohedral cell. */

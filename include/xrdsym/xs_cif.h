@@ -2,8 +2,9 @@
  *
  * Every data block (and save frame) with an _atom_site_ loop holding fractional coordinates becomes one
  * structure, expanded to the full cell: name = block code, source = path. Blocks without atom sites are
- * skipped. A block with atom sites that cannot be built (no cell, unknown element, ...) is skipped as well
- * when another block of the file gives a structure; when none does, its error is returned.
+ * skipped. A block with atom sites that cannot be built (no cell, unknown element, ...) is left out as well
+ * when another block of the file gives a structure (xs_cif_read_ex reports each such block); when none does,
+ * the first one's error is returned.
  *
  * What is read:
  *  - cell: _cell_length_a/b/c, _cell_angle_alpha/beta/gamma (uncertainties "5.431(2)" allowed). A missing
@@ -46,6 +47,21 @@ extern "C" {
 /* Read every structure of a CIF. On XS_OK, *structures is a new array of *n >= 1 new structures that the
  * caller frees with xs_structure_list_free; on failure *structures is NULL and *n is 0. */
 xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err);
+
+/* What xs_cif_read leaves unsaid when it succeeds: each block with atom sites that could not be built while
+ * another block gave a structure (the error that left it out; its message names the block, and line names where
+ * it applies), then the first syntax error that damaged data in a file that still gave structures. Called in the
+ * order of the file, after the read, from the calling thread; `warning` is valid only during the call. */
+typedef enum {
+    XS_CIF_BLOCK_LEFT_OUT = 1, /* a block with atom sites that could not be built */
+    XS_CIF_SYNTAX_DAMAGE       /* a syntax error; the structures read may lack what it damaged */
+} xs_cif_warning_kind;
+typedef void (*xs_cif_warning_fn)(xs_cif_warning_kind kind, const xs_error *warning, void *user);
+
+/* xs_cif_read, reporting what it left out through on_warning (NULL: nothing reported, as xs_cif_read). Nothing
+ * is reported when the read fails: its error says why. */
+xs_status xs_cif_read_ex(const char *path, xs_cif_warning_fn on_warning, void *user, xs_structure ***structures,
+                         size_t *n, xs_error *err);
 
 /* Free a list from xs_cif_read (NULL allowed). */
 void xs_structure_list_free(xs_structure **list, size_t n);

@@ -66,6 +66,8 @@ typedef struct {
     int structure_blocks; /* blocks with atom sites */
     xs_error first_error; /* first block that failed to build */
     int have_error;
+    xs_error *left_out;   /* every block that failed to build, for xs_cif_read_ex's warnings */
+    size_t n_left_out, cap_left_out;
     int want_powder;      /* collect powder patterns (pdCIF) instead of structures */
     xs_pattern **patterns;
     size_t n_patterns, cap_patterns;
@@ -1008,9 +1010,15 @@ static void finish_block(cif_reader *r)
                 xs_structure_free(s);
                 r->nomem = 1;
             }
-        } else if (!r->have_error) {
-            r->first_error = e;
-            r->have_error = 1;
+        } else {
+            if (!r->have_error) {
+                r->first_error = e;
+                r->have_error = 1;
+            }
+            if (grow((void **)&r->left_out, &r->cap_left_out, r->n_left_out + 1, sizeof *r->left_out))
+                r->left_out[r->n_left_out++] = e;
+            else
+                r->nomem = 1;
         }
     }
     block_clear(r);
@@ -1291,7 +1299,8 @@ static xs_status parse_file(const char *path, cif_reader *r, xs_error *err)
                                        : "no data block with atom sites (_atom_site_fract_x)");
 }
 
-xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err)
+xs_status xs_cif_read_ex(const char *path, xs_cif_warning_fn on_warning, void *user, xs_structure ***structures,
+                         size_t *n, xs_error *err)
 {
     *structures = NULL;
     *n = 0;
@@ -1299,6 +1308,11 @@ xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, x
     cif_reader r;
     memset(&r, 0, sizeof r);
     xs_status st = parse_file(path, &r, err);
+    if (st == XS_OK && on_warning) {
+        for (size_t i = 0; i < r.n_left_out; i++) on_warning(XS_CIF_BLOCK_LEFT_OUT, &r.left_out[i], user);
+        if (r.have_parse_error) on_warning(XS_CIF_SYNTAX_DAMAGE, &r.parse_error, user);
+    }
+    free(r.left_out);
     if (st == XS_OK) {
         *structures = r.list;
         *n = r.n_list;
@@ -1306,6 +1320,11 @@ xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, x
     }
     xs_structure_list_free(r.list, r.n_list);
     return st;
+}
+
+xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err)
+{
+    return xs_cif_read_ex(path, NULL, NULL, structures, n, err);
 }
 
 xs_status xs_cif_read_powder(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err)
@@ -1323,6 +1342,7 @@ xs_status xs_cif_read_powder(const char *path, xs_pattern ***patterns, size_t *n
         free(r.pd[i].links);
     }
     free(r.pd);
+    free(r.left_out); /* empty: powder reads build no structures */
     if (st == XS_OK) {
         *patterns = r.patterns;
         *n = r.n_patterns;
