@@ -28,14 +28,22 @@ static size_t count_z(const xs_structure *s, int z)
 
 /* Write text to a temporary CIF and read it: returns the status, fills err. */
 /* text as a CIF file, read; *sites (optional): the first structure's number of sites */
-static xs_status read_text_sites(const char *text, xs_error *err, size_t *sites)
+/* text in a new temporary file; path has room for its name (at least 24 characters); 0 if it cannot be written */
+static int write_temp(const char *text, char *path)
 {
-    char path[] = "/tmp/xs_test_cif_XXXXXX";
+    strcpy(path, "/tmp/xs_test_cif_XXXXXX");
     int fd = mkstemp(path);
-    if (fd < 0) return XS_ERR_IO;
+    if (fd < 0) return 0;
     FILE *f = fdopen(fd, "w");
     fputs(text, f);
     fclose(f);
+    return 1;
+}
+
+static xs_status read_text_sites(const char *text, xs_error *err, size_t *sites)
+{
+    char path[32];
+    if (!write_temp(text, path)) return XS_ERR_IO;
     xs_structure **list = NULL;
     size_t n = 0;
     xs_status st = xs_cif_read(path, &list, &n, err);
@@ -69,12 +77,8 @@ static void collect_warning(xs_cif_warning_kind kind, const xs_error *w, void *u
 /* text as a CIF file, read with xs_cif_read_ex: the status, *n structures, the warnings */
 static xs_status read_text_warnings(const char *text, size_t *n, warnings *ws, xs_error *err)
 {
-    char path[] = "/tmp/xs_test_cif_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return XS_ERR_IO;
-    FILE *f = fdopen(fd, "w");
-    fputs(text, f);
-    fclose(f);
+    char path[32];
+    if (!write_temp(text, path)) return XS_ERR_IO;
     xs_structure **list = NULL;
     memset(ws, 0, sizeof *ws);
     xs_status st = xs_cif_read_ex(path, collect_warning, ws, &list, n, err);
