@@ -64,9 +64,8 @@ typedef struct {
     xs_structure **list;
     size_t n_list, cap_list;
     int structure_blocks; /* blocks with atom sites */
-    xs_error first_error; /* first block that failed to build */
-    int have_error;
-    xs_error *left_out;   /* every block that failed to build, for xs_cif_read_ex's warnings */
+    xs_error *left_out;   /* every block that failed to build: the first is the error of a read that gives nothing,
+                           * all are xs_cif_read_ex's warnings in a read that gives something */
     size_t n_left_out, cap_left_out;
     int want_powder;      /* collect powder patterns (pdCIF) instead of structures */
     xs_pattern **patterns;
@@ -974,6 +973,14 @@ static void resolve_powder_links(cif_reader *r)
     }
 }
 
+static void keep_left_out(cif_reader *r, const xs_error *e)
+{
+    if (grow((void **)&r->left_out, &r->cap_left_out, r->n_left_out + 1, sizeof *r->left_out))
+        r->left_out[r->n_left_out++] = *e;
+    else
+        r->nomem = 1;
+}
+
 static void finish_block(cif_reader *r)
 {
     int c;
@@ -991,9 +998,8 @@ static void finish_block(cif_reader *r)
                 xs_pattern_free(p);
                 r->nomem = 1;
             }
-        } else if (got < 0 && !r->have_error) {
-            r->first_error = e;
-            r->have_error = 1;
+        } else if (got < 0) {
+            keep_left_out(r, &e);
         }
         if (!record_pd_block(r, index, calculated, wl)) r->nomem = 1;
         block_clear(r);
@@ -1011,14 +1017,7 @@ static void finish_block(cif_reader *r)
                 r->nomem = 1;
             }
         } else {
-            if (!r->have_error) {
-                r->first_error = e;
-                r->have_error = 1;
-            }
-            if (grow((void **)&r->left_out, &r->cap_left_out, r->n_left_out + 1, sizeof *r->left_out))
-                r->left_out[r->n_left_out++] = e;
-            else
-                r->nomem = 1;
+            keep_left_out(r, &e);
         }
     }
     block_clear(r);
@@ -1286,9 +1285,9 @@ static xs_status parse_file(const char *path, cif_reader *r, xs_error *err)
         if (err) *err = r->parse_error;
         return XS_ERR_PARSE;
     }
-    if (r->have_error) {
-        if (err) *err = r->first_error;
-        return r->first_error.code;
+    if (r->n_left_out) {
+        if (err) *err = r->left_out[0];
+        return r->left_out[0].code;
     }
     if (rc != CIF_OK) {
         const char *what = rc >= 0 && rc < cif_nerr ? cif_errlist[rc] : "CIF syntax error";
@@ -1342,7 +1341,7 @@ xs_status xs_cif_read_powder(const char *path, xs_pattern ***patterns, size_t *n
         free(r.pd[i].links);
     }
     free(r.pd);
-    free(r.left_out); /* empty: powder reads build no structures */
+    free(r.left_out);
     if (st == XS_OK) {
         *patterns = r.patterns;
         *n = r.n_patterns;
