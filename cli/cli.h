@@ -62,6 +62,8 @@ int xs_cli_parse_int(const char *cmd, const char *opt, const char *text, int *v)
 
 /* Print an error object as "xrdsym: file:line: message" on stderr. */
 void xs_cli_print_error(const xs_error *err);
+/* Print what a read that succeeded left out as "xrdsym: warning: file:line: message (consequence)" on stderr. */
+void xs_cli_print_warning(const xs_error *warning, const char *consequence);
 /* text as a JSON string: quotes, backslashes and control characters escaped; valid UTF-8 as it is, any other
  * byte as the Latin-1 character it would be (\u00XX), so that the output is always valid JSON. */
 void xs_cli_json_string(FILE *f, const char *text);
@@ -70,4 +72,6 @@ const char *xs_cli_base_name(const char *path);
 /* Read any structure file (CIF by content or extension, else POSCAR): *list is malloc'd, caller frees each
  * and the array. */
 xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t *n, xs_error *err);
+/* Read any pattern file (xs_pattern_read), saying on stderr as warnings what a file that was read left out. */
+xs_status xs_cli_read_patterns(const char *path, xs_pattern ***list, size_t *n, xs_error *err);
 #endif

@@ -181,7 +181,7 @@ int xs_cmd_predict(int argc, char **argv)
     for (int f = 0; f < n_files; f++) {
         xs_pattern **pats = NULL;
         size_t np = 0;
-        if (xs_pattern_read(files[f], &pats, &np, &err) != XS_OK) {
+        if (xs_cli_read_patterns(files[f], &pats, &np, &err) != XS_OK) {
             report_failure(format, files[f], &err, &first_json);
             status = 1;
             continue;

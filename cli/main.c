@@ -37,6 +37,13 @@ void xs_cli_print_error(const xs_error *err)
     fprintf(stderr, "xrdsym: %s\n", buf);
 }
 
+void xs_cli_print_warning(const xs_error *warning, const char *consequence)
+{
+    char buf[2048];
+    xs_error_format(warning, buf, sizeof buf);
+    fprintf(stderr, "xrdsym: warning: %s (%s)\n", buf, consequence);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {

@@ -29,11 +29,9 @@ static int looks_like_cif(const char *path)
 static void warn_left_out(xs_cif_warning_kind kind, const xs_error *warning, void *user)
 {
     (void)user;
-    char buf[2048];
-    xs_error_format(warning, buf, sizeof buf);
-    fprintf(stderr, "xrdsym: warning: %s (%s)\n", buf,
-            kind == XS_CIF_BLOCK_LEFT_OUT ? "block left out; the file's other structures are read"
-                                          : "the file's structures are read; they may lack what this damaged");
+    xs_cli_print_warning(warning, kind == XS_CIF_BLOCK_LEFT_OUT
+                                      ? "block left out; the file's other structures are read"
+                                      : "the file's structures are read; they may lack what this damaged");
 }
 
 xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t *n, xs_error *err)

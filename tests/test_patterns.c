@@ -36,6 +36,33 @@ static void gaussian_lines(char *buf, size_t size, double a, double b, double s,
     }
 }
 
+/* What xs_pattern_read_ex reported: kinds and lines in order. */
+typedef struct {
+    int n, kind[4], line[4];
+    char message[4][1024];
+} warnings_seen;
+
+static void collect_warning(xs_pattern_warning_kind kind, const xs_error *w, void *user)
+{
+    warnings_seen *seen = user;
+    if (seen->n < 4) {
+        seen->kind[seen->n] = (int)kind;
+        seen->line[seen->n] = w->line;
+        snprintf(seen->message[seen->n], sizeof seen->message[0], "%s", w->message);
+    }
+    seen->n++;
+}
+
+static xs_status read_one_ex(const char *ext, const char *text, warnings_seen *seen, xs_pattern ***l, size_t *n,
+                             xs_error *err)
+{
+    const char *path = write_tmp(ext, text);
+    memset(seen, 0, sizeof *seen);
+    xs_status st = xs_pattern_read_ex(path, collect_warning, seen, l, n, err);
+    unlink(path);
+    return st;
+}
+
 static double argmax_angle(const float *v, const xs_grid *g)
 {
     size_t best = 0;
@@ -296,6 +323,42 @@ int main(void)
         memset(&err, 0, sizeof err);
         CHECK(read_one(".cif", text, &l, &n, &err) == XS_ERR_PARSE && err.line == 12 && strstr(err.message, "'x'"),
               "a word among the counts at its line 12: %d %s", err.line, err.message);
+        xs_pattern_list_free(l, n);
+        /* the same broken block before a good one: the good one is read and the broken one is said, with its
+         * line, not left out in silence; a read that fails says nothing but its error */
+        warnings_seen seen;
+        CHECK(read_one_ex(".cif", text, &seen, &l, &n, &err) == XS_ERR_PARSE && seen.n == 0,
+              "a failed read reports no warning (%d)", seen.n);
+        used = strlen(text);
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 "data_good\n_pd_meas_2theta_range_min 10\n_pd_meas_2theta_range_inc 0.1\n"
+                                 "loop_\n_pd_meas_counts_total\n");
+        for (int k = 0; k < 200; k++) used += (size_t)snprintf(text + used, sizeof text - used, "%d\n", k == 70 ? 500 : 10);
+        memset(&err, 0, sizeof err);
+        CHECK(read_one_ex(".cif", text, &seen, &l, &n, &err) == XS_OK && n == 1 && strstr(xs_pattern_name(l[0]), "#good"),
+              "the good block of two is read (%zu): %s", n, err.message);
+        CHECK(seen.n == 1 && seen.kind[0] == XS_PATTERN_PART_LEFT_OUT && seen.line[0] == 12 &&
+                  strstr(seen.message[0], "block 'pattern'") && strstr(seen.message[0], "'x'"),
+              "the broken block is reported at its line 12: %d warnings, kind %d line %d '%s'", seen.n, seen.kind[0],
+              seen.line[0], seen.message[0]);
+        xs_pattern_list_free(l, n);
+        CHECK(read_one(".cif", text, &l, &n, &err) == XS_OK && n == 1, "xs_pattern_read reads the same without a callback");
+        xs_pattern_list_free(l, n);
+        /* a syntax error in a file that still gives a pattern: an unterminated quoted string in a block after it */
+        used = strlen(text);
+        snprintf(text + used, sizeof text - used, "data_notes\n_pd_proc_info_excluded_regions 'none\n");
+        memset(&err, 0, sizeof err);
+        CHECK(read_one_ex(".cif", text, &seen, &l, &n, &err) == XS_OK && n == 1, "syntax damage after the profiles: %s",
+              err.message);
+        CHECK(seen.n == 2 && seen.kind[0] == XS_PATTERN_PART_LEFT_OUT && seen.kind[1] == XS_PATTERN_SYNTAX_DAMAGE &&
+                  seen.line[1] > 12,
+              "the left-out block, then the syntax error: %d warnings, kinds %d %d, line %d '%s'", seen.n, seen.kind[0],
+              seen.kind[1], seen.line[1], seen.message[1]);
+        xs_pattern_list_free(l, n);
+        /* formats other than CIF report nothing */
+        char xy[4096];
+        gaussian_lines(xy, sizeof xy, 10, 30, 0.1, 20, " ");
+        CHECK(read_one_ex(".xy", xy, &seen, &l, &n, &err) == XS_OK && n == 1 && seen.n == 0, "an .xy file: no warnings");
         xs_pattern_list_free(l, n);
     }
 

@@ -110,6 +110,31 @@ int main(void)
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s 2>&1 >/dev/null", exe, model, bad);
     run(cmd);
     CHECK(strstr(out_buf, bad) != NULL && strstr(out_buf, ":2") != NULL, "error names the file and line 2: %s", out_buf);
+    /* a powder CIF whose first profile block is broken (a word among its counts, line 7) and whose second is
+     * the good pattern: the second is classified, the first said as a warning with its line */
+    {
+        char pdcif[64];
+        snprintf(pdcif, sizeof pdcif, "/tmp/xs_pred_%d.cif", (int)getpid());
+        f = fopen(pdcif, "w");
+        fprintf(f, "data_broken\n_diffrn_radiation_wavelength 1.54184\n_pd_meas_2theta_range_min 5\n"
+                   "_pd_meas_2theta_range_inc 0.02\nloop_\n_pd_meas_counts_total\n10\nten\n");
+        for (int k = 0; k < 100; k++) fprintf(f, "10\n");
+        fprintf(f, "data_ok\n_diffrn_radiation_wavelength 1.54184\n_pd_meas_2theta_range_min 5\n"
+                   "_pd_meas_2theta_range_inc 0.02\nloop_\n_pd_meas_counts_total\n");
+        for (int i = 0; i < 4250; i++) {
+            double t = 5 + 0.02 * i, y = 50;
+            for (int k = 0; k < 4; k++) y += (1000 - 200 * k) * exp(-4 * log(2) * pow(t - (21 + 20 * k), 2) / 0.01);
+            fprintf(f, "%.2f\n", y);
+        }
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format tsv 2>&1", exe, model, pdcif);
+        CHECK(run(cmd) == 0 && strstr(out_buf, "#ok\t14\tP2_1/c\t") != NULL, "the good block is classified: %s", out_buf);
+        char where[128];
+        snprintf(where, sizeof where, "warning: %s:8: block 'broken'", pdcif);
+        CHECK(strstr(out_buf, where) != NULL && strstr(out_buf, "profile left out") != NULL,
+              "the broken block is a warning naming file, line 8 and block: %s", out_buf);
+        unlink(pdcif);
+    }
     /* an error that quotes a Latin-1 byte (A-ring) stays valid JSON: the byte as \u00c5, valid UTF-8 (e-acute)
      * as it is (found by feeding the fuzzers' corpus to predict --format json) */
     {

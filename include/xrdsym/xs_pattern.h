@@ -65,6 +65,22 @@ typedef enum {
 
 /* Read every pattern of a file (one for most formats, many for the one-pattern-a-line table). */
 xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err);
+
+/* What xs_pattern_read leaves unsaid when it succeeds. Every other format refuses a whole file for a part it
+ * cannot read; a powder CIF is read where one of its blocks gives a profile, so each block with a profile that
+ * could not be read is reported (the error that left it out; the message names the block, line where it
+ * applies), then the first syntax error that damaged data in a file that still gave patterns. Called in the
+ * order of the file, after the read, from the calling thread; `warning` is valid only during the call. */
+typedef enum {
+    XS_PATTERN_PART_LEFT_OUT = 1, /* a part of the file (a powder CIF's data block) whose profile was not read */
+    XS_PATTERN_SYNTAX_DAMAGE      /* a syntax error; the patterns read may lack what it damaged */
+} xs_pattern_warning_kind;
+typedef void (*xs_pattern_warning_fn)(xs_pattern_warning_kind kind, const xs_error *warning, void *user);
+
+/* xs_pattern_read, reporting what it left out through on_warning (NULL: nothing reported, as xs_pattern_read).
+ * Nothing is reported when the read fails: its error says why. */
+xs_status xs_pattern_read_ex(const char *path, xs_pattern_warning_fn on_warning, void *user, xs_pattern ***patterns,
+                             size_t *n, xs_error *err);
 void xs_pattern_free(xs_pattern *p);
 void xs_pattern_list_free(xs_pattern **list, size_t n);
 

@@ -1183,6 +1183,12 @@ static int is_gsas(const char *text)
 
 xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err)
 {
+    return xs_pattern_read_ex(path, NULL, NULL, patterns, n, err);
+}
+
+xs_status xs_pattern_read_ex(const char *path, xs_pattern_warning_fn on_warning, void *user, xs_pattern ***patterns,
+                             size_t *n, xs_error *err)
+{
     *patterns = NULL;
     *n = 0;
     if (!path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no file name given");
@@ -1236,7 +1242,7 @@ xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, x
         size_t lp = strlen(path);
         if (lp > 3 && !strcasecmp(path + lp - 3, ".gz"))
             return xs_error_set(err, XS_ERR_UNSUPPORTED, path, 0, 0, "compressed CIF: decompress it first (gzip -d)");
-        return xs_cif_read_powder(path, patterns, n, err);
+        return xs_cif_read_powder(path, on_warning, user, patterns, n, err);
     } else {
         /* A table has lines with two tabs and thousands of numbers; look at the first data line. */
         const char *p = text;

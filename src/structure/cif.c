@@ -1326,7 +1326,8 @@ xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, x
     return xs_cif_read_ex(path, NULL, NULL, structures, n, err);
 }
 
-xs_status xs_cif_read_powder(const char *path, xs_pattern ***patterns, size_t *n, xs_error *err)
+xs_status xs_cif_read_powder(const char *path, xs_pattern_warning_fn on_warning, void *user, xs_pattern ***patterns,
+                             size_t *n, xs_error *err)
 {
     *patterns = NULL;
     *n = 0;
@@ -1335,6 +1336,10 @@ xs_status xs_cif_read_powder(const char *path, xs_pattern ***patterns, size_t *n
     r.want_powder = 1;
     xs_status st = parse_file(path, &r, err);
     if (st == XS_OK) resolve_powder_links(&r);
+    if (st == XS_OK && on_warning) {
+        for (size_t i = 0; i < r.n_left_out; i++) on_warning(XS_PATTERN_PART_LEFT_OUT, &r.left_out[i], user);
+        if (r.have_parse_error) on_warning(XS_PATTERN_SYNTAX_DAMAGE, &r.parse_error, user);
+    }
     for (size_t i = 0; i < r.n_pd; i++) {
         free(r.pd[i].block_id);
         for (size_t k = 0; k < r.pd[i].n_links; k++) free(r.pd[i].links[k]);
