@@ -1,6 +1,8 @@
 /* SVG plotting helpers and atomic file writing shared by the subcommands (see svg.h). */
 #include "svg.h"
 
+#include "common/files.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -155,16 +157,36 @@ void xs_svg_legend(FILE *o, double x, double y, double w, int n, const char *con
     fputs("</g>\n", o);
 }
 
+/* /dev/null, /dev/stdout on a pipe, a FIFO: written to as they are, since a rename would replace them. */
+static int write_stream(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, const char *who)
+{
+    FILE *o = fopen(path, "w");
+    errno = 0;
+    int ok = o && write(o, ctx);
+    ok = o && !ferror(o) && ok;
+    ok = o && (fclose(o) == 0) && ok;
+    if (!ok) fprintf(stderr, "xrdsym %s: cannot write %s: %s\n", who, path, errno ? strerror(errno) : "write failed");
+    return ok;
+}
+
 int xs_cli_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, const char *who)
 {
-    size_t len = strlen(path);
+    int regular = 1;
+    char *target = xs_file_write_target(path, &regular);
+    if (!target) return 0;
+    if (!regular) {
+        free(target);
+        return write_stream(path, write, ctx, who);
+    }
+    size_t len = strlen(target);
     char *tmp = malloc(len + 16);
-    if (!tmp) return 0;
-    snprintf(tmp, len + 16, "%s.XXXXXX", path);
+    if (!tmp) return free(target), 0;
+    snprintf(tmp, len + 16, "%s.XXXXXX", target);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        fprintf(stderr, "xrdsym %s: cannot create a temporary file next to %s: %s\n", who, path, strerror(errno));
+        fprintf(stderr, "xrdsym %s: cannot create a temporary file next to %s: %s\n", who, target, strerror(errno));
         free(tmp);
+        free(target);
         return 0;
     }
     /* mkstemp creates the file 0600; the file gets the permissions of any new file (0666 less the umask) */
@@ -176,6 +198,7 @@ int xs_cli_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void
         close(fd);
         unlink(tmp);
         free(tmp);
+        free(target);
         return 0;
     }
     errno = 0;
@@ -184,11 +207,12 @@ int xs_cli_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void
     ok = (fflush(o) == 0) && ok;
     ok = (fsync(fileno(o)) == 0) && ok;
     ok = (fclose(o) == 0) && ok;
-    if (ok && rename(tmp, path) != 0) ok = 0;
+    if (ok && rename(tmp, target) != 0) ok = 0;
     if (!ok) {
         fprintf(stderr, "xrdsym %s: cannot write %s: %s\n", who, path, errno ? strerror(errno) : "write failed");
         unlink(tmp);
     }
     free(tmp);
+    free(target);
     return ok;
 }

@@ -3,6 +3,8 @@
  * Debian's python3 (json module), the plots checked as complete SVG files, usage errors. */
 #include "xrdsym.h"
 #include "xs_test.h"
+
+#include <sys/stat.h>
 #include "xs_fixtures.h"
 
 #include <unistd.h>
@@ -399,6 +401,57 @@ int main(void)
     CHECK(run(args, out) == 1, "missing model: 1");
     snprintf(args, sizeof args, "--model '%s' --data '%s' --split test --json '%s'", model, data, json);
     CHECK(run(args, out) == 1, "empty test split: 1");
+
+    /* Outputs written atomically land where the user meant: into a FIFO (as into /dev/null or /dev/stdout on a
+     * pipe) by writing to it, since a rename would replace it (found when `--json /dev/null` replaced
+     * /dev/null with a file); through a symbolic link into the file it points to, the link kept. */
+    {
+        char fifo[600], link[600], copy[600], linked[600], shell[8192];
+        snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+        snprintf(copy, sizeof copy, "%s/fifo-copy.json", dir);
+        snprintf(link, sizeof link, "%s/link.tsv", dir);
+        snprintf(linked, sizeof linked, "%s/linked.tsv", dir);
+        CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+        /* the reader gives up after 60 s, so that a FIFO replaced by a file fails the test rather than hangs it */
+        snprintf(shell, sizeof shell,
+                 "timeout 60 cat '%s' > '%s' & '%s' evaluate --model '%s' --data '%s' --split val --json '%s' "
+                 "> /dev/null 2>&1; rc=$?; wait; exit $rc", fifo, copy, exe, model, data, fifo);
+        CHECK(xs_test_capture(shell, cmd, sizeof cmd) == 0, "evaluate --json into a FIFO exits 0");
+        struct stat sb;
+        CHECK(stat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode), "the FIFO is still a FIFO");
+        FILE *f = fopen(copy, "r");
+        char head[64] = "";
+        if (f) {
+            (void)!fread(head, 1, sizeof head - 1, f);
+            fclose(f);
+        }
+        CHECK(head[0] == '{' && strstr(head, "\"model\""), "the JSON came through the FIFO: '%.20s'", head);
+        f = fopen(linked, "w");
+        if (f) fclose(f);
+        CHECK(symlink(linked, link) == 0, "symlink");
+        snprintf(args, sizeof args, "--model '%s' --data '%s' --split val --json '%s' --outputs '%s'", model, data, json,
+                 link);
+        CHECK(run(args, out) == 0, "evaluate --outputs through a link exits 0");
+        CHECK(lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode), "the link is still a link");
+        CHECK(stat(linked, &sb) == 0 && sb.st_size > 100, "the file it points to holds the outputs (%lld bytes)",
+              (long long)sb.st_size);
+        /* a model or a dataset cannot be streamed: refused before anything is written */
+        xs_error e = {0};
+        CHECK(xs_nn_ensemble_save(sg, fifo, 0, &e) == XS_ERR_INVALID && strstr(e.message, "device, pipe"),
+              "a model into a FIFO is refused: %s", e.message);
+        xs_dataset_writer *w = NULL;
+        memset(&e, 0, sizeof e);
+        CHECK(xs_dataset_writer_create(fifo, XS_CU_KALPHA, 5, 90, "test", &w, &e) == XS_ERR_INVALID &&
+                  strstr(e.message, "device, pipe") && !w,
+              "a dataset into a FIFO is refused: %s", e.message);
+        CHECK(stat(fifo, &sb) == 0 && S_ISFIFO(sb.st_mode), "the FIFO is still a FIFO after the refusals");
+        /* a model saved through a link replaces the file it points to */
+        snprintf(link, sizeof link, "%s/model-link.h5", dir);
+        CHECK(symlink(model, link) == 0, "symlink to the model");
+        memset(&e, 0, sizeof e);
+        CHECK(xs_nn_ensemble_save(sg, link, 0, &e) == XS_OK && lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode),
+              "a model saved through a link keeps the link: %s", e.message);
+    }
 
     xs_nn_ensemble_free(sg);
     xs_nn_ensemble_free(cs);

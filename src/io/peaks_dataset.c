@@ -3,6 +3,7 @@
 #include "xrdsym/xs_dataset.h"
 #include "xrdsym/xs_symmetry.h"
 
+#include "common/files.h"
 #include "common/rng.h"
 
 #include <errno.h>
@@ -61,6 +62,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t el)
 
 struct xs_dataset_writer {
     char *path, *tmp_path;
+    char *target; /* where the file lands: path, or the file a link at path points to */
     double wavelength, tmin, tmax;
     char *generator;
     /* per crystal */
@@ -99,6 +101,7 @@ static void writer_free(xs_dataset_writer *w)
 {
     if (!w) return;
     free(w->path);
+    free(w->target);
     free(w->tmp_path);
     free(w->generator);
     free(w->sg);
@@ -131,22 +134,28 @@ xs_status xs_dataset_writer_create(const char *path, double wavelength, double t
                             two_theta_max);
     xs_dataset_writer *w = calloc(1, sizeof *w);
     if (!w) return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
+    int regular = 1;
     w->path = strdup(path);
+    w->target = xs_file_write_target(path, &regular);
+    if (w->target && !regular) {
+        writer_free(w);
+        return xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "a device, pipe or socket: a dataset is written to a file");
+    }
     w->generator = strdup(generator ? generator : "");
     w->wavelength = wavelength;
     w->tmin = two_theta_min;
     w->tmax = two_theta_max;
-    size_t tl = strlen(path) + 64;
+    size_t tl = (w->target ? strlen(w->target) : 0) + 64;
     w->tmp_path = malloc(tl);
     w->offset = malloc(sizeof *w->offset);
-    if (!w->path || !w->generator || !w->tmp_path || !w->offset) {
+    if (!w->path || !w->target || !w->generator || !w->tmp_path || !w->offset) {
         writer_free(w);
         return xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
     }
     w->offset[0] = 0;
     /* Reserve the temporary file now, so that an unwritable folder fails early. The mode honours umask. */
     for (int attempt = 0;; attempt++) {
-        snprintf(w->tmp_path, tl, "%s.%ld.%u.tmp", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1u));
+        snprintf(w->tmp_path, tl, "%s.%ld.%u.tmp", w->target, (long)getpid(), atomic_fetch_add(&tmp_counter, 1u));
         int fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0666);
         if (fd >= 0) {
             close(fd);
@@ -662,7 +671,7 @@ xs_status xs_dataset_writer_close_ex(xs_dataset_writer *w, uint64_t split_seed, 
         fsync(fd);
         close(fd);
     }
-    if (rename(w->tmp_path, w->path) != 0) {
+    if (rename(w->tmp_path, w->target) != 0) {
         int e = errno;
         st = xs_error_set(err, XS_ERR_IO, w->path, 0, 0, "cannot rename %s to it: %s", w->tmp_path, strerror(e));
         goto done;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/files.h"
 #include "nn/nn_internal.h"
 
 #define XS_NN_FORMAT "xrdsym-model"
@@ -409,10 +410,17 @@ static atomic_uint tmp_counter;
 static xs_status write_atomic(const char *path, write_fn fn, const void *obj, int flags, xs_error *err)
 {
     if (!path || !*path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "missing file name");
-    size_t n = strlen(path) + 64;
+    int regular = 1;
+    char *target = xs_file_write_target(path, &regular);
+    if (!target) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (!regular) {
+        free(target);
+        return xs_error_set(err, XS_ERR_INVALID, path, 0, 0, "a device, pipe or socket: a model is written to a file");
+    }
+    size_t n = strlen(target) + 64;
     char *tmp = malloc(n);
-    if (!tmp) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
-    snprintf(tmp, n, "%s.%ld.%u.tmp", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1u));
+    if (!tmp) return free(target), xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    snprintf(tmp, n, "%s.%ld.%u.tmp", target, (long)getpid(), atomic_fetch_add(&tmp_counter, 1u));
     xs_status st = XS_OK;
     hid_t f = -1;
     H5E_BEGIN_TRY
@@ -431,10 +439,11 @@ static xs_status write_atomic(const char *path, write_fn fn, const void *obj, in
         if (fd < 0 || fsync(fd) != 0) st = xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot flush %s to disk", tmp);
         if (fd >= 0) close(fd);
     }
-    if (st == XS_OK && rename(tmp, path) != 0)
+    if (st == XS_OK && rename(tmp, target) != 0)
         st = xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot rename %s to it", tmp);
     if (st != XS_OK && f >= 0) unlink(tmp);
     free(tmp);
+    free(target);
     return st;
 }
 

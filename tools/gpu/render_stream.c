@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/files.h"
 #include "common/rng.h"
 #include "xrdsym.h"
 
@@ -123,10 +124,15 @@ static int stream(const char *path, const char *aug_line, uint64_t seed, size_t 
 static int write_bin(const char *out, size_t n, const int32_t *labels, const float *x, size_t points)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    int regular = 1;
+    char *target = xs_file_write_target(out, &regular);
+    if (!target) return 1;
+    /* a pipe or /dev/null is written to as it is; a rename would replace it */
+    snprintf(tmp, sizeof tmp, "%s%s", regular ? target : out, regular ? ".tmp" : "");
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         fprintf(stderr, "render_stream: %s: %s\n", tmp, strerror(errno));
+        free(target);
         return 1;
     }
     int32_t head[2] = {(int32_t)n, (int32_t)points};
@@ -136,10 +142,13 @@ static int write_bin(const char *out, size_t n, const int32_t *labels, const flo
         to_half(x + i * points, h, points);
         ok = write_all(f, h, points * sizeof *h);
     }
+    ok = ok && h;
     free(h);
-    if (fclose(f) != 0 || !ok || !h || rename(tmp, out) != 0) {
+    ok = fclose(f) == 0 && ok && (!regular || rename(tmp, target) == 0);
+    free(target);
+    if (!ok) {
         fprintf(stderr, "render_stream: %s: cannot write\n", out);
-        remove(tmp);
+        if (regular) remove(tmp);
         return 1;
     }
     return 0;
