@@ -1,12 +1,14 @@
 #include "cli.h"
 
-/* A block of a powder CIF left out while the file's other blocks are read is said, not passed over in silence. */
+/* A block of a powder CIF left out while the file's other blocks are read, or a header's wavelength not taken, is
+ * said, not passed over in silence. */
 static void warn_part_left_out(xs_pattern_warning_kind kind, const xs_error *warning, void *user)
 {
     (void)user;
-    xs_cli_print_warning(warning, kind == XS_PATTERN_PART_LEFT_OUT
-                                      ? "profile left out; the file's other patterns are read"
-                                      : "the file's patterns are read; they may lack what this damaged");
+    xs_cli_print_warning(warning, kind == XS_PATTERN_PART_LEFT_OUT ? "profile left out; the file's other patterns are read"
+                                  : kind == XS_PATTERN_SYNTAX_DAMAGE
+                                      ? "the file's patterns are read; they may lack what this damaged"
+                                      : "give the wavelength with --wavelength");
 }
 
 xs_status xs_cli_read_patterns(const char *path, xs_pattern ***list, size_t *n, xs_error *err)

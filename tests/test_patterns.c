@@ -111,7 +111,10 @@ int main(void)
                      {"# wavelength 154.06 pm", 1.5406},         {"# Energy: 17.0 keV", 12.398420 / 17.0},
                      {"# beam energy 8047.8 eV", 12398.420 / 8047.8}, {"# wavelength 1.5406 nm", 0},
                      {"# wavelength 1.5406 A", 1.5406},          {"# energy 2.5 (no unit)", -1},
-                     {"# energy (keV) = 17", 12.398420 / 17.0},  {"# energy-dispersive detector, 8 keV", -1}};
+                     {"# energy (keV) = 17", 12.398420 / 17.0},  {"# energy-dispersive detector, 8 keV", -1},
+                     /* a decimal comma in the header of a file whose data use points: 1.5406, not 1 */
+                     {"# wavelength 1,5406", 1.5406},            {"# Wavelength: 1,5406 A", 1.5406},
+                     {"# wavelength 15.406", -1}};
         for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
             snprintf(text, sizeof text, "%s\n%s", units[u].header, body);
             memset(&err, 0, sizeof err);
@@ -127,13 +130,31 @@ int main(void)
                 }
             }
             else if (units[u].wavelength == 0)
-                CHECK(st == XS_ERR_INVALID && strstr(err.message, "15.406"), "'%s' refused: %s", units[u].header, err.message);
+                CHECK(st == XS_ERR_INVALID && strstr(err.message, "15.406") && err.line == 1, "'%s' refused at line 1: %d %s",
+                      units[u].header, err.line, err.message);
             else
                 CHECK(st == XS_OK && n == 1 && xs_pattern_wavelength(l[0]) == 0, "'%s': no wavelength", units[u].header);
             xs_pattern_list_free(l, n);
             l = NULL;
             n = 0;
         }
+        /* a bare number outside 0.1..3 after "wavelength" is not taken, and said, with its line, where no other
+         * line states the wavelength; where one does, nothing is said */
+        warnings_seen seen;
+        snprintf(text, sizeof text, "# sample\n# wavelength 15.406\n%s", body);
+        CHECK(read_one_ex(".xy", text, &seen, &l, &n, &err) == XS_OK && n == 1 && xs_pattern_wavelength(l[0]) == 0 &&
+                  seen.n == 1 && seen.kind[0] == XS_PATTERN_WAVELENGTH_IGNORED && seen.line[0] == 2 &&
+                  strstr(seen.message[0], "15.406"),
+              "'wavelength 15.406' said at line 2, not taken: %d warnings, kind %d, line %d '%s'", seen.n, seen.kind[0],
+              seen.line[0], seen.message[0]);
+        xs_pattern_list_free(l, n);
+        snprintf(text, sizeof text, "# wavelength 15.406\n# lambda 0.71073\n%s", body);
+        CHECK(read_one_ex(".xy", text, &seen, &l, &n, &err) == XS_OK && n == 1 &&
+                  fabs(xs_pattern_wavelength(l[0]) - 0.71073) < 1e-12 && seen.n == 0,
+              "a later line states the wavelength: taken, nothing said (%d)", seen.n);
+        xs_pattern_list_free(l, n);
+        l = NULL;
+        n = 0;
     }
 
     /* csv with a column-title line, Mo K-alpha: the peak moves to the Cu angle of the same d */

@@ -69,11 +69,15 @@ xs_status xs_pattern_read(const char *path, xs_pattern ***patterns, size_t *n, x
 /* What xs_pattern_read leaves unsaid when it succeeds. Every other format refuses a whole file for a part it
  * cannot read; a powder CIF is read where one of its blocks gives a profile, so each block with a profile that
  * could not be read is reported (the error that left it out; the message names the block, line where it
- * applies), then the first syntax error that damaged data in a file that still gave patterns. Called in the
+ * applies), then the first syntax error that damaged data in a file that still gave patterns. A text file's
+ * header line that names a wavelength outside 0.1..3 A without a unit is reported where no other line states
+ * one (with a unit it is an error, XS_ERR_INVALID at its line). Called in the
  * order of the file, after the read, from the calling thread; `warning` is valid only during the call. */
 typedef enum {
     XS_PATTERN_PART_LEFT_OUT = 1, /* a part of the file (a powder CIF's data block) whose profile was not read */
-    XS_PATTERN_SYNTAX_DAMAGE      /* a syntax error; the patterns read may lack what it damaged */
+    XS_PATTERN_SYNTAX_DAMAGE,     /* a syntax error; the patterns read may lack what it damaged */
+    XS_PATTERN_WAVELENGTH_IGNORED /* a text header's "wavelength 15.406": a number outside 0.1..3 A with no unit,
+                                   * not taken; the pattern states no wavelength (xs_pattern_choose_wavelength) */
 } xs_pattern_warning_kind;
 typedef void (*xs_pattern_warning_fn)(xs_pattern_warning_kind kind, const xs_error *warning, void *user);
 

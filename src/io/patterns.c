@@ -270,7 +270,14 @@ static int names_unit(const char *text, const char *unit)
 /* A wavelength named in a header line: "wavelength", "lambda", "wave length" followed by a number (angstrom
  * in 0.1..3, or in the nm or pm it names), an energy in keV or eV, or an anode name (Cu, Mo, Co...) near
  * "K-alpha"/"Ka". 0 when none. */
-double xs_pattern_text_wavelength(const char *line, size_t len)
+static double text_wavelength(const char *line, size_t len, double *unitless_outside);
+
+double xs_pattern_text_wavelength(const char *line, size_t len) { return text_wavelength(line, len, NULL); }
+
+/* As xs_pattern_text_wavelength; *unitless_outside (may be NULL) receives a number that follows "wavelength" or
+ * "lambda" with nothing but separators between, no unit, and lies outside 0.1..3: not taken, but the caller says
+ * so rather than "the file states no wavelength". */
+static double text_wavelength(const char *line, size_t len, double *unitless_outside)
 {
     char low[512];
     size_t n = len < sizeof low - 1 ? len : sizeof low - 1;
@@ -295,6 +302,16 @@ double xs_pattern_text_wavelength(const char *line, size_t len)
         char *end;
         double v = strtod(p, &end);
         if (end == p) continue;
+        if (*end == ',' && isdigit((unsigned char)end[1]) && !memchr(p, '.', (size_t)(end - p))) {
+            /* "wavelength 1,5406" as other locales write it is 1.5406, not 1 */
+            char number[64];
+            size_t whole = (size_t)(end - p), frac = strspn(end + 1, "0123456789");
+            if (whole + frac + 2 < sizeof number) {
+                snprintf(number, sizeof number, "%.*s.%.*s", (int)whole, p, (int)frac, end + 1);
+                v = strtod(number, NULL);
+                end += 1 + frac;
+            }
+        }
         char unit[48];
         snprintf(unit, sizeof unit, "%.*s|%.12s", (int)(p - before), before, end);
         int kev = names_unit(unit, "kev");
@@ -303,6 +320,9 @@ double xs_pattern_text_wavelength(const char *line, size_t len)
         int nm = names_unit(unit, "nm");
         if (nm || names_unit(unit, "pm")) return v * (nm ? 10 : 0.01);
         if (v >= 0.1 && v <= 3) return v;
+        int bare = k < 4 && v != 0;
+        for (const char *c = before; c < p; c++) bare &= !isalpha((unsigned char)*c);
+        if (bare && unitless_outside && *unitless_outside == 0) *unitless_outside = v;
     }
     static const struct {
         const char *anode;
@@ -397,9 +417,31 @@ static int uses_decimal_comma(const char *text)
     return data_lines > 0 && any_comma;
 }
 
+/* The wavelength a header line states (0: none), kept in *wavelength; XS_ERR_INVALID at the line where it states
+ * one outside 0.1..3 A with a unit (or a negative energy). A bare number outside that range after "wavelength" is
+ * not taken but kept in *note (the first only) for xs_pattern_read_ex to report. */
+static xs_status header_wavelength(const char *path, const char *line, size_t len, int line_no, double *wavelength,
+                                   xs_error *note, xs_error *err)
+{
+    double outside = 0;
+    double wl = text_wavelength(line, len, &outside);
+    int shown = len < 80 ? (int)len : 80;
+    while (shown > 0 && (line[shown - 1] == '\r' || line[shown - 1] == '\n')) shown--;
+    if (wl != 0 && !(wl >= 0.1 && wl <= 3))
+        return xs_error_set(err, XS_ERR_INVALID, path, line_no, 1, "the header states a wavelength of %g A ('%.*s'), outside 0.1..3 A",
+                            wl, shown, line);
+    if (wl == 0 && outside != 0 && note && note->code == XS_OK)
+        xs_error_set(note, XS_ERR_INVALID, path, line_no, 1,
+                     "'%.*s': %g is outside 0.1..3 A and names no unit (nm, pm, keV), so it is not taken as the wavelength",
+                     shown, line, outside);
+    *wavelength = wl;
+    return XS_OK;
+}
+
 /* Two-column text (xy, xye, csv, RRUFF txt), with a decimal point or a decimal comma; a scan from high to low
  * angle is read in reverse. */
-static xs_status read_two_column(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
+static xs_status read_two_column(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *note,
+                                 xs_error *err)
 {
     xs_points b = {0};
     double wavelength = 0;
@@ -437,7 +479,7 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
                         for (size_t i = 1; i + 1 < len; i++)
                             if (line[i] == ',' && isdigit((unsigned char)line[i - 1]) && isdigit((unsigned char)line[i + 1]))
                                 line[i] = '.';
-                    wavelength = xs_pattern_text_wavelength(line, len);
+                    if ((st = header_wavelength(path, line, len, line_no, &wavelength, note, err)) != XS_OK) break;
                 }
             }
         } else {
@@ -495,7 +537,7 @@ static xs_status read_two_column(const char *path, char *text, xs_pattern ***lis
 }
 
 /* The table of ../shared/data/experimental: `id <TAB> space_group <TAB> v1 v2 ...`, grid from the header. */
-static xs_status read_table(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *err)
+static xs_status read_table(const char *path, char *text, xs_pattern ***list, size_t *n, xs_error *note, xs_error *err)
 {
     xs_grid grid = xs_grid_paper();
     double wavelength = 0;
@@ -525,7 +567,7 @@ static xs_status read_table(const char *path, char *text, xs_pattern ***list, si
                 grid.step = step;
                 grid.count = (size_t)points;
             }
-            if (!wavelength) wavelength = xs_pattern_text_wavelength(line, len);
+            if (!wavelength && (st = header_wavelength(path, line, len, line_no, &wavelength, note, err)) != XS_OK) break;
         } else if (len > 0) {
             char *tab1 = strchr(line, '\t');
             char *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
@@ -1192,6 +1234,7 @@ xs_status xs_pattern_read_ex(const char *path, xs_pattern_warning_fn on_warning,
     *patterns = NULL;
     *n = 0;
     if (!path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no file name given");
+    xs_error note = {0};
     size_t size = 0;
     char *text = slurp(path, &size, err);
     if (!text) return err ? err->code : XS_ERR_IO;
@@ -1259,9 +1302,11 @@ xs_status xs_pattern_read_ex(const char *path, xs_pattern_warning_fn on_warning,
             if (!eol) break;
             p = eol + 1;
         }
-        st = table ? read_table(path, text, patterns, n, err) : read_two_column(path, text, patterns, n, err);
+        st = table ? read_table(path, text, patterns, n, &note, err) : read_two_column(path, text, patterns, n, &note, err);
     }
     free(text);
+    if (st == XS_OK && note.code != XS_OK && on_warning && *n > 0 && xs_pattern_wavelength((*patterns)[0]) == 0)
+        on_warning(XS_PATTERN_WAVELENGTH_IGNORED, &note, user);
     if (st != XS_OK) {
         xs_pattern_list_free(*patterns, *n);
         *patterns = NULL;
