@@ -11,6 +11,12 @@
         expected calibration error (10 bins of certainty, as `xrdsym evaluate` computes it) and log loss of
         the probabilities as they are and after temperature scaling (to the power 1/tau, renormalised), each
         table unweighted: whether a temperature would make the certainties mean what they say.
+    tools/output_analysis.py average OUT.tsv TABLE.tsv...
+        the tables' probabilities averaged sample by sample (the same samples in the same order and the same
+        classes, else an error naming the file and line), written as a table of the same layout (atomically; a
+        device or FIFO such as /dev/stdout is written to as it is): the outputs of several models, or of one model
+        on perturbed copies of the same patterns (test-time augmentation, README), as one model's, for
+        tools/compare_outputs.py and the analyses here.
     tools/output_analysis.py named TABLE.tsv [GROUP...]
         how often each of the groups (default: the ten named most often) is named, how often rightly, how
         often it is the true group, and its share of the Materials Project prior.
@@ -105,11 +111,60 @@ def named(path, wanted):
           f"prior share {prior[np.array(wanted) - 1].sum():.3f}")
 
 
+def read_table(path):
+    with open(path) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        if head[:2] != ["name", "true_space_group"] or len(head) < 3:
+            sys.exit(f"{path}:1: not an `xrdsym evaluate --outputs` table")
+        keys, rows = [], []
+        for line_no, line in enumerate(f, 2):
+            if not line.strip():
+                continue
+            r = line.rstrip("\n").split("\t")
+            if len(r) != len(head):
+                sys.exit(f"{path}:{line_no}: {len(r)} columns, the header has {len(head)}")
+            try:
+                rows.append([float(v) for v in r[2:]])
+            except ValueError:
+                sys.exit(f"{path}:{line_no}: a probability that is not a number")
+            keys.append((r[0], r[1], line_no))
+    return head, keys, np.array(rows)
+
+
+def average(out, paths):
+    head, keys, total = read_table(paths[0])
+    for path in paths[1:]:
+        h, k, p = read_table(path)
+        if h != head:
+            sys.exit(f"{path}:1: its classes differ from {paths[0]}'s")
+        if len(k) != len(keys):
+            sys.exit(f"{path}: {len(k)} samples, {paths[0]} has {len(keys)}")
+        for a, b in zip(keys, k):
+            if a[:2] != b[:2]:
+                sys.exit(f"{path}:{b[2]}: sample {b[0]} (group {b[1]}) where {paths[0]}:{a[2]} has {a[0]} (group {a[1]})")
+        total = total + p
+    mean = total / len(paths)
+    text = "\t".join(head) + "\n" + "".join(
+        f"{name}\t{truth}\t" + "\t".join(f"{v:.6g}" for v in row) + "\n" for (name, truth, _), row in zip(keys, mean))
+    if os.path.exists(out) and not os.path.isfile(out):
+        with open(out, "w") as f:  # a device or FIFO: a rename would replace it
+            f.write(text)
+    else:
+        target = os.path.realpath(out)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    print(f"{out}: {len(keys)} samples, the mean of {len(paths)} tables", file=sys.stderr)
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "certainty":
         certainty(argv[1:])
     elif len(argv) >= 2 and argv[0] == "calibration":
         calibration(argv[1:])
+    elif len(argv) >= 3 and argv[0] == "average":
+        average(argv[1], argv[2:])
     elif len(argv) >= 2 and argv[0] == "named":
         named(argv[1], [int(g) for g in argv[2:]])
     else:
