@@ -15,7 +15,11 @@ On few samples (332 RRUFF patterns) the accuracies of two models carry intervals
 the lower system first) is that of its true group.
 """
 import math
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import outputs_table  # noqa: E402
 
 
 SYSTEM_LAST_GROUP = (2, 15, 74, 142, 167, 194, 230)  # triclinic .. cubic
@@ -26,30 +30,20 @@ def crystal_system(space_group):
 
 
 def load(path, top=1, system=False):
-    with open(path) as f:
-        head = f.readline().rstrip("\n").split("\t")
-        if head[:2] != ["name", "true_space_group"]:
-            sys.exit(f"{path}: not an `xrdsym evaluate --outputs` table")
-        labels = [int(h) for h in head[2:]]
-        names, right = [], []
-        for line_no, line in enumerate(f, 2):
-            if not line.strip():
-                continue
-            r = line.rstrip("\n").split("\t")
-            if len(r) != len(head):
-                sys.exit(f"{path}:{line_no}: {len(r)} columns, the header has {len(head)}")
-            p = [float(v) for v in r[2:]]
-            if system:
-                sums = [0.0] * len(SYSTEM_LAST_GROUP)
-                for g, v in zip(labels, p):
-                    sums[crystal_system(g)] += v
-                names.append(r[0])
-                right.append(crystal_system(int(r[1])) == max(range(len(sums)), key=lambda k: (sums[k], -k)))
-                continue
-            # ties: the lower class first, as evaluate ranks
-            first = sorted(range(len(p)), key=lambda k: (-p[k], k))[:top]
-            names.append(r[0])
-            right.append(int(r[1]) in [labels[k] for k in first])
+    classes, rows = outputs_table.read(path)
+    labels = [int(h) for h in classes]
+    names, right = [], []
+    for name, truth, p, _ in rows:
+        names.append(name)
+        if system:
+            sums = [0.0] * len(SYSTEM_LAST_GROUP)
+            for g, v in zip(labels, p):
+                sums[crystal_system(g)] += v
+            right.append(crystal_system(int(truth)) == max(range(len(sums)), key=lambda k: (sums[k], -k)))
+            continue
+        # ties: the lower class first, as evaluate ranks
+        first = sorted(range(len(p)), key=lambda k: (-p[k], k))[:top]
+        right.append(int(truth) in [labels[k] for k in first])
     return names, right
 
 

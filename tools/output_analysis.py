@@ -28,6 +28,7 @@ from collections import Counter
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import outputs_table  # noqa: E402
 from prior_power import load, mp_prior  # noqa: E402
 
 
@@ -112,23 +113,8 @@ def named(path, wanted):
 
 
 def read_table(path):
-    with open(path) as f:
-        head = f.readline().rstrip("\n").split("\t")
-        if head[:2] != ["name", "true_space_group"] or len(head) < 3:
-            sys.exit(f"{path}:1: not an `xrdsym evaluate --outputs` table")
-        keys, rows = [], []
-        for line_no, line in enumerate(f, 2):
-            if not line.strip():
-                continue
-            r = line.rstrip("\n").split("\t")
-            if len(r) != len(head):
-                sys.exit(f"{path}:{line_no}: {len(r)} columns, the header has {len(head)}")
-            try:
-                rows.append([float(v) for v in r[2:]])
-            except ValueError:
-                sys.exit(f"{path}:{line_no}: a probability that is not a number")
-            keys.append((r[0], r[1], line_no))
-    return head, keys, np.array(rows)
+    classes, rows = outputs_table.read(path)
+    return ["name", "true_space_group"] + classes, [(n, t, line) for n, t, _, line in rows], np.array([r[2] for r in rows])
 
 
 def average(out, paths):

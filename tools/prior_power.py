@@ -16,6 +16,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import outputs_table  # noqa: E402
+
 
 def mp_prior():
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "eval", "sg_prior_table.c")
@@ -28,13 +31,8 @@ def mp_prior():
 
 
 def load(path):
-    with open(path) as f:
-        head = f.readline().rstrip("\n").split("\t")
-        groups = np.array([int(h) for h in head[2:]])
-        rows = [l.rstrip("\n").split("\t") for l in f if l.strip()]
-    truth = np.array([int(r[1]) for r in rows])
-    p = np.array([[float(v) for v in r[2:]] for r in rows])
-    return groups, truth, p
+    classes, rows = outputs_table.read(path)
+    return np.array([int(c) for c in classes]), np.array([int(r[1]) for r in rows]), np.array([r[2] for r in rows])
 
 
 def main(argv):
