@@ -72,6 +72,14 @@ const char *xs_cli_base_name(const char *path);
 /* Read any structure file (CIF by content or extension, else POSCAR): *list is malloc'd, caller frees each
  * and the array. */
 xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t *n, xs_error *err);
-/* Read any pattern file (xs_pattern_read), saying on stderr as warnings what a file that was read left out. */
-xs_status xs_cli_read_patterns(const char *path, xs_pattern ***list, size_t *n, xs_error *err);
+/* The warnings of one pattern file, for outputs that carry them (predict's JSON and TSV); beyond the first
+ * XS_CLI_MAX_WARNINGS they go to stderr only. */
+#define XS_CLI_MAX_WARNINGS 16
+typedef struct {
+    xs_error items[XS_CLI_MAX_WARNINGS];
+    size_t n;
+} xs_cli_warnings;
+/* Read any pattern file (xs_pattern_read), saying on stderr as warnings what a file that was read left out, and
+ * keeping them in *keep (may be NULL; emptied first). */
+xs_status xs_cli_read_patterns(const char *path, xs_cli_warnings *keep, xs_pattern ***list, size_t *n, xs_error *err);
 #endif

@@ -278,7 +278,7 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
     for (int f = 0; f < n_files; f++) {
         xs_pattern **pats = NULL;
         size_t np = 0;
-        if (xs_cli_read_patterns(files[f], &pats, &np, &err) != XS_OK) { /* reads .gz too */
+        if (xs_cli_read_patterns(files[f], NULL, &pats, &np, &err) != XS_OK) { /* reads .gz too */
             xs_cli_print_error(&err);
             rs->failed++;
             continue;

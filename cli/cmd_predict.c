@@ -36,7 +36,9 @@ static void usage(FILE *out)
             "  --matches K       nearest references to list (default 3)\n"
             "  --format text|json|tsv  (a file that cannot be classified: its error on stderr, and in json\n"
             "                    a record {\"file\", \"error\": {message, line, column}}, in tsv a line\n"
-            "                    '# error<TAB>file<TAB>line<TAB>message')\n");
+            "                    '# error<TAB>file<TAB>line<TAB>message'; what a file that was read left\n"
+            "                    out: a warning on stderr, in json each of its records' file_warnings\n"
+            "                    [{message, line}], in tsv '# warning<TAB>file<TAB>line<TAB>message')\n");
 }
 
 typedef struct {
@@ -168,8 +170,9 @@ int xs_cmd_predict(int argc, char **argv)
     for (int c = 0; class_group && c < nc; c++) class_group[c] = sg_model ? xs_cli_class_space_group(net, c) : 0;
     if (lib && (size_t)n_matches > xs_match_library_count(lib)) n_matches = (int)xs_match_library_count(lib);
     xs_match_hit *hits = malloc((size_t)n_matches * sizeof *hits);
+    xs_cli_warnings *warnings = calloc(1, sizeof *warnings);
     int status = 0, first_json = 1;
-    if (!x || !probs || !rk || !hits || !class_group) {
+    if (!x || !probs || !rk || !hits || !class_group || !warnings) {
         fprintf(stderr, "xrdsym predict: out of memory\n");
         n_files = 0;
         status = 1;
@@ -181,11 +184,18 @@ int xs_cmd_predict(int argc, char **argv)
     for (int f = 0; f < n_files; f++) {
         xs_pattern **pats = NULL;
         size_t np = 0;
-        if (xs_cli_read_patterns(files[f], &pats, &np, &err) != XS_OK) {
+        if (xs_cli_read_patterns(files[f], warnings, &pats, &np, &err) != XS_OK) {
             report_failure(format, files[f], &err, &first_json);
             status = 1;
             continue;
         }
+        if (!strcmp(format, "tsv"))
+            for (size_t k = 0; k < warnings->n; k++) {
+                printf("# warning\t%s\t%d\t", files[f], warnings->items[k].line);
+                for (const char *c = warnings->items[k].message; *c; c++)
+                    putchar(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c);
+                printf("\n");
+            }
         for (size_t q = 0; q < np; q++) {
             xs_pattern *pat = pats[q];
             double radius = 0;
@@ -346,6 +356,15 @@ int xs_cmd_predict(int argc, char **argv)
                        "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"",
                        xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,
                        refused ? "true" : "false", xs_eval_prior_name(prior));
+                if (warnings->n) { /* what the file this pattern came from left out, as stderr says it */
+                    printf(", \"file_warnings\": [");
+                    for (size_t k = 0; k < warnings->n; k++) {
+                        printf("%s{\"message\": ", k ? ", " : "");
+                        xs_cli_json_string(stdout, warnings->items[k].message);
+                        printf(", \"line\": %d}", warnings->items[k].line);
+                    }
+                    printf("]");
+                }
                 if (lib) {
                     printf(", \"references\": [");
                     for (size_t k = 0; k < n_hits; k++) {
@@ -370,6 +389,7 @@ int xs_cmd_predict(int argc, char **argv)
     free(rk);
     free(class_group);
     free(hits);
+    free(warnings);
     free(files);
     xs_match_library_free(lib);
     xs_dataset_free(refs);

@@ -27,6 +27,7 @@ seed_patterns() { # the first byte of an input picks the extension (tests/fuzz/f
   local c=$B/corpus/fuzz_patterns; mkdir -p $c
   { printf '\x00'; head -c 20000 examples/quartz-simulated.xy; } > $c/seed-xy
   { printf '\x00'; printf '# wavelength 1.5406\n10 5\n10.5 7\n11 100\n11.5 6\n12 5\n'; } > $c/seed-xy-small
+  { printf '\x00'; printf '# wavelength 1,5406\n# lambda 15.406\n# energy 8.04 keV\n10 5\n10.5 7\n11 100\n11.5 6\n12 5\n'; } > $c/seed-xy-header
   { printf '\x04'; cat <<'X'
 <?xml version="1.0"?><xrdMeasurements><xrdMeasurement><usedWavelength><kAlpha1 unit="Angstrom">1.5406</kAlpha1><kAlpha2 unit="Angstrom">1.5444</kAlpha2><ratioKAlpha2KAlpha1>0.5</ratioKAlpha2KAlpha1></usedWavelength><scan><dataPoints><positions axis="2Theta" unit="deg"><startPosition>10</startPosition><endPosition>12</endPosition></positions><intensities unit="counts">5 7 100 6 5</intensities></dataPoints></scan></xrdMeasurement></xrdMeasurements>
 X

@@ -133,6 +133,13 @@ int main(void)
         snprintf(where, sizeof where, "warning: %s:8: block 'broken'", pdcif);
         CHECK(strstr(out_buf, where) != NULL && strstr(out_buf, "profile left out") != NULL,
               "the broken block is a warning naming file, line 8 and block: %s", out_buf);
+        /* and the outputs for programs carry it: a '# warning' line in TSV, file_warnings in the JSON record */
+        snprintf(where, sizeof where, "# warning\t%s\t8\tblock 'broken'", pdcif);
+        CHECK(strstr(out_buf, where) != NULL, "tsv: a '# warning' line with file and line 8: %s", out_buf);
+        snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format json 2>/dev/null", exe, model, pdcif);
+        CHECK(run(cmd) == 0 && strstr(out_buf, "\"file_warnings\": [{\"message\": \"block 'broken'") &&
+                  strstr(out_buf, "\"line\": 8}]"),
+              "json: file_warnings with the message and line 8: %s", out_buf);
         unlink(pdcif);
     }
     /* an error that quotes a Latin-1 byte (A-ring) stays valid JSON: the byte as \u00c5, valid UTF-8 (e-acute)
