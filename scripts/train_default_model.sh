@@ -61,7 +61,8 @@ trap - INT TERM
 # Then both fine-tuned on the class distribution of real materials, from their final weights, every epoch
 # drawn group by group with the groups' Materials Project frequencies (--sample-prior 1, so the network learns
 # the prior that --prior mp otherwise applies afterwards), Adam afresh at 2e-4 lowered along a cosine to 2e-5,
-# with a tenth of every batch simulated from real structures: the 295 inorganic structures among the COD's
+# with a tenth of every batch simulated from real structures: the 294 inorganic structures (295 before the CIF
+# reader refused operations that are not symmetries of the cell, 2026-12-01; README) among the COD's
 # real-world CIFs of the shared data, none of the space group and elements of a spglib or AFLOW test structure
 # (scripts/real_structures.sh). A for 4 epochs; C for 2, with the realism options.
 scripts/real_structures.sh "$run"

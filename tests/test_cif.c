@@ -275,6 +275,35 @@ int main(void)
               err.line == 6 && strstr(err.message, "no volume"),
           "angles enclosing no volume blamed on the one farthest from 90 (beta, line 6): %d %s", err.line, err.message);
 
+    /* Operations that are not symmetries of the cell put atoms in wrong places: a cubic group with a cell of 10 deg
+     * (line 2, the cell), a mistyped operation "x,y,x" (as in one COD file), a primitive diamond cell given with
+     * the conventional Fd-3m (as CASTEP writes it: before, read as 8 atoms in R-3m). A cell off by less than
+     * XS_CIF_METRIC_TOL, as refined cells of a real crystal are, is read. */
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_ANGLES("10", "90", "90") "_symmetry_space_group_name_H-M 'F m -3 m'\n" ATOMS_HEAD
+                    "Na1 0 0 0\nCl1 0.5 0.5 0.5\n", &err) == XS_ERR_INVALID &&
+              err.line == 2 && strstr(err.message, "not a symmetry of the cell (5 5 5, 10 90 90)"),
+          "a cubic group in a cell of 10 deg, at the cell's line 2: %d %s", err.line, err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_x\n" CELL_ANGLES("90", "92.8", "90") "loop_\n_symmetry_equiv_pos_as_xyz\nx,y,z\nx,y,x\n" ATOMS_HEAD
+                    "Rh1 0.44 0.14 0.47\n", &err) == XS_ERR_INVALID &&
+              strstr(err.message, "operation x,y,x is not"),
+          "a mistyped operation named: %s", err.message);
+    memset(&err, 0, sizeof err);
+    CHECK(read_text("data_Si2\n_cell_length_a 3.811962\n_cell_length_b 3.811962\n_cell_length_c 3.811962\n"
+                    "_cell_angle_alpha 60\n_cell_angle_beta 60\n_cell_angle_gamma 60\n_symmetry_space_group_name_H-M Fd-3m\n"
+                    ATOMS_HEAD "Si1 0 0 0\nSi2 0.25 0.25 0.25\n", &err) == XS_ERR_INVALID &&
+              strstr(err.message, "primitive cell"),
+          "a primitive cell with the conventional group's symbol: %s", err.message);
+    {
+        size_t sites = 0;
+        memset(&err, 0, sizeof err);
+        CHECK(read_text_sites("data_x\n_cell_length_a 5.000\n_cell_length_b 5.002\n_cell_length_c 7\n_cell_angle_alpha 90.1\n"
+                              "_cell_angle_beta 90\n_cell_angle_gamma 89.9\n_symmetry_space_group_name_H-M 'P 4/m m m'\n"
+                              ATOMS_HEAD "Na1 0 0 0\nCl1 0.5 0.5 0.5\n", &err, &sites) == XS_OK && sites == 2,
+              "a tetragonal cell 0.04%% and 0.1 deg off is read (%zu sites): %s", sites, err.message);
+    }
+
     memset(&err, 0, sizeof err);
     CHECK(read_text("data_x\n" CELL_CUBIC("4.0") ATOMS_HEAD "Na1 0 nan 0\n", &err) != XS_OK, "NaN coordinate");
     CHECK(err.line == 10, "NaN on line 10, got %d (%s)", err.line, err.message);

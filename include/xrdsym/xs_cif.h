@@ -27,7 +27,8 @@
  *
  * Errors: XS_ERR_IO (cannot read), XS_ERR_PARSE (CIF syntax damaging the data, numbers or symmetry
  * operations that cannot be read; the message names line and column), XS_ERR_INVALID (unknown or
- * impossible values: '?' cell, NaN, unknown element, absurd cell, no atoms), XS_ERR_SYMMETRY (symmetry
+ * impossible values: '?' cell, NaN, unknown element, absurd cell, no atoms, operations that are not symmetries
+ * of the cell, XS_CIF_METRIC_TOL), XS_ERR_SYMMETRY (symmetry
  * symbol or number that spglib does not know), XS_ERR_NOT_FOUND (a file that parsed but holds no data
  * block with atom sites). */
 #ifndef XS_CIF_H
@@ -43,6 +44,15 @@ extern "C" {
  * (0.333 for 1/3), which puts images of one special-position atom up to ~0.03 A apart in a 10 A cell;
  * distinct atoms of one element are never closer than ~0.7 A (H2). 0.1 A sits safely between. */
 #define XS_CIF_MERGE_TOL 0.1
+
+/* A block's symmetry operations must be symmetries of its cell: R^T G R = G for every rotation R, G the metric
+ * tensor, to within this fraction of the longest axis squared; otherwise the block is refused (XS_ERR_INVALID at
+ * the cell), since the atoms would be expanded to wrong places. Among the COD's 961 readable blocks the largest
+ * misfit of a consistent file is 0.0046 (a trigonal cell with a and b 0.03% apart and angles 0.15 deg off 90);
+ * the smallest of an inconsistent one 0.046 (the operations of a 2-fold axis along a beside a cell monoclinic
+ * along b). 0.01 lets refined cells of slightly lower symmetry through (angles up to about 0.5 deg off, lengths
+ * 0.5% apart) and stops a cell of another setting or a mistyped operation. */
+#define XS_CIF_METRIC_TOL 0.01
 
 /* Read every structure of a CIF. On XS_OK, *structures is a new array of *n >= 1 new structures that the
  * caller frees with xs_structure_list_free; on failure *structures is NULL and *n is 0. */

@@ -594,6 +594,57 @@ static int cell_culprit(const double cell[6])
     return cell[0] * cell[1] * cell[2] > 1e7 ? longest : shortest;
 }
 
+/* How far a symmetry operation's rotation R (on fractional coordinates) is from an isometry of the lattice (rows
+ * a, b, c): the largest element of R^T G R - G, G the metric tensor, relative to the longest axis squared. 0 for
+ * an operation of the cell's own lattice. */
+static double metric_misfit(const double (*l)[3], const int (*rot)[3])
+{
+    double g[3][3], scale = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) g[i][j] = l[i][0] * l[j][0] + l[i][1] * l[j][1] + l[i][2] * l[j][2];
+    for (int i = 0; i < 3; i++) scale = g[i][i] > scale ? g[i][i] : scale;
+    double worst = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            double m = 0;
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) m += rot[a][i] * g[a][b] * rot[b][j];
+            double d = fabs(m - g[i][j]) / scale;
+            if (d > worst) worst = d;
+        }
+    return worst;
+}
+
+/* An operation as the CIF writes it: "-y,x-y,z+1/3". */
+static void format_operation(const int (*rot)[3], const double *trans, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int row = 0; row < 3 && used < size; row++) {
+        int first = 1;
+        for (int col = 0; col < 3; col++) {
+            int v = rot[row][col];
+            if (!v) continue;
+            used += (size_t)snprintf(buf + used, size - used, "%s%s%c", v < 0 ? "-" : first ? "" : "+",
+                                     abs(v) > 1 ? (abs(v) == 2 ? "2" : "3") : "", "xyz"[col]);
+            first = 0;
+            if (used >= size) return;
+        }
+        double t = trans[row] - floor(trans[row]);
+        int twelfths = (int)lround(t * 12);
+        if (twelfths % 12 != 0 && fabs(t * 12 - twelfths) < 1e-3) {
+            int g = twelfths, d = 12;
+            for (int k = 2; k <= 3; k++)
+                while (g % k == 0 && d % k == 0) g /= k, d /= k;
+            used += (size_t)snprintf(buf + used, size - used, "+%d/%d", g, d);
+        } else if (fabs(t) > 1e-9 && fabs(t - 1) > 1e-9) {
+            used += (size_t)snprintf(buf + used, size - used, "+%.4g", t);
+        }
+        if (first && used < size) used += (size_t)snprintf(buf + used, size - used, "0");
+        if (row < 2 && used < size) used += (size_t)snprintf(buf + used, size - used, ",");
+    }
+}
+
 static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
 {
     *out = NULL;
@@ -769,6 +820,28 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
                                 "block '%s': cell angle %s is missing and the symmetry does not fix it", r->code,
                                 cell_names[3 + i]);
         }
+    }
+    /* Operations that are not symmetries of the cell (broken in the file, or of another setting than the cell's:
+     * a primitive cell given with the conventional group's symbol) put the atoms in wrong places; refused. */
+    double misfit = 0, cell_axes[3][3];
+    int worst = 0;
+    xs_structure_lattice(asym, cell_axes);
+    for (int o = 0; o < ops.n; o++) {
+        double m = metric_misfit((const double (*)[3])cell_axes, (const int (*)[3])ops.rot[o]);
+        if (m > misfit) misfit = m, worst = o;
+    }
+    if (misfit > XS_CIF_METRIC_TOL) {
+        char op[128];
+        format_operation((const int (*)[3])ops.rot[worst], ops.trans[worst], op, sizeof op);
+        st = xs_error_set(err, XS_ERR_INVALID, r->path, cell_line[0], 0,
+                          "block '%s': the symmetry operation %s is not a symmetry of the cell (%g %g %g, %g %g %g): "
+                          "it changes its metric by %.3g%% of the longest axis squared; the operations, or the group's "
+                          "setting (a primitive cell with the conventional group's symbol?), do not fit the cell",
+                          r->code, op, cell[0], cell[1], cell[2], cell[3], cell[4], cell[5], 100 * misfit);
+        free(ops.rot);
+        free(ops.trans);
+        xs_structure_free(asym);
+        return st;
     }
     xs_error e = {0};
     st = xs_structure_expand(asym, (size_t)ops.n, (const int (*)[3][3])ops.rot, (const double (*)[3])ops.trans,
