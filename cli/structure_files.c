@@ -29,9 +29,10 @@ static int looks_like_cif(const char *path)
 static void warn_left_out(xs_cif_warning_kind kind, const xs_error *warning, void *user)
 {
     (void)user;
-    xs_cli_print_warning(warning, kind == XS_CIF_BLOCK_LEFT_OUT
-                                      ? "block left out; the file's other structures are read"
-                                      : "the file's structures are read; they may lack what this damaged");
+    xs_cli_print_warning(warning, kind == XS_CIF_BLOCK_LEFT_OUT ? "block left out; the file's other structures are read"
+                                  : kind == XS_CIF_SYNTAX_DAMAGE
+                                      ? "the file's structures are read; they may lack what this damaged"
+                                      : "read as written: each of them scatters in full, and intensities will be off");
 }
 
 xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t *n, xs_error *err)

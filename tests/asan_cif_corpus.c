@@ -22,13 +22,15 @@ static void on_alarm(int sig)
     _exit(1);
 }
 
-static int n_files, n_ok, n_structures, n_err, err_with_line, n_left_out, n_damaged;
+static int n_files, n_ok, n_structures, n_err, err_with_line, n_left_out, n_damaged, n_overfull;
 
 static void count_warning(xs_cif_warning_kind kind, const xs_error *w, void *user)
 {
     const char *name = user;
     n_left_out += kind == XS_CIF_BLOCK_LEFT_OUT;
     n_damaged += kind == XS_CIF_SYNTAX_DAMAGE;
+    n_overfull += kind == XS_CIF_OVERFULL_SITE;
+    CHECK(kind != XS_CIF_OVERFULL_SITE || w->line > 0, "%s: an overfull site without its line", current);
     CHECK(w->message[0] && strstr(w->file, name), "%s: a warning without a message or the file's name (%s)", current,
           w->file);
 }
@@ -89,8 +91,8 @@ int main(void)
     signal(SIGALRM, on_alarm);
     visit(dir);
     printf("%d CIFs: %d give %d structures, %d give a clear error (%d of them with a line number); warnings: %d blocks "
-           "left out, %d syntax errors in files read\n",
-           n_files, n_ok, n_structures, n_err, err_with_line, n_left_out, n_damaged);
+           "left out, %d syntax errors, %d blocks with an overfull site in files read\n",
+           n_files, n_ok, n_structures, n_err, err_with_line, n_left_out, n_damaged, n_overfull);
     CHECK(n_files == 1470, "expected the 1,470 files of the set, found %d", n_files);
     return xs_test_finish();
 }

@@ -196,6 +196,19 @@ int main(void)
         CHECK(read_text_warnings(text, &nw, &ws, &err) == XS_OK && nw == 1 && ws.n == 1 &&
                   ws.kind[0] == XS_CIF_SYNTAX_DAMAGE && ws.line[0] == 1,
               "a stray value before the first block: read, and its syntax error reported (%d warnings)", ws.n);
+        /* a mixed site written without its occupancies (as in two COD files): read as written, and said at the
+         * line of its first site; with occupancies 0.5 and 0.5, or a site repeated for one element, nothing */
+        snprintf(text, sizeof text, "data_mixed\n" CELL_CUBIC("5.64") "_symmetry_space_group_name_H-M 'F m -3 m'\n"
+                 ATOMS_HEAD "Cl1 0.5 0.5 0.5\nNa1 0 0 0\nK1 0 0 0\n");
+        CHECK(read_text_warnings(text, &nw, &ws, &err) == XS_OK && nw == 1 && ws.n == 1 &&
+                  ws.kind[0] == XS_CIF_OVERFULL_SITE && ws.line[0] == 12 && strstr(ws.message[0], "(Na1, K1)") &&
+                  strstr(ws.message[0], "adding to 2"),
+              "an overfull site said at line 12, Na1's (%d warnings: %d %s)", ws.n, ws.line[0], ws.message[0]);
+        snprintf(text, sizeof text, "data_mixed\n" CELL_CUBIC("5.64") "_symmetry_space_group_name_H-M 'F m -3 m'\n"
+                 "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+                 "_atom_site_occupancy\nCl1 0.5 0.5 0.5 1\nNa1 0 0 0 0.5\nK1 0 0 0 0.5\nCl2 0.5 0.5 0.5 1\n");
+        CHECK(read_text_warnings(text, &nw, &ws, &err) == XS_OK && nw == 1 && ws.n == 0,
+              "occupancies 0.5 + 0.5, and Cl listed twice: nothing said (%d: %s)", ws.n, ws.message[0]);
     }
 
     /* Rhombohedral axes from an R symbol with a rhombohedral cell. */

@@ -54,17 +54,26 @@ extern "C" {
  * 0.5% apart) and stops a cell of another setting or a mistyped operation. */
 #define XS_CIF_METRIC_TOL 0.01
 
+/* Occupancies of one place (sites of different elements within XS_CIF_MERGE_TOL) adding to more than this are
+ * reported (XS_CIF_OVERFULL_SITE). Freely refined occupancies of a full site reach 1.03 in the COD's files;
+ * a mixed site written without occupancies adds to 2 or more. */
+#define XS_CIF_OVERFULL 1.1
+
 /* Read every structure of a CIF. On XS_OK, *structures is a new array of *n >= 1 new structures that the
  * caller frees with xs_structure_list_free; on failure *structures is NULL and *n is 0. */
 xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, xs_error *err);
 
 /* What xs_cif_read leaves unsaid when it succeeds: each block with atom sites that could not be built while
  * another block gave a structure (the error that left it out; its message names the block, and line names where
- * it applies), then the first syntax error that damaged data in a file that still gave structures. Called in the
- * order of the file, after the read, from the calling thread; `warning` is valid only during the call. */
+ * it applies), then each block read with an overfull site (the first such site, at its line), then the first
+ * syntax error that damaged data in a file that still gave structures. Each kind is called in the order of the
+ * file, after the read, from the calling thread; `warning` is valid only during the call. */
 typedef enum {
     XS_CIF_BLOCK_LEFT_OUT = 1, /* a block with atom sites that could not be built */
-    XS_CIF_SYNTAX_DAMAGE       /* a syntax error; the structures read may lack what it damaged */
+    XS_CIF_SYNTAX_DAMAGE,      /* a syntax error; the structures read may lack what it damaged */
+    XS_CIF_OVERFULL_SITE       /* a block read whose sites of different elements at one place have occupancies
+                                * adding to more than XS_CIF_OVERFULL (a mixed site written without its
+                                * occupancies): the structure is as written, every element there in full */
 } xs_cif_warning_kind;
 typedef void (*xs_cif_warning_fn)(xs_cif_warning_kind kind, const xs_error *warning, void *user);
 

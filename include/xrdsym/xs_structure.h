@@ -42,6 +42,9 @@ xs_status xs_lattice_check(const double lattice[3][3], xs_error *err);
 /* a, b, c, alpha, beta, gamma of a lattice. */
 void xs_lattice_parameters(const double lattice[3][3], double params[6]);
 double xs_lattice_volume(const double lattice[3][3]);
+/* Cartesian distance in angstrom between fractional positions a and b, the shortest over lattice translations
+ * (for cells not too oblique: translations of -1..1 of every axis are searched). */
+double xs_lattice_distance(const double lattice[3][3], const double a[3], const double b[3]);
 
 void xs_structure_lattice(const xs_structure *s, double lattice[3][3]);
 size_t xs_structure_num_sites(const xs_structure *s);

@@ -72,6 +72,8 @@ typedef struct {
     size_t n_patterns, cap_patterns;
     pd_block *pd;         /* what every block says that links a profile to its wavelength and phases */
     size_t n_pd, cap_pd;
+    xs_error *overfull;   /* blocks read with sites whose occupancies add to more than 1 (the first of each) */
+    size_t n_overfull, cap_overfull;
     xs_error parse_error; /* first syntax error that damages data */
     int have_parse_error;
     int nomem;
@@ -645,7 +647,46 @@ static void format_operation(const int (*rot)[3], const double *trans, char *buf
     }
 }
 
-static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
+/* The first place where listed sites of different elements sit together (within XS_CIF_MERGE_TOL) with
+ * occupancies adding to more than XS_CIF_OVERFULL: a mixed site written without its occupancies, where every
+ * element would scatter in full. Said in *note (code XS_ERR_INVALID), not refused: the peak positions are right. */
+static void overfull_site(const cif_reader *r, const double lattice[3][3], const xs_site *sites, const int *line,
+                          size_t n, xs_error *note)
+{
+    /* pairs are compared: beyond a few thousand listed sites (a protein, a fuzzed file) the check would cost
+     * more than the read, and mixed inorganic sites come in small asymmetric units */
+    if (n > 4000) return;
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0;
+        size_t count = 0;
+        char names[200] = "";
+        size_t used = 0;
+        int first_here = 1;
+        for (size_t j = 0; j < n && first_here; j++) {
+            if (xs_lattice_distance(lattice, sites[i].frac, sites[j].frac) >= XS_CIF_MERGE_TOL) continue;
+            if (j < i) first_here = 0; /* this place was looked at from site j */
+            int same_element = 0;      /* the expansion merges a repeated site of one element */
+            for (size_t k = i; k < j && !same_element; k++)
+                same_element = sites[k].z == sites[j].z &&
+                               xs_lattice_distance(lattice, sites[i].frac, sites[k].frac) < XS_CIF_MERGE_TOL;
+            if (same_element) continue;
+            sum += sites[j].occupancy;
+            count++;
+            if (used < sizeof names)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", count > 1 ? ", " : "",
+                                         sites[j].label[0] ? sites[j].label : xs_element_symbol(sites[j].z));
+        }
+        if (first_here && count > 1 && sum > XS_CIF_OVERFULL) {
+            xs_error_set(note, XS_ERR_INVALID, r->path, line[i], 0,
+                         "block '%s': %zu sites of different elements at %g %g %g (%s) have occupancies adding to %g, "
+                         "more than 1: occupancies missing?",
+                         r->code, count, sites[i].frac[0], sites[i].frac[1], sites[i].frac[2], names, sum);
+            return;
+        }
+    }
+}
+
+static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, xs_error *err)
 {
     *out = NULL;
     int cx;
@@ -696,7 +737,12 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
                             "block '%s': the atom-site loop lacks _atom_site_fract_y or _z", r->code);
     size_t rows = loop_rows(atoms);
     xs_site *sites = calloc(rows ? rows : 1, sizeof *sites);
-    if (!sites) return xs_error_set(err, XS_ERR_NOMEM, r->path, 0, 0, "out of memory");
+    int *site_line = calloc(rows ? rows : 1, sizeof *site_line);
+    if (!sites || !site_line) {
+        free(sites);
+        free(site_line);
+        return xs_error_set(err, XS_ERR_NOMEM, r->path, 0, 0, "out of memory");
+    }
     size_t n = 0;
     xs_status st = XS_OK;
     for (size_t row = 0; row < rows && st == XS_OK; row++) {
@@ -755,11 +801,14 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *err)
             s->b_iso = b_equivalent(lattice, aniso, ak == 2);
         if (!(s->b_iso >= 0 && s->b_iso <= 100)) s->b_iso = s->b_iso < 0 ? 0 : s->b_iso; /* validated below */
         if (label) snprintf(s->label, sizeof s->label, "%s", label);
+        site_line[n] = line;
         n++;
     }
     if (st == XS_OK && n == 0)
         st = xs_error_set(err, XS_ERR_INVALID, r->path, atoms->line, 0, "block '%s': no atoms (all sites are dummies or empty)",
                           r->code);
+    if (st == XS_OK) overfull_site(r, lattice, sites, site_line, n, note);
+    free(site_line);
     xs_structure *asym = NULL;
     if (st == XS_OK) {
         xs_error e = {0};
@@ -1081,8 +1130,14 @@ static void finish_block(cif_reader *r)
     if (find_loop(r, "_atom_site_fract_x", &c)) {
         r->structure_blocks++;
         xs_structure *s = NULL;
-        xs_error e = {0};
-        if (build_block(r, &s, &e) == XS_OK) {
+        xs_error e = {0}, note = {0};
+        if (build_block(r, &s, &note, &e) == XS_OK) {
+            if (note.code != XS_OK) {
+                if (grow((void **)&r->overfull, &r->cap_overfull, r->n_overfull + 1, sizeof *r->overfull))
+                    r->overfull[r->n_overfull++] = note;
+                else
+                    r->nomem = 1;
+            }
             if (grow((void **)&r->list, &r->cap_list, r->n_list + 1, sizeof *r->list))
                 r->list[r->n_list++] = s;
             else {
@@ -1382,9 +1437,11 @@ xs_status xs_cif_read_ex(const char *path, xs_cif_warning_fn on_warning, void *u
     xs_status st = parse_file(path, &r, err);
     if (st == XS_OK && on_warning) {
         for (size_t i = 0; i < r.n_left_out; i++) on_warning(XS_CIF_BLOCK_LEFT_OUT, &r.left_out[i], user);
+        for (size_t i = 0; i < r.n_overfull; i++) on_warning(XS_CIF_OVERFULL_SITE, &r.overfull[i], user);
         if (r.have_parse_error) on_warning(XS_CIF_SYNTAX_DAMAGE, &r.parse_error, user);
     }
     free(r.left_out);
+    free(r.overfull);
     if (st == XS_OK) {
         *structures = r.list;
         *n = r.n_list;
@@ -1420,6 +1477,7 @@ xs_status xs_cif_read_powder(const char *path, xs_pattern_warning_fn on_warning,
     }
     free(r.pd);
     free(r.left_out);
+    free(r.overfull);
     if (st == XS_OK) {
         *patterns = r.patterns;
         *n = r.n_patterns;

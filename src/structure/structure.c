@@ -224,6 +224,14 @@ static double wrap01(double x)
     return w;
 }
 
+static double periodic_distance(const double l[3][3], const double d[3]);
+
+double xs_lattice_distance(const double lattice[3][3], const double a[3], const double b[3])
+{
+    double d[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
+    return periodic_distance(lattice, d);
+}
+
 /* Cartesian length of the shortest lattice translate of a fractional difference. */
 static double periodic_distance(const double l[3][3], const double d[3])
 {
