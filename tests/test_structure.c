@@ -127,6 +127,26 @@ int main(void)
     snprintf(path, sizeof path, "%s/POSCARelem", dir);
     write_file(path, "x\n1.0\n5 0 0\n0 5 0\n0 0 5\nQq\n1\nDirect\n0 0 0\n");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_ERR_INVALID && err.line == 6, "unknown element in POSCAR");
+    /* a scaling factor of 0, or a negative one among three, is the factor's fault at its line 2 (before: "the
+     * lattice vectors enclose no volume" at line 3); one negative number is the volume, read as VASP does */
+    static const char *const scales[] = {"0", "1 1 -1", "nan"};
+    for (int k = 0; k < 3; k++) {
+        char text[200];
+        snprintf(text, sizeof text, "x\n%s\n5 0 0\n0 5 0\n0 0 5\nO\n1\nDirect\n0 0 0\n", scales[k]);
+        write_file(path, text);
+        memset(&err, 0, sizeof err);
+        CHECK(xs_poscar_read(path, 0, &s, &err) != XS_OK && err.line == 2 && strstr(err.message, "scaling factor"),
+              "scaling factor '%s' refused at line 2: %d %s", scales[k], err.line, err.message);
+    }
+    write_file(path, "x\n-64\n5 0 0\n0 5 0\n0 0 5\nO\n1\nDirect\n0 0 0\n");
+    double cell[3][3] = {{0}};
+    s = NULL;
+    CHECK(xs_poscar_read(path, 0, &s, &err) == XS_OK, "a negative factor: %s", err.message);
+    if (s) xs_structure_lattice(s, cell);
+    /* 1e-9: the cube root of 64/125 times 5, cubed, in doubles */
+    CHECK(fabs(xs_lattice_volume((const double (*)[3])cell) - 64) < 1e-9, "a negative factor is the cell's volume: %g",
+          xs_lattice_volume((const double (*)[3])cell));
+    xs_structure_free(s);
     CHECK(xs_poscar_read("/nonexistent/POSCAR", 0, &s, &err) == XS_ERR_IO && strstr(err.file, "nonexistent"), "missing file");
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

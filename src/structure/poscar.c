@@ -108,6 +108,14 @@ xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, x
             st = xs_error_set(err, XS_ERR_PARSE, path, r.line, 0, "scaling factor must be 1 or 3 numbers");
             goto done;
         }
+        /* a zero (or, with three, a negative) factor leaves no cell: said here, not as the lattice's fault */
+        for (int k = 0; k < ns; k++)
+            if (!isfinite(scale[k]) || scale[k] == 0 || (ns == 3 && scale[k] < 0)) {
+                st = xs_error_set(err, XS_ERR_INVALID, path, r.line, 0,
+                                  "scaling factor %g: a cell needs factors above 0 (or one negative number, the volume)",
+                                  scale[k]);
+                goto done;
+            }
     }
     for (int i = 0; i < 3; i++) {
         if (!next_line(&r) || parse_doubles(r.buf, lat[i], 3, NULL) != 3) {
