@@ -173,8 +173,11 @@ int xs_cmd_simulate(int argc, char **argv)
     char **files = calloc((size_t)argc, sizeof *files);
     int n_files = 0;
     double v;
+    const char *profile_option = NULL; /* the last of --step, --fwhm, --pseudo-voigt, --kalpha2 given */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--step") || !strcmp(a, "--fwhm") || !strcmp(a, "--pseudo-voigt") || !strcmp(a, "--kalpha2"))
+            profile_option = a;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             free(files);
@@ -243,6 +246,11 @@ int xs_cmd_simulate(int argc, char **argv)
         }
     }
     if (!n_files) goto usage_error;
+    if (!o.profile && profile_option) { /* they shape a profile; a peak list would ignore them in silence */
+        fprintf(stderr, "xrdsym simulate: %s shapes the --profile; add --profile (or leave it out for the peak list)\n",
+                profile_option);
+        goto usage_error;
+    }
     xs_error err = {0};
     if (xs_xrd_wavelength(o.wavelength_name, &o.xrd.wavelength, &err)) {
         xs_cli_print_error(&err);

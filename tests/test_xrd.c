@@ -78,6 +78,21 @@ int main(void)
               "(200) family named as pymatgen names it");
     }
     xs_peaks_free(pk);
+    /* At 5 A only NaCl's (100) and (110) fall in 5..90 deg, both absent: no pattern, rather than their rounding
+     * noise scaled to a peak of 100 (as pymatgen, which scales whatever is left, gives); at 4 A (111) alone. */
+    {
+        xs_xrd_options far = opt;
+        far.wavelength = 5.0;
+        memset(&err, 0, sizeof err);
+        pk = NULL;
+        CHECK(xs_xrd_peaks(nacl, &far, &pk, &err) == XS_ERR_RANGE && strstr(err.message, "systematically absent") && !pk,
+              "NaCl at 5 A: every reflection absent: %s", err.message);
+        far.wavelength = 4.0;
+        CHECK(xs_xrd_peaks(nacl, &far, &pk, &err) == XS_OK && xs_peaks_count(pk) == 1 &&
+                  fabs(xs_peaks_get(pk, 0)->d - a / sqrt(3)) < 1e-9,
+              "NaCl at 4 A: (111) alone (%zu peaks)", pk ? xs_peaks_count(pk) : 0);
+        xs_peaks_free(pk);
+    }
 
     /* Si (diamond): (200) and (222) are forbidden, (111) is the strongest. */
     const int si_z[] = {14};
