@@ -58,6 +58,14 @@ static int by_p(const void *a, const void *b)
 /* A file or pattern that could not be classified: the error on stderr as always, and in the JSON and TSV
  * output as well, so that a batch run's table accounts for every input (a record with "error" in JSON, a
  * comment line "# error<TAB>name<TAB>line<TAB>message" in TSV, which table readers skip). */
+/* A '# KIND<TAB>file<TAB>line<TAB>message' line of the TSV output, the message on one line. */
+static void tsv_note(const char *kind, const char *name, const xs_error *e)
+{
+    printf("# %s\t%s\t%d\t", kind, name, e->line);
+    for (const char *c = e->message; *c; c++) putchar(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c);
+    printf("\n");
+}
+
 static void report_failure(const char *format, const char *name, const xs_error *err, int *first_json)
 {
     xs_cli_print_error(err);
@@ -69,9 +77,7 @@ static void report_failure(const char *format, const char *name, const xs_error 
         xs_cli_json_string(stdout, err->message);
         printf(", \"line\": %d, \"column\": %d}}", err->line, err->column);
     } else if (!strcmp(format, "tsv")) {
-        printf("# error\t%s\t%d\t", name, err->line);
-        for (const char *c = err->message; *c; c++) putchar(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c);
-        printf("\n");
+        tsv_note("error", name, err);
     }
 }
 
@@ -190,12 +196,7 @@ int xs_cmd_predict(int argc, char **argv)
             continue;
         }
         if (!strcmp(format, "tsv"))
-            for (size_t k = 0; k < warnings->n; k++) {
-                printf("# warning\t%s\t%d\t", files[f], warnings->items[k].line);
-                for (const char *c = warnings->items[k].message; *c; c++)
-                    putchar(*c == '\t' || *c == '\n' || *c == '\r' ? ' ' : *c);
-                printf("\n");
-            }
+            for (size_t k = 0; k < warnings->n; k++) tsv_note("warning", files[f], &warnings->items[k]);
         for (size_t q = 0; q < np; q++) {
             xs_pattern *pat = pats[q];
             double radius = 0;

@@ -8,21 +8,10 @@ import subprocess
 import sys
 import tempfile
 
-try:
-    import numpy  # noqa: F401  (the tool needs it)
-except ImportError as e:  # pragma: no cover
-    print(f"SKIPPED: {e} (this test needs Debian's python3-numpy)")
-    sys.exit(77)
+from py_checks import TOOLS, check, finish, require_numpy
 
-SRC = os.environ.get("XS_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-TOOL = os.path.join(SRC, "tools", "output_analysis.py")
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+require_numpy()  # the tool needs it
+TOOL = os.path.join(TOOLS, "output_analysis.py")
 
 
 def table(path, rows, classes=("1", "2", "3")):
@@ -82,7 +71,4 @@ with tempfile.TemporaryDirectory() as d:
     rc, msg = run(link, a, b)
     check(rc == 0 and os.path.islink(link) and len(rows_of(target)) == 2, f"through a link: {msg}")
 
-if failures:
-    print(f"{len(failures)} failed")
-    sys.exit(1)
-print("all passed")
+finish()

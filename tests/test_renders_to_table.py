@@ -9,24 +9,12 @@ import subprocess
 import sys
 import tempfile
 
-try:
-    import numpy as np
-except ImportError as e:  # pragma: no cover
-    print(f"SKIPPED: {e} (this test needs Debian's python3-numpy)")
-    sys.exit(77)
+from py_checks import TOOLS, check, finish, require_numpy
 
-SRC = os.environ.get("XS_SOURCE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-TOOL = os.path.join(SRC, "tools", "renders_to_table.py")
-sys.path.insert(0, os.path.join(SRC, "tools"))
+np = require_numpy()
+TOOL = os.path.join(TOOLS, "renders_to_table.py")
+sys.path.insert(0, TOOLS)
 from renders_to_table import background  # noqa: E402
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 two_theta = 5 + 0.01 * np.arange(8500)
@@ -72,5 +60,4 @@ for i in (0, 57, 4000, 8499):
     want = np.mean([low(min(max(j, 0), 8499)) for j in range(i - 100, i + 100)])
     check(abs(b[i] - want) < 1e-12, f"background at point {i}: {b[i]} against {want}")
 
-print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failures")
-sys.exit(1 if failures else 0)
+finish()

@@ -1,6 +1,5 @@
 #include "common/files.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

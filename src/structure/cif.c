@@ -1095,12 +1095,18 @@ static void resolve_powder_links(cif_reader *r)
     }
 }
 
-static void keep_left_out(cif_reader *r, const xs_error *e)
+/* Append e to one of the reader's lists of errors (left_out, overfull). */
+static void keep_error(cif_reader *r, xs_error **list, size_t *n, size_t *cap, const xs_error *e)
 {
-    if (grow((void **)&r->left_out, &r->cap_left_out, r->n_left_out + 1, sizeof *r->left_out))
-        r->left_out[r->n_left_out++] = *e;
+    if (grow((void **)list, cap, *n + 1, sizeof **list))
+        (*list)[(*n)++] = *e;
     else
         r->nomem = 1;
+}
+
+static void keep_left_out(cif_reader *r, const xs_error *e)
+{
+    keep_error(r, &r->left_out, &r->n_left_out, &r->cap_left_out, e);
 }
 
 static void finish_block(cif_reader *r)
@@ -1132,12 +1138,7 @@ static void finish_block(cif_reader *r)
         xs_structure *s = NULL;
         xs_error e = {0}, note = {0};
         if (build_block(r, &s, &note, &e) == XS_OK) {
-            if (note.code != XS_OK) {
-                if (grow((void **)&r->overfull, &r->cap_overfull, r->n_overfull + 1, sizeof *r->overfull))
-                    r->overfull[r->n_overfull++] = note;
-                else
-                    r->nomem = 1;
-            }
+            if (note.code != XS_OK) keep_error(r, &r->overfull, &r->n_overfull, &r->cap_overfull, &note);
             if (grow((void **)&r->list, &r->cap_list, r->n_list + 1, sizeof *r->list))
                 r->list[r->n_list++] = s;
             else {
