@@ -32,7 +32,9 @@ static void warn_left_out(xs_cif_warning_kind kind, const xs_error *warning, voi
     xs_cli_print_warning(warning, kind == XS_CIF_BLOCK_LEFT_OUT ? "block left out; the file's other structures are read"
                                   : kind == XS_CIF_SYNTAX_DAMAGE
                                       ? "the file's structures are read; they may lack what this damaged"
-                                      : "read as written: each of them scatters in full, and intensities will be off");
+                                  : kind == XS_CIF_OVERFULL_SITE
+                                      ? "read as written: each of them scatters in full, and intensities will be off"
+                                      : "read as written: every site scatters in full, and intensities will be off");
 }
 
 xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t *n, xs_error *err)
@@ -41,8 +43,11 @@ xs_status xs_cli_read_structures(const char *path, xs_structure ***list, size_t 
     *n = 0;
     if (looks_like_cif(path)) return xs_cif_read_ex(path, warn_left_out, NULL, list, n, err);
     xs_structure *s;
-    xs_status st = xs_poscar_read(path, 0, &s, err);
+    xs_error warning = {0};
+    xs_status st = xs_poscar_read_ex(path, 0, &warning, &s, err);
     if (st) return st;
+    if (warning.code != XS_OK)
+        xs_cli_print_warning(&warning, "read as written: every atom scatters in full, and intensities will be off");
     *list = malloc(sizeof **list);
     if (!*list) {
         xs_structure_free(s);

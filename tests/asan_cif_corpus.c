@@ -22,7 +22,7 @@ static void on_alarm(int sig)
     _exit(1);
 }
 
-static int n_files, n_ok, n_structures, n_err, err_with_line, n_left_out, n_damaged, n_overfull;
+static int n_files, n_ok, n_structures, n_err, err_with_line, n_left_out, n_damaged, n_overfull, n_too_close;
 
 static void count_warning(xs_cif_warning_kind kind, const xs_error *w, void *user)
 {
@@ -30,7 +30,9 @@ static void count_warning(xs_cif_warning_kind kind, const xs_error *w, void *use
     n_left_out += kind == XS_CIF_BLOCK_LEFT_OUT;
     n_damaged += kind == XS_CIF_SYNTAX_DAMAGE;
     n_overfull += kind == XS_CIF_OVERFULL_SITE;
-    CHECK(kind != XS_CIF_OVERFULL_SITE || w->line > 0, "%s: an overfull site without its line", current);
+    n_too_close += kind == XS_CIF_ATOMS_TOO_CLOSE;
+    CHECK((kind != XS_CIF_OVERFULL_SITE && kind != XS_CIF_ATOMS_TOO_CLOSE) || w->line > 0,
+          "%s: an overfull site or atoms too close without the line", current);
     CHECK(w->message[0] && strstr(w->file, name), "%s: a warning without a message or the file's name (%s)", current,
           w->file);
 }
@@ -91,8 +93,8 @@ int main(void)
     signal(SIGALRM, on_alarm);
     visit(dir);
     printf("%d CIFs: %d give %d structures, %d give a clear error (%d of them with a line number); warnings: %d blocks "
-           "left out, %d syntax errors, %d blocks with an overfull site in files read\n",
-           n_files, n_ok, n_structures, n_err, err_with_line, n_left_out, n_damaged, n_overfull);
+           "left out, %d syntax errors, %d blocks with an overfull site and %d with atoms too close in files read\n",
+           n_files, n_ok, n_structures, n_err, err_with_line, n_left_out, n_damaged, n_overfull, n_too_close);
     CHECK(n_files == 1470, "expected the 1,470 files of the set, found %d", n_files);
     return xs_test_finish();
 }

@@ -88,6 +88,7 @@ static xs_status read_text_warnings(const char *text, size_t *n, warnings *ws, x
 }
 
 #define CELL_CUBIC(a) "_cell_length_a " a "\n_cell_length_b " a "\n_cell_length_c " a "\n"
+#define ANGLES_90 "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
 #define ATOMS_HEAD "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
 /* ten carbon atoms near general positions (Fd-3m makes up to 1,920 sites of them) */
 #define TEN_CARBONS                                                                                                 \
@@ -209,6 +210,47 @@ int main(void)
                  "_atom_site_occupancy\nCl1 0.5 0.5 0.5 1\nNa1 0 0 0 0.5\nK1 0 0 0 0.5\nCl2 0.5 0.5 0.5 1\n");
         CHECK(read_text_warnings(text, &nw, &ws, &err) == XS_OK && nw == 1 && ws.n == 0,
               "occupancies 0.5 + 0.5, and Cl listed twice: nothing said (%d: %s)", ws.n, ws.message[0]);
+        /* sites that cannot both be there, read as written and said at the line of the second: two full O 0.3 A
+         * apart (a disordered structure without its occupancies), O-H at 0.4 A, a site 0.2 A from its own image
+         * under P-1 (beyond the merge tolerance: a coordinate of another setting); as alternatives (0.5 + 0.5),
+         * or O-H at 0.6 A (an X-ray hydrogen), nothing */
+        const char *occupancy_head = "loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n"
+                                     "_atom_site_fract_z\n_atom_site_occupancy\n";
+        const struct {
+            const char *group, *head, *sites, *said; /* said: NULL where nothing is */
+        } close_cases[] = {
+            {"P 1", ATOMS_HEAD, "O1 0 0 0\nO2 0.06 0 0\n", "sites O1 (O) and O2 (O) come 0.3 A apart with occupancies adding to 2"},
+            {"P 1", occupancy_head, "O1 0 0 0 0.5\nO2 0.06 0 0 0.5\n", NULL},
+            {"P 1", ATOMS_HEAD, "O1 0 0 0\nH1 0.12 0 0\n", NULL},
+            {"P 1", ATOMS_HEAD, "O1 0 0 0\nH1 0.08 0 0\n", "sites O1 (O) and H1 (H) come 0.4 A apart"},
+            {"P -1", ATOMS_HEAD, "Na1 0.5 0.5 0.5\nO1 0.02 0 0\n", "sites O1 (O) and O1 (O) come 0.2 A apart"},
+        };
+        for (size_t k = 0; k < sizeof close_cases / sizeof close_cases[0]; k++) {
+            snprintf(text, sizeof text, "data_close\n" CELL_CUBIC("5") ANGLES_90 "_symmetry_space_group_name_H-M '%s'\n%s%s",
+                     close_cases[k].group, close_cases[k].head, close_cases[k].sites);
+            const char *said = close_cases[k].said;
+            CHECK(read_text_warnings(text, &nw, &ws, &err) == XS_OK && nw == 1 &&
+                      (said ? ws.n == 1 && ws.kind[0] == XS_CIF_ATOMS_TOO_CLOSE && ws.line[0] == 15 &&
+                                  strstr(ws.message[0], said)
+                            : ws.n == 0),
+                  "atoms too close, case %zu (%s): %d warnings (%d: %s)", k, said ? said : "nothing said", ws.n, ws.line[0],
+                  ws.message[0]);
+        }
+        /* a label without a type symbol: "HO1" is the hydrogen on O1 where the formula names H and not Ho (as in
+         * COD 2003526), holmium where the formula says so or says nothing */
+        const char *labels[][2] = {{"'H2 O'", "1"}, {"'Ho2 O3'", "67"}, {"?", "67"}};
+        for (int k = 0; k < 3; k++) {
+            snprintf(text, sizeof text, "data_ho\n" CELL_CUBIC("5") ANGLES_90 "_chemical_formula_sum %s\n"
+                     "_symmetry_space_group_name_H-M 'P 1'\n" ATOMS_HEAD "O1 0 0 0\nHO1 0.19 0 0\n", labels[k][0]);
+            char path[32];
+            xs_structure **hl = NULL;
+            size_t hn = 0;
+            int z = atoi(labels[k][1]);
+            CHECK(write_temp(text, path) && xs_cif_read(path, &hl, &hn, &err) == XS_OK && hn == 1 && count_z(hl[0], z) == 1,
+                  "HO1 with formula %s is element %d: %s", labels[k][0], z, err.message);
+            xs_structure_list_free(hl, hn);
+            unlink(path);
+        }
     }
 
     /* Rhombohedral axes from an R symbol with a rhombohedral cell. */

@@ -65,15 +65,19 @@ xs_status xs_cif_read(const char *path, xs_structure ***structures, size_t *n, x
 
 /* What xs_cif_read leaves unsaid when it succeeds: each block with atom sites that could not be built while
  * another block gave a structure (the error that left it out; its message names the block, and line names where
- * it applies), then each block read with an overfull site (the first such site, at its line), then the first
- * syntax error that damaged data in a file that still gave structures. Each kind is called in the order of the
+ * it applies), then each block read with sites that cannot all be there (an overfull site or, where there is
+ * none, atoms too close; the first such site, at its line), then the first syntax error that damaged data in a
+ * file that still gave structures. Each kind is called in the order of the
  * file, after the read, from the calling thread; `warning` is valid only during the call. */
 typedef enum {
     XS_CIF_BLOCK_LEFT_OUT = 1, /* a block with atom sites that could not be built */
     XS_CIF_SYNTAX_DAMAGE,      /* a syntax error; the structures read may lack what it damaged */
-    XS_CIF_OVERFULL_SITE       /* a block read whose sites of different elements at one place have occupancies
+    XS_CIF_OVERFULL_SITE,      /* a block read whose sites of different elements at one place have occupancies
                                 * adding to more than XS_CIF_OVERFULL (a mixed site written without its
                                 * occupancies): the structure is as written, every element there in full */
+    XS_CIF_ATOMS_TOO_CLOSE     /* a block read whose expanded sites include two that cannot both be occupied
+                                * (xs_structure_clashes: closer than XS_CLASH_DISTANCE with occupancies adding
+                                * to more than XS_CLASH_OCCUPANCY): the structure is as written */
 } xs_cif_warning_kind;
 typedef void (*xs_cif_warning_fn)(xs_cif_warning_kind kind, const xs_error *warning, void *user);
 

@@ -74,6 +74,22 @@ xs_status xs_structure_expand(const xs_structure *asym, size_t n_ops, const int 
                               const double (*translations)[3], double merge_tol, xs_structure **out,
                               xs_error *err);
 
+/* Two atoms closer than these (angstrom) cannot both be there. The shortest bonds between atoms heavier than
+ * hydrogen are near 1.1 A (N2, C#O); X-ray positions of hydrogen sit 0.1-0.2 A short of the nucleus, on the
+ * bond, so X-H bonds refined from X-ray data come out near 0.8 A and sometimes below. Sites closer than this
+ * are alternatives of a disordered structure, which the occupancies must say, or a wrong setting, wrong
+ * coordinates or Cartesian ones read as fractional. */
+#define XS_CLASH_DISTANCE 0.8
+#define XS_CLASH_DISTANCE_H 0.5
+/* Occupancies of two sites that add to no more than this may be alternatives (freely refined occupancies of
+ * a full site reach 1.03). */
+#define XS_CLASH_OCCUPANCY 1.1
+
+/* Pairs of sites that cannot both be occupied: closer than XS_CLASH_DISTANCE (XS_CLASH_DISTANCE_H where one is
+ * hydrogen) with occupancies adding to more than XS_CLASH_OCCUPANCY. Returns how many pairs; where there are
+ * any, the closest pair's site indices (*first < *second) and distance are set (each may be NULL). */
+size_t xs_structure_clashes(const xs_structure *s, size_t *first, size_t *second, double *distance);
+
 /* Elements. */
 /* Atomic number of a symbol ("Fe", "fe", "D" -> 1); 0 if unknown. Only the element part is read. */
 int xs_element_z(const char *symbol);
@@ -89,6 +105,12 @@ xs_status xs_element_parse(const char *text, int *z, int *charge, xs_error *err)
  * (good for symmetry, meaningless for diffraction). The caller owns *out. */
 #define XS_POSCAR_PLACEHOLDER_SPECIES 1u
 xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, xs_error *err);
+/* xs_poscar_read that also says, in *warning (code XS_ERR_INVALID, the line of an atom; XS_OK when there is
+ * nothing to say; NULL: not asked), where two atoms cannot both be there (xs_structure_clashes): Cartesian
+ * coordinates read as fractional, or the alternative sites of a disordered structure, which a POSCAR cannot
+ * weight. The structure is read as written. */
+xs_status xs_poscar_read_ex(const char *path, unsigned flags, xs_error *warning, xs_structure **out,
+                            xs_error *err);
 
 #ifdef __cplusplus
 }

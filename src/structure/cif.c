@@ -49,6 +49,11 @@ typedef struct {
 } pd_block;
 
 typedef struct {
+    xs_cif_warning_kind kind;
+    xs_error error;
+} block_note;
+
+typedef struct {
     const char *path;
     char code[128];
     int block_line;
@@ -72,8 +77,8 @@ typedef struct {
     size_t n_patterns, cap_patterns;
     pd_block *pd;         /* what every block says that links a profile to its wavelength and phases */
     size_t n_pd, cap_pd;
-    xs_error *overfull;   /* blocks read with sites whose occupancies add to more than 1 (the first of each) */
-    size_t n_overfull, cap_overfull;
+    block_note *site_notes; /* blocks read with sites that cannot all be there (the first such of each) */
+    size_t n_site_notes, cap_site_notes;
     xs_error parse_error; /* first syntax error that damages data */
     int have_parse_error;
     int nomem;
@@ -650,12 +655,12 @@ static void format_operation(const int (*rot)[3], const double *trans, char *buf
 /* The first place where listed sites of different elements sit together (within XS_CIF_MERGE_TOL) with
  * occupancies adding to more than XS_CIF_OVERFULL: a mixed site written without its occupancies, where every
  * element would scatter in full. Said in *note (code XS_ERR_INVALID), not refused: the peak positions are right. */
-static void overfull_site(const cif_reader *r, const double lattice[3][3], const xs_site *sites, const int *line,
+static int overfull_site(const cif_reader *r, const double lattice[3][3], const xs_site *sites, const int *line,
                           size_t n, xs_error *note)
 {
     /* pairs are compared: beyond a few thousand listed sites (a protein, a fuzzed file) the check would cost
      * more than the read, and mixed inorganic sites come in small asymmetric units */
-    if (n > 4000) return;
+    if (n > 4000) return 0;
     for (size_t i = 0; i < n; i++) {
         double sum = 0;
         size_t count = 0;
@@ -681,12 +686,64 @@ static void overfull_site(const cif_reader *r, const double lattice[3][3], const
                          "block '%s': %zu sites of different elements at %g %g %g (%s) have occupancies adding to %g, "
                          "more than 1: occupancies missing?",
                          r->code, count, sites[i].frac[0], sites[i].frac[1], sites[i].frac[2], names, sum);
-            return;
+            return 1;
         }
     }
+    return 0;
 }
 
-static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, xs_error *err)
+/* Sites of the expanded structure that cannot both be occupied (xs_structure_clashes), said in *note at the
+ * line of the listed site the second came from: a disordered structure written without its occupancies, a
+ * modulated one, coordinates of another setting, or a label read as the wrong element. */
+static int atoms_too_close(const cif_reader *r, const xs_structure *full, const xs_structure *asym, const int *line,
+                            xs_error *note)
+{
+    size_t i, j;
+    double distance;
+    size_t pairs = xs_structure_clashes(full, &i, &j, &distance);
+    if (!pairs) return 0;
+    const xs_site *s = xs_structure_sites(full), *listed = xs_structure_sites(asym);
+    size_t n_listed = xs_structure_num_sites(asym), from = 0;
+    for (size_t k = 0; k < n_listed; k++)
+        if (listed[k].z == s[j].z && !strcmp(listed[k].label, s[j].label)) {
+            from = k;
+            break;
+        }
+    xs_error_set(note, XS_ERR_INVALID, r->path, line[from], 0,
+                 "block '%s': sites %s (%s) and %s (%s) come %.3g A apart with occupancies adding to %.3g, and %zu "
+                 "pair%s of sites in all closer than %g A (%g A with hydrogen): both cannot be there; a disordered or "
+                 "modulated structure without its occupancies, or a misread element or setting?",
+                 r->code, s[i].label, xs_element_symbol(s[i].z), s[j].label, xs_element_symbol(s[j].z), distance,
+                 s[i].occupancy + s[j].occupancy, pairs, pairs == 1 ? "" : "s", XS_CLASH_DISTANCE, XS_CLASH_DISTANCE_H);
+    return 1;
+}
+
+/* Whether a formula ("C6 H12 O6", "Ho2O3") names an element. */
+static int formula_names(const char *formula, int z)
+{
+    for (const char *p = formula; *p; p++) {
+        if (!isupper((unsigned char)*p)) continue;
+        char symbol[3] = {p[0], islower((unsigned char)p[1]) ? p[1] : 0, 0};
+        if (xs_element_z(symbol) == z && strlen(symbol) == strlen(xs_element_symbol(z))) return 1;
+    }
+    return 0;
+}
+
+/* The element of a label read where no type symbol says it. A label whose first two letters are capitals
+ * reads as a two-letter element ("CL1" chlorine), but "HO1" is the hydrogen on O1 and "CO2" a carbon far more
+ * often than holmium or cobalt: where the block's formula names the one-letter element and not the
+ * two-letter one, the one letter is meant. */
+static void element_of_label(const cif_reader *r, const char *label, int *z)
+{
+    if (!isupper((unsigned char)label[0]) || !isupper((unsigned char)label[1])) return;
+    const cif_item *formula = find_item(r, "_chemical_formula_sum");
+    if (!formula || is_missing(formula->value)) return;
+    char one[2] = {label[0], 0};
+    int z1 = xs_element_z(one);
+    if (z1 && *z != z1 && formula_names(formula->value, z1) && !formula_names(formula->value, *z)) *z = z1;
+}
+
+static xs_status build_block(cif_reader *r, xs_structure **out, block_note *note, xs_error *err)
 {
     *out = NULL;
     int cx;
@@ -770,6 +827,7 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, 
                 break;
             }
         }
+        if (elem == label) element_of_label(r, label, &s->z);
         if (s->z == 1 && (elem[0] == 'D' || elem[0] == 'd') && !isalpha((unsigned char)elem[1])) s->z = 1; /* deuterium */
         const char *xyz[3] = {loop_value(atoms, row, cx), loop_value(atoms, row, c_y), loop_value(atoms, row, c_z)};
         int bad = -1;
@@ -807,8 +865,8 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, 
     if (st == XS_OK && n == 0)
         st = xs_error_set(err, XS_ERR_INVALID, r->path, atoms->line, 0, "block '%s': no atoms (all sites are dummies or empty)",
                           r->code);
-    if (st == XS_OK) overfull_site(r, lattice, sites, site_line, n, note);
-    free(site_line);
+    if (st == XS_OK && overfull_site(r, lattice, sites, site_line, n, &note->error))
+        note->kind = XS_CIF_OVERFULL_SITE;
     xs_structure *asym = NULL;
     if (st == XS_OK) {
         xs_error e = {0};
@@ -816,7 +874,10 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, 
         if (st != XS_OK) xs_error_set(err, st, r->path, atoms->line, 0, "block '%s': %s", r->code, e.message);
     }
     free(sites);
-    if (st != XS_OK) return st;
+    if (st != XS_OK) {
+        free(site_line);
+        return st;
+    }
 
     /* symmetry */
     op_list ops = {0};
@@ -839,6 +900,7 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, 
         free(ops.rot);
         free(ops.trans);
         xs_structure_free(asym);
+        free(site_line);
         return err ? err->code : XS_ERR_PARSE;
     }
     /* A missing angle is only safe to assume 90 where the symmetry forces it. */
@@ -865,6 +927,7 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, 
             free(ops.rot);
             free(ops.trans);
             xs_structure_free(asym);
+            free(site_line);
             return xs_error_set(err, XS_ERR_INVALID, r->path, r->block_line, 0,
                                 "block '%s': cell angle %s is missing and the symmetry does not fix it", r->code,
                                 cell_names[3 + i]);
@@ -890,6 +953,7 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, 
         free(ops.rot);
         free(ops.trans);
         xs_structure_free(asym);
+        free(site_line);
         return st;
     }
     xs_error e = {0};
@@ -897,7 +961,10 @@ static xs_status build_block(cif_reader *r, xs_structure **out, xs_error *note, 
                              XS_CIF_MERGE_TOL, out, &e);
     free(ops.rot);
     free(ops.trans);
+    if (st == XS_OK && note->error.code == XS_OK && atoms_too_close(r, *out, asym, site_line, &note->error))
+        note->kind = XS_CIF_ATOMS_TOO_CLOSE;
     xs_structure_free(asym);
+    free(site_line);
     if (st != XS_OK) return xs_error_set(err, st, r->path, atoms->line, 0, "block '%s': %s", r->code, e.message);
 
     /* declared group as written */
@@ -1095,7 +1162,7 @@ static void resolve_powder_links(cif_reader *r)
     }
 }
 
-/* Append e to one of the reader's lists of errors (left_out, overfull). */
+/* Append e to the reader's list of blocks left out. */
 static void keep_error(cif_reader *r, xs_error **list, size_t *n, size_t *cap, const xs_error *e)
 {
     if (grow((void **)list, cap, *n + 1, sizeof **list))
@@ -1136,9 +1203,15 @@ static void finish_block(cif_reader *r)
     if (find_loop(r, "_atom_site_fract_x", &c)) {
         r->structure_blocks++;
         xs_structure *s = NULL;
-        xs_error e = {0}, note = {0};
+        block_note note = {0};
+        xs_error e = {0};
         if (build_block(r, &s, &note, &e) == XS_OK) {
-            if (note.code != XS_OK) keep_error(r, &r->overfull, &r->n_overfull, &r->cap_overfull, &note);
+            if (note.error.code != XS_OK) {
+                if (grow((void **)&r->site_notes, &r->cap_site_notes, r->n_site_notes + 1, sizeof *r->site_notes))
+                    r->site_notes[r->n_site_notes++] = note;
+                else
+                    r->nomem = 1;
+            }
             if (grow((void **)&r->list, &r->cap_list, r->n_list + 1, sizeof *r->list))
                 r->list[r->n_list++] = s;
             else {
@@ -1438,11 +1511,11 @@ xs_status xs_cif_read_ex(const char *path, xs_cif_warning_fn on_warning, void *u
     xs_status st = parse_file(path, &r, err);
     if (st == XS_OK && on_warning) {
         for (size_t i = 0; i < r.n_left_out; i++) on_warning(XS_CIF_BLOCK_LEFT_OUT, &r.left_out[i], user);
-        for (size_t i = 0; i < r.n_overfull; i++) on_warning(XS_CIF_OVERFULL_SITE, &r.overfull[i], user);
+        for (size_t i = 0; i < r.n_site_notes; i++) on_warning(r.site_notes[i].kind, &r.site_notes[i].error, user);
         if (r.have_parse_error) on_warning(XS_CIF_SYNTAX_DAMAGE, &r.parse_error, user);
     }
     free(r.left_out);
-    free(r.overfull);
+    free(r.site_notes);
     if (st == XS_OK) {
         *structures = r.list;
         *n = r.n_list;
@@ -1478,7 +1551,7 @@ xs_status xs_cif_read_powder(const char *path, xs_pattern_warning_fn on_warning,
     }
     free(r.pd);
     free(r.left_out);
-    free(r.overfull);
+    free(r.site_notes);
     if (st == XS_OK) {
         *patterns = r.patterns;
         *n = r.n_patterns;

@@ -76,15 +76,17 @@ static int species_from_text(const char *text, int *z, int max)
     return n;
 }
 
-xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, xs_error *err)
+xs_status xs_poscar_read_ex(const char *path, unsigned flags, xs_error *warning, xs_structure **out, xs_error *err)
 {
     *out = NULL;
+    if (warning) warning->code = XS_OK;
     reader r = {.path = path};
     xs_status st = xs_file_refuse_directory(path, "a structure file", err);
     if (st != XS_OK) return st;
     r.f = fopen(path, "r");
     if (!r.f) return xs_error_set(err, XS_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
     xs_site *sites = NULL;
+    int *atom_line = NULL;
     char title[MAX_LINE] = "";
     double lat[3][3], scale[3] = {1, 1, 1};
     int species[MAX_SPECIES], n_species = 0, counts[MAX_SPECIES], n_counts = 0;
@@ -224,7 +226,8 @@ xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, x
             inv[2][2] = (lat[0][0] * lat[1][1] - lat[0][1] * lat[1][0]) / det;
         }
         sites = calloc(n_atoms, sizeof *sites);
-        if (!sites) {
+        atom_line = calloc(n_atoms, sizeof *atom_line);
+        if (!sites || !atom_line) {
             st = xs_error_set(err, XS_ERR_NOMEM, path, 0, 0, "out of memory");
             goto done;
         }
@@ -253,6 +256,7 @@ xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, x
                     memcpy(sites[a].frac, v, sizeof v);
                 }
                 sites[a].occupancy = 1.0;
+                atom_line[a] = r.line;
                 /* VASP 4 files name the species in a trailing comment: "... # Ba1" or "... Ba". */
                 /* Selective-dynamics flags (T/F) precede the comment; after a '#' an "F1" is fluorine. */
                 const char *c = strchr(rest, '#');
@@ -312,8 +316,25 @@ xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, x
         const char *base = strrchr(path, '/');
         xs_structure_set_name(*out, base ? base + 1 : path, path);
     }
+    size_t i, j;
+    double distance;
+    size_t pairs = warning ? xs_structure_clashes(*out, &i, &j, &distance) : 0;
+    const xs_site *read = xs_structure_sites(*out);
+    if (pairs)
+        xs_error_set(warning, XS_ERR_INVALID, path, atom_line[j], 0,
+                     "atoms %zu (%s, line %d) and %zu (%s) are %.3g A apart, and %zu pair%s of atoms in all closer than "
+                     "%g A (%g A with hydrogen): both cannot be there; Cartesian coordinates read as fractional, or "
+                     "the alternative sites of a disordered structure?",
+                     i + 1, xs_element_symbol(read[i].z), atom_line[i], j + 1, xs_element_symbol(read[j].z), distance,
+                     pairs, pairs == 1 ? "" : "s", XS_CLASH_DISTANCE, XS_CLASH_DISTANCE_H);
 done:
     free(sites);
+    free(atom_line);
     fclose(r.f);
     return st;
+}
+
+xs_status xs_poscar_read(const char *path, unsigned flags, xs_structure **out, xs_error *err)
+{
+    return xs_poscar_read_ex(path, flags, NULL, out, err);
 }

@@ -1,6 +1,7 @@
 #include "xrdsym/xs_structure.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,92 @@ static double periodic_distance(const double l[3][3], const double d[3])
     return sqrt(best);
 }
 
+/* Sites near one another, found through bins over the cell instead of comparing every pair: a bin spans at
+ * least tol / h of an axis (h the spacing of the lattice planes across that axis), so two points within tol
+ * angstrom of each other lie in the same bin or in neighbouring ones, periodically. Expanding 7,296 P1 sites
+ * compared 27 million pairs. */
+typedef struct {
+    int nb[3];
+    int *head; /* first point of each bin, -1 none */
+    int *next; /* the point after it in its bin, -1 none */
+} site_grid;
+
+static int grid_init(site_grid *g, const double l[3][3], double tol, size_t max_points)
+{
+    double volume = fabs(xs_lattice_volume(l));
+    /* about one bin a point: finer bins cost memory and clearing, coarser ones comparisons */
+    double target = max_points > 1 ? (double)max_points : 1;
+    double product = 1;
+    for (int k = 0; k < 3; k++) {
+        const double *u = l[(k + 1) % 3], *v = l[(k + 2) % 3];
+        double cross[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
+        double area = sqrt(cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]);
+        double bins = tol > 0 && area > 0 ? floor(volume / area / tol) : 1;
+        g->nb[k] = bins >= 1 ? (bins < 1024 ? (int)bins : 1024) : 1;
+        product *= g->nb[k];
+    }
+    if (product > target) {
+        double f = cbrt(target / product);
+        for (int k = 0; k < 3; k++) {
+            int b = (int)(g->nb[k] * f);
+            g->nb[k] = b >= 1 ? b : 1;
+        }
+    }
+    size_t n_bins = (size_t)g->nb[0] * (size_t)g->nb[1] * (size_t)g->nb[2];
+    g->head = malloc(n_bins * sizeof *g->head);
+    g->next = malloc((max_points ? max_points : 1) * sizeof *g->next);
+    if (!g->head || !g->next) {
+        free(g->head);
+        free(g->next);
+        return 0;
+    }
+    for (size_t b = 0; b < n_bins; b++) g->head[b] = -1;
+    return 1;
+}
+
+static void grid_free(site_grid *g)
+{
+    free(g->head);
+    free(g->next);
+}
+
+static int grid_cell(const site_grid *g, int k, double x)
+{
+    int b = (int)((x - floor(x)) * g->nb[k]);
+    return b < 0 ? 0 : b >= g->nb[k] ? g->nb[k] - 1 : b;
+}
+
+static void grid_add(site_grid *g, int point, const double frac[3])
+{
+    size_t b = ((size_t)grid_cell(g, 0, frac[0]) * (size_t)g->nb[1] + (size_t)grid_cell(g, 1, frac[1])) * (size_t)g->nb[2] +
+               (size_t)grid_cell(g, 2, frac[2]);
+    g->next[point] = g->head[b];
+    g->head[b] = point;
+}
+
+/* The bins that can hold a point within tol of frac: up to 27, none twice. */
+static int grid_near(const site_grid *g, const double frac[3], size_t bins[27])
+{
+    int along[3][3], count[3];
+    for (int k = 0; k < 3; k++) {
+        int c = grid_cell(g, k, frac[k]), nb = g->nb[k];
+        if (nb <= 3) {
+            for (int b = 0; b < nb; b++) along[k][b] = b;
+            count[k] = nb;
+        } else {
+            along[k][0] = (c + nb - 1) % nb, along[k][1] = c, along[k][2] = (c + 1) % nb;
+            count[k] = 3;
+        }
+    }
+    int n = 0;
+    for (int i = 0; i < count[0]; i++)
+        for (int j = 0; j < count[1]; j++)
+            for (int k = 0; k < count[2]; k++)
+                bins[n++] = ((size_t)along[0][i] * (size_t)g->nb[1] + (size_t)along[1][j]) * (size_t)g->nb[2] +
+                            (size_t)along[2][k];
+    return n;
+}
+
 xs_status xs_structure_expand(const xs_structure *asym, size_t n_ops, const int (*rot)[3][3], const double (*trans)[3],
                               double merge_tol, xs_structure **out, xs_error *err)
 {
@@ -257,13 +344,17 @@ xs_status xs_structure_expand(const xs_structure *asym, size_t n_ops, const int 
     if (n_ops == 0) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no symmetry operations to expand with");
     size_t cap = asym->n_sites * n_ops;
     /* No crystal holds more than about 0.2 atoms a cubic angstrom (diamond 0.18), nor twice that in listed sites
-     * of a disordered structure. Past one site a cubic angstrom the cell, the operations or the setting is wrong,
-     * and merging the images (each compared with every one kept) would grow with the square of their number: a
-     * fuzzed CIF put 6,856 sites in 137 A^3 and took 5.6 s to expand. */
+     * of a disordered structure. Past one site a cubic angstrom the cell, the operations or the setting is wrong
+     * (a fuzzed CIF put 6,856 sites in 137 A^3, crowding the merge's bins). */
     double volume = fabs(xs_lattice_volume(asym->lattice));
     size_t max_sites = volume < 1e9 ? (size_t)volume + 16 : (size_t)1e9;
-    xs_site *all = malloc(cap * sizeof *all);
-    if (!all) return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    size_t max_points = cap < max_sites ? cap : max_sites;
+    xs_site *all = malloc((max_points ? max_points : 1) * sizeof *all);
+    site_grid grid;
+    if (!all || !grid_init(&grid, asym->lattice, merge_tol, max_points)) {
+        free(all);
+        return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    }
     size_t n = 0;
     for (size_t i = 0; i < asym->n_sites; i++) {
         const xs_site *s = &asym->sites[i];
@@ -277,27 +368,67 @@ xs_status xs_structure_expand(const xs_structure *asym, size_t n_ops, const int 
             /* Images of one site on a special position coincide: keep one. Another listed site of the same
              * element and occupancy at the same place is a duplicate in the file; a different element at
              * the same place is substitutional disorder and stays. */
-            for (size_t k = 0; k < n && !dup; k++) {
-                if (all[k].z != img.z) continue;
-                if (k < first_of_site && fabs(all[k].occupancy - img.occupancy) > 1e-6) continue;
-                double d[3] = {img.frac[0] - all[k].frac[0], img.frac[1] - all[k].frac[1], img.frac[2] - all[k].frac[2]};
-                if (periodic_distance(asym->lattice, d) < merge_tol) dup = 1;
-            }
+            size_t bins[27];
+            int n_bins = merge_tol > 0 ? grid_near(&grid, img.frac, bins) : 0;
+            for (int b = 0; b < n_bins && !dup; b++)
+                for (int k = grid.head[bins[b]]; k >= 0 && !dup; k = grid.next[k]) {
+                    if (all[k].z != img.z) continue;
+                    if ((size_t)k < first_of_site && fabs(all[k].occupancy - img.occupancy) > 1e-6) continue;
+                    double d[3] = {img.frac[0] - all[k].frac[0], img.frac[1] - all[k].frac[1],
+                                   img.frac[2] - all[k].frac[2]};
+                    if (periodic_distance(asym->lattice, d) < merge_tol) dup = 1;
+                }
             if (dup) continue;
             if (n == max_sites) {
                 free(all);
+                grid_free(&grid);
                 return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0,
                                     "the symmetry operations put more than %zu sites in a cell of %.4g A^3 (over one a "
                                     "cubic angstrom; crystals hold about 0.1): a wrong cell, operations or setting",
                                     max_sites, volume);
             }
+            grid_add(&grid, (int)n, img.frac);
             all[n++] = img;
         }
     }
+    grid_free(&grid);
     xs_status st = xs_structure_create(asym->lattice, n, all, out, err);
     free(all);
     if (st) return st;
     xs_structure_set_name(*out, asym->name, asym->source);
     xs_structure_set_declared_group(*out, asym->declared_number, asym->declared_hm, asym->declared_hall);
     return XS_OK;
+}
+
+static double clash_distance(int z1, int z2) { return z1 == 1 || z2 == 1 ? XS_CLASH_DISTANCE_H : XS_CLASH_DISTANCE; }
+
+size_t xs_structure_clashes(const xs_structure *s, size_t *first, size_t *second, double *distance)
+{
+    size_t n = s->n_sites, count = 0;
+    double closest = INFINITY;
+    size_t best_i = 0, best_j = 0;
+    site_grid grid;
+    if (n < 2 || n > INT_MAX || !grid_init(&grid, s->lattice, XS_CLASH_DISTANCE, n)) return 0;
+    for (size_t i = 0; i < n; i++) {
+        const xs_site *a = &s->sites[i];
+        size_t bins[27];
+        int n_bins = grid_near(&grid, a->frac, bins);
+        for (int b = 0; b < n_bins; b++)
+            for (int k = grid.head[bins[b]]; k >= 0; k = grid.next[k]) {
+                const xs_site *o = &s->sites[k];
+                if (a->occupancy + o->occupancy <= XS_CLASH_OCCUPANCY) continue;
+                double d = xs_lattice_distance(s->lattice, o->frac, a->frac);
+                if (d >= clash_distance(a->z, o->z)) continue;
+                count++;
+                if (d < closest) closest = d, best_i = (size_t)k, best_j = i;
+            }
+        grid_add(&grid, (int)i, a->frac);
+    }
+    grid_free(&grid);
+    if (count) {
+        if (first) *first = best_i;
+        if (second) *second = best_j;
+        if (distance) *distance = closest;
+    }
+    return count;
 }
