@@ -20,6 +20,13 @@ static void use(const xs_structure *s)
     if (xs_xrd_peaks(s, &opt, &peaks, &err) == XS_OK) xs_peaks_free(peaks);
 }
 
+/* a warning must say what and where, as an error does */
+static void check_warning(xs_cif_warning_kind kind, const xs_error *warning, void *user)
+{
+    (void)user;
+    if (!warning->message[0] || (kind == XS_CIF_ATOMS_TOO_CLOSE && warning->line <= 0)) abort();
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     if (size < 1) return 0;
@@ -30,7 +37,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     if (cif) {
         xs_structure **list = NULL;
         size_t n = 0;
-        if (xs_cif_read(path, &list, &n, &err) != XS_OK) {
+        if (xs_cif_read_ex(path, check_warning, NULL, &list, &n, &err) != XS_OK) {
             if (!err.message[0]) abort();
             return 0;
         }
@@ -38,10 +45,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         xs_structure_list_free(list, n);
     } else {
         xs_structure *s = NULL;
-        if (xs_poscar_read(path, 0, &s, &err) != XS_OK) {
+        xs_error warning = {0};
+        if (xs_poscar_read_ex(path, 0, &warning, &s, &err) != XS_OK) {
             if (!err.message[0]) abort();
             return 0;
         }
+        if (warning.code != XS_OK && (!warning.message[0] || warning.line <= 0)) abort();
         use(s);
         xs_structure_free(s);
     }
