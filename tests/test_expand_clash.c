@@ -102,13 +102,6 @@ static size_t reference_clashes(const xs_structure *s, double *closest)
     return count;
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
-
 int main(void)
 {
     static int rot[192][3][3];
@@ -195,7 +188,7 @@ int main(void)
     char path[] = "/tmp/xs_test_clash_XXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    write_file(path, "close\n1.0\n5 0 0\n0 5 0\n0 0 5\nNa Cl\n2 1\nDirect\n0 0 0\n0.5 0.5 0.5\n0.06 0 0\n");
+    xs_test_write_file(path, "close\n1.0\n5 0 0\n0 5 0\n0 0 5\nNa Cl\n2 1\nDirect\n0 0 0\n0.5 0.5 0.5\n0.06 0 0\n");
     xs_structure *s = NULL;
     xs_error warning = {0}, err = {0};
     CHECK(xs_poscar_read_ex(path, 0, &warning, &s, &err) == XS_OK && s && xs_structure_num_sites(s) == 3,
@@ -204,7 +197,7 @@ int main(void)
               strstr(warning.message, "0.3 A apart") && strstr(warning.file, "xs_test_clash_"),
           "warning at atom 3's line: %d %s", warning.line, warning.message);
     xs_structure_free(s);
-    write_file(path, "NaCl\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\nNa Cl\n1 1\nDirect\n0 0 0\n0.5 0.5 0.5\n");
+    xs_test_write_file(path, "NaCl\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\nNa Cl\n1 1\nDirect\n0 0 0\n0.5 0.5 0.5\n");
     warning.code = XS_ERR_INVALID;
     CHECK(xs_poscar_read_ex(path, 0, &warning, &s, &err) == XS_OK && warning.code == XS_OK,
           "nothing to say of NaCl: %s", warning.message);

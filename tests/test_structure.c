@@ -5,13 +5,6 @@
 
 #include <unistd.h>
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
-
 int main(void)
 {
     /* Elements and charges. */
@@ -92,40 +85,40 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL, "temp dir");
     char path[256];
     snprintf(path, sizeof path, "%s/POSCAR5", dir);
-    write_file(path, "NaCl\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\nNa Cl\n4 4\nDirect\n"
+    xs_test_write_file(path, "NaCl\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\nNa Cl\n4 4\nDirect\n"
                      "0 0 0\n0 .5 .5\n.5 0 .5\n.5 .5 0\n.5 .5 .5\n.5 0 0\n0 .5 0\n0 0 .5\n");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_OK && xs_structure_num_sites(s) == 8 && xs_structure_sites(s)[7].z == 17,
           "VASP 5 POSCAR: %s", err.message);
     CHECK(s && xs_sym_find(s, 1e-3, &sg, NULL) == XS_OK && sg.number == 225, "POSCAR NaCl is Fm-3m");
     xs_structure_free(s);
     snprintf(path, sizeof path, "%s/POSCAR4", dir);
-    write_file(path, "title\n1.0\n2.86 0 0\n0 2.86 0\n0 0 2.86\n2\nDirect\n0 0 0 # Fe1\n.5 .5 .5 # Fe2\n");
+    xs_test_write_file(path, "title\n1.0\n2.86 0 0\n0 2.86 0\n0 0 2.86\n2\nDirect\n0 0 0 # Fe1\n.5 .5 .5 # Fe2\n");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_OK && xs_structure_sites(s)[1].z == 26, "VASP 4 with comments: %s",
           err.message);
     xs_structure_free(s);
     snprintf(path, sizeof path, "%s/POSCAR4f", dir);
-    write_file(path, "Li4Mn2O6 (C2/m)\n1.0\n5 0 0\n0 8 0\n0 0 5\n1 1 1\nCartesian\n0 0 0\n2.5 4 2.5\n1 2 3\n");
+    xs_test_write_file(path, "Li4Mn2O6 (C2/m)\n1.0\n5 0 0\n0 8 0\n0 0 5\n1 1 1\nCartesian\n0 0 0\n2.5 4 2.5\n1 2 3\n");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_OK && xs_structure_sites(s)[1].z == 25 &&
               fabs(xs_structure_sites(s)[1].frac[1] - 0.5) < 1e-12,
           "VASP 4 with a formula title, Cartesian: %s", err.message);
     xs_structure_free(s);
     snprintf(path, sizeof path, "%s/POSCARnone", dir);
-    write_file(path, "cell\n1.0\n5 0 0\n0 5 0\n0 0 5\n1 1\nDirect\n0 0 0\n.5 .5 .5\n");
+    xs_test_write_file(path, "cell\n1.0\n5 0 0\n0 5 0\n0 0 5\n1 1\nDirect\n0 0 0\n.5 .5 .5\n");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_ERR_INVALID && strstr(err.message, "species"), "no species: error");
     CHECK(xs_poscar_read(path, XS_POSCAR_PLACEHOLDER_SPECIES, &s, &err) == XS_OK, "placeholder species allowed on request");
     xs_structure_free(s);
     snprintf(path, sizeof path, "%s/POSCARtrunc", dir);
-    write_file(path, "NaCl\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\nNa Cl\n4 4\nDirect\n0 0 0\n");
+    xs_test_write_file(path, "NaCl\n1.0\n5.64 0 0\n0 5.64 0\n0 0 5.64\nNa Cl\n4 4\nDirect\n0 0 0\n");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_ERR_PARSE && err.line == 10 && strstr(err.file, "POSCARtrunc"),
           "truncated POSCAR names file and line (line %d)", err.line);
     snprintf(path, sizeof path, "%s/POSCARempty", dir);
-    write_file(path, "");
+    xs_test_write_file(path, "");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_ERR_PARSE && err.line == 1, "empty POSCAR");
     snprintf(path, sizeof path, "%s/POSCARnan", dir);
-    write_file(path, "x\n1.0\n5 0 0\n0 5 0\n0 0 5\nO\n1\nDirect\nnan 0 0\n");
+    xs_test_write_file(path, "x\n1.0\n5 0 0\n0 5 0\n0 0 5\nO\n1\nDirect\nnan 0 0\n");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_ERR_PARSE && err.line == 9, "NaN coordinate in POSCAR (line %d)", err.line);
     snprintf(path, sizeof path, "%s/POSCARelem", dir);
-    write_file(path, "x\n1.0\n5 0 0\n0 5 0\n0 0 5\nQq\n1\nDirect\n0 0 0\n");
+    xs_test_write_file(path, "x\n1.0\n5 0 0\n0 5 0\n0 0 5\nQq\n1\nDirect\n0 0 0\n");
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_ERR_INVALID && err.line == 6, "unknown element in POSCAR");
     /* a scaling factor of 0, or a negative one among three, is the factor's fault at its line 2 (before: "the
      * lattice vectors enclose no volume" at line 3); one negative number is the volume, read as VASP does */
@@ -133,12 +126,12 @@ int main(void)
     for (int k = 0; k < 3; k++) {
         char text[200];
         snprintf(text, sizeof text, "x\n%s\n5 0 0\n0 5 0\n0 0 5\nO\n1\nDirect\n0 0 0\n", scales[k]);
-        write_file(path, text);
+        xs_test_write_file(path, text);
         memset(&err, 0, sizeof err);
         CHECK(xs_poscar_read(path, 0, &s, &err) != XS_OK && err.line == 2 && strstr(err.message, "scaling factor"),
               "scaling factor '%s' refused at line 2: %d %s", scales[k], err.line, err.message);
     }
-    write_file(path, "x\n-64\n5 0 0\n0 5 0\n0 0 5\nO\n1\nDirect\n0 0 0\n");
+    xs_test_write_file(path, "x\n-64\n5 0 0\n0 5 0\n0 0 5\nO\n1\nDirect\n0 0 0\n");
     double cell[3][3] = {{0}};
     s = NULL;
     CHECK(xs_poscar_read(path, 0, &s, &err) == XS_OK, "a negative factor: %s", err.message);

@@ -70,8 +70,14 @@ static inline const char *xs_test_unpack(const char *rel, char *dir, size_t size
     return dir;
 }
 
-/* A whole file as a NUL-terminated string (malloc'd; NULL when it cannot be read); *len (may be NULL) gets
- * its size. */
+/* Write text to path (a test's own temporary file). */
+static inline void xs_test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
 /* Size of a file in bytes, -1 when it cannot be read. */
 static inline long xs_test_file_size(const char *path)
 {
@@ -82,6 +88,8 @@ static inline long xs_test_file_size(const char *path)
     return n;
 }
 
+/* A whole file as a NUL-terminated string (malloc'd; NULL when it cannot be read); *len (may be NULL) gets
+ * its size. */
 static inline char *xs_test_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

@@ -306,10 +306,14 @@ static int grid_cell(const site_grid *g, int k, double x)
     return b < 0 ? 0 : b >= g->nb[k] ? g->nb[k] - 1 : b;
 }
 
+static size_t grid_bin(const site_grid *g, int i, int j, int k)
+{
+    return ((size_t)i * (size_t)g->nb[1] + (size_t)j) * (size_t)g->nb[2] + (size_t)k;
+}
+
 static void grid_add(site_grid *g, int point, const double frac[3])
 {
-    size_t b = ((size_t)grid_cell(g, 0, frac[0]) * (size_t)g->nb[1] + (size_t)grid_cell(g, 1, frac[1])) * (size_t)g->nb[2] +
-               (size_t)grid_cell(g, 2, frac[2]);
+    size_t b = grid_bin(g, grid_cell(g, 0, frac[0]), grid_cell(g, 1, frac[1]), grid_cell(g, 2, frac[2]));
     g->next[point] = g->head[b];
     g->head[b] = point;
 }
@@ -332,8 +336,7 @@ static int grid_near(const site_grid *g, const double frac[3], size_t bins[27])
     for (int i = 0; i < count[0]; i++)
         for (int j = 0; j < count[1]; j++)
             for (int k = 0; k < count[2]; k++)
-                bins[n++] = ((size_t)along[0][i] * (size_t)g->nb[1] + (size_t)along[1][j]) * (size_t)g->nb[2] +
-                            (size_t)along[2][k];
+                bins[n++] = grid_bin(g, along[0][i], along[1][j], along[2][k]);
     return n;
 }
 
