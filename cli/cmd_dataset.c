@@ -55,6 +55,13 @@ static void usage(FILE *out)
             "  --inorganic        structures: leave out those with carbon and hydrogen (organic, metal-organic)\n"
             "  --exclude-like F.h5  structures: leave out those of the space group and elements of a crystal of\n"
             "                     F.h5 (keeps a test set apart from training; up to 8 times)\n"
+            "  --variants N       structures: after each structure, N isostructural relatives (every fractional\n"
+            "                     coordinate kept; the cell strained within its point group; each element,\n"
+            "                     with the probability of --substitute, swapped for a chemical neighbour;\n"
+            "                     drawn from --seed); a relative whose group spglib finds changed, or that\n"
+            "                     --exclude-like matches, is left out and counted\n"
+            "  --strain SD        sd of the relatives' strain components (default 0.03)\n"
+            "  --substitute P     probability that a relative's element is swapped (default 0.5)\n"
             "  --quiet            no progress bar\n",
             XS_SYMPREC_DEFAULT);
 }
@@ -240,6 +247,9 @@ typedef struct {
     const char *exclude_like[8];
     int n_exclude_like;
     double texture[2]; /* --texture RMIN RMAX; 0 0: none */
+    /* structures: isostructural relatives written after each structure (--variants N, --strain, --substitute) */
+    int variants;
+    xs_synth_variant_options variant;
 } common_opts;
 
 static xs_status open_writer(const common_opts *c, const char *generator, xs_dataset_writer **w, xs_error *err)
@@ -619,6 +629,65 @@ static int is_like(const like_set *ls, int group, const char *key)
     return 0;
 }
 
+/* Peaks of one structure of group `group` into the dataset; 1 on failure (said on stderr). */
+static int add_structure(xs_dataset_writer *w, const xs_structure *s, int group, const char *formula,
+                         const xs_xrd_options *xrd, const char *file, int several)
+{
+    xs_error err = {0};
+    xs_peaks *pk = NULL;
+    if (xs_xrd_peaks(s, xrd, &pk, &err) || !xs_peaks_count(pk)) {
+        fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", file, xs_structure_name(s), pk ? "no peak in 5..90 deg" : err.message);
+        xs_peaks_free(pk);
+        return 1;
+    }
+    size_t np = xs_peaks_count(pk);
+    double *tt = malloc(np * sizeof *tt), *in = malloc(np * sizeof *in);
+    int failed = 0;
+    if (!tt || !in) {
+        fprintf(stderr, "xrdsym dataset: out of memory\n");
+        failed = 1;
+    } else {
+        for (size_t i = 0; i < np; i++) tt[i] = xs_peaks_get(pk, i)->two_theta, in[i] = xs_peaks_get(pk, i)->intensity;
+        char source[1200];
+        snprintf(source, sizeof source, "%s%s%s", file, several ? "#" : "", several ? xs_structure_name(s) : "");
+        double lat[3][3];
+        xs_dataset_entry e = {.space_group = group, .formula = formula, .n_atoms = (int)xs_structure_num_sites(s),
+                              .source = source, .n_peaks = np, .two_theta = tt, .intensity = in};
+        xs_structure_lattice(s, lat);
+        xs_lattice_parameters(lat, e.lattice_params);
+        if (xs_dataset_writer_add(w, &e, &err)) {
+            fprintf(stderr, "xrdsym dataset: %s: %s\n", file, err.message);
+            failed = 1;
+        }
+    }
+    free(tt);
+    free(in);
+    xs_peaks_free(pk);
+    return failed;
+}
+
+/* Structures already given relatives: a structure read twice (the COD holds several files of one mineral)
+ * gets its relatives once, or it would weigh twice in the set. Same group and formula, cell lengths within
+ * 0.5% and angles within 0.5 deg. */
+typedef struct {
+    int group;
+    char formula[256];
+    double params[6];
+} related_key;
+
+static int related_before(const related_key *seen, size_t n, const related_key *k)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (seen[i].group != k->group || strcmp(seen[i].formula, k->formula)) continue;
+        int same = 1;
+        for (int p = 0; p < 6 && same; p++)
+            same = p < 3 ? fabs(seen[i].params[p] - k->params[p]) <= 0.005 * k->params[p]
+                         : fabs(seen[i].params[p] - k->params[p]) <= 0.5;
+        if (same) return 1;
+    }
+    return 0;
+}
+
 static int run_structures(common_opts *c, char **files, int n_files, const char *cmdline)
 {
     xs_dataset_writer *w;
@@ -633,7 +702,9 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
         like_free(&like);
         return 1;
     }
-    size_t left_organic = 0, left_like = 0;
+    size_t left_organic = 0, left_like = 0, variants_changed = 0, variants_like = 0, variants_failed = 0;
+    size_t n_related = 0, related_skipped = 0;
+    related_key *related = NULL;
     xs_xrd_options xrd;
     xs_xrd_options_default(&xrd);
     xs_xrd_wavelength("CuKa", &xrd.wavelength, NULL);
@@ -652,12 +723,12 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
         for (size_t k = 0; k < n; k++) {
             xs_structure *s = list[k];
             xs_spacegroup sg;
-            xs_peaks *pk = NULL;
             char formula[256], key[256];
             xs_structure_formula(s, formula, sizeof formula);
             element_key(formula, key, sizeof key);
             xs_xrd_options tex = xrd;
-            draw_texture(c->texture, c->seed, structure_index++, &tex);
+            size_t this_index = structure_index++;
+            draw_texture(c->texture, c->seed, this_index, &tex);
             if (xs_sym_find(s, c->symprec, &sg, &err)) {
                 fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", files[f], xs_structure_name(s), err.message);
                 failed++;
@@ -665,30 +736,51 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
                 left_organic++;
             } else if (is_like(&like, sg.number, key)) {
                 left_like++;
-            } else if (xs_xrd_peaks(s, &tex, &pk, &err) || !xs_peaks_count(pk)) {
-                fprintf(stderr, "xrdsym dataset: %s [%s]: %s\n", files[f], xs_structure_name(s),
-                        pk ? "no peak in 5..90 deg" : err.message);
+            } else if (add_structure(w, s, sg.number, formula, &tex, files[f], n > 1)) {
                 failed++;
-            } else {
-                size_t np = xs_peaks_count(pk);
-                double *tt = malloc(np * sizeof *tt), *in = malloc(np * sizeof *in);
-                for (size_t i = 0; i < np; i++) tt[i] = xs_peaks_get(pk, i)->two_theta, in[i] = xs_peaks_get(pk, i)->intensity;
-                char source[1200];
-                snprintf(source, sizeof source, "%s%s%s", files[f], n > 1 ? "#" : "", n > 1 ? xs_structure_name(s) : "");
+            } else if (c->variants) {
+                related_key rk = {.group = sg.number};
                 double lat[3][3];
-                xs_dataset_entry e = {.space_group = sg.number, .formula = formula,
-                                      .n_atoms = (int)xs_structure_num_sites(s), .source = source, .n_peaks = np,
-                                      .two_theta = tt, .intensity = in};
+                snprintf(rk.formula, sizeof rk.formula, "%s", formula);
                 xs_structure_lattice(s, lat);
-                xs_lattice_parameters(lat, e.lattice_params);
-                if (xs_dataset_writer_add(w, &e, &err)) {
-                    fprintf(stderr, "xrdsym dataset: %s: %s\n", files[f], err.message);
-                    failed++;
+                xs_lattice_parameters(lat, rk.params);
+                if (related_before(related, n_related, &rk)) {
+                    related_skipped++;
+                    xs_structure_free(s);
+                    continue;
                 }
-                free(tt);
-                free(in);
+                related_key *grown = realloc(related, (n_related + 1) * sizeof *related);
+                if (!grown) {
+                    fprintf(stderr, "xrdsym dataset: out of memory\n");
+                    xs_structure_free(s);
+                    failed++;
+                    continue;
+                }
+                related = grown;
+                related[n_related++] = rk;
+                /* Relatives: streams of their own after the structure's index, so that adding relatives does
+                 * not change the structures or their textures. */
+                for (int v = 1; v <= c->variants && !g_interrupted; v++) {
+                    xs_structure *rel = NULL;
+                    xs_spacegroup rsg;
+                    char rformula[256], rkey[256];
+                    uint64_t stream = ((uint64_t)this_index << 16) + (uint64_t)v;
+                    if (xs_synth_variant(s, &c->variant, c->seed ^ 0x7661726961ULL, stream, &rel, &err) ||
+                        xs_sym_find(rel, c->symprec, &rsg, &err)) {
+                        fprintf(stderr, "xrdsym dataset: %s [%s], relative %d: %s\n", files[f], xs_structure_name(s), v,
+                                err.message);
+                        variants_failed++;
+                    } else if (rsg.number != sg.number) {
+                        variants_changed++;
+                    } else {
+                        xs_structure_formula(rel, rformula, sizeof rformula);
+                        element_key(rformula, rkey, sizeof rkey);
+                        if (is_like(&like, rsg.number, rkey)) variants_like++;
+                        else if (add_structure(w, rel, rsg.number, rformula, &tex, files[f], 1)) variants_failed++;
+                    }
+                    xs_structure_free(rel);
+                }
             }
-            xs_peaks_free(pk);
             xs_structure_free(s);
         }
         free(list);
@@ -700,9 +792,14 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
     }
     if (!c->quiet) progress((size_t)n_files, 0, (size_t)n_files, t0, 1);
     like_free(&like);
+    free(related);
     if (c->inorganic || c->n_exclude_like)
         fprintf(stderr, "xrdsym dataset: left out %zu organic structures (--inorganic) and %zu of a space group and elements "
                         "found in --exclude-like\n", left_organic, left_like);
+    if (c->variants)
+        fprintf(stderr, "xrdsym dataset: relatives left out: %zu of another space group, %zu found in --exclude-like, "
+                        "%zu failed; %zu structures read before got none\n", variants_changed, variants_like,
+                variants_failed, related_skipped);
     if (g_interrupted) {
         xs_dataset_writer_abort(w);
         fprintf(stderr, "xrdsym dataset: interrupted; %s was not written\n", c->out);
@@ -738,6 +835,7 @@ int xs_cmd_dataset(int argc, char **argv)
     c.frac_val = c.frac_test = 0.1;
     c.symprec = XS_SYMPREC_DEFAULT;
     xs_synth_options_default(&c.synth);
+    xs_synth_variant_options_default(&c.variant);
     uint64_t per_group = 0, count = 0, v;
     const char *groups = "1-230";
     char **files = calloc((size_t)argc, sizeof *files);
@@ -817,6 +915,17 @@ int xs_cmd_dataset(int argc, char **argv)
             c.chunk = (size_t)v;
         } else if (!strcmp(a, "--quiet")) {
             c.quiet = 1;
+        } else if (!strcmp(a, "--variants") && has && !synth) {
+            if (!xs_cli_parse_u64("dataset", a, argv[++i], &v) || !xs_cli_require("dataset", a, v <= 1000, "0..1000", argv[i])) goto bad;
+            c.variants = (int)v;
+        } else if (!strcmp(a, "--strain") && has && !synth) {
+            if (!xs_cli_parse_double("dataset", a, argv[++i], &c.variant.strain_sd) ||
+                !xs_cli_require("dataset", a, c.variant.strain_sd >= 0 && c.variant.strain_sd <= 0.2, "in [0, 0.2]", argv[i]))
+                goto bad;
+        } else if (!strcmp(a, "--substitute") && has && !synth) {
+            if (!xs_cli_parse_double("dataset", a, argv[++i], &c.variant.substitute_prob) ||
+                !xs_cli_require("dataset", a, c.variant.substitute_prob >= 0 && c.variant.substitute_prob <= 1, "in [0, 1]", argv[i]))
+                goto bad;
         } else if (!strcmp(a, "--inorganic") && !synth) {
             c.inorganic = 1;
         } else if (!strcmp(a, "--exclude-like") && has && !synth) {
@@ -877,6 +986,11 @@ int xs_cmd_dataset(int argc, char **argv)
             fprintf(stderr, "xrdsym dataset structures: no structure file given\n");
             goto bad;
         }
+        if (c.variants && !c.has_seed) {
+            fprintf(stderr, "xrdsym dataset structures: --variants needs --seed S (every random choice takes it)\n");
+            goto bad;
+        }
+        c.variant.symprec = c.symprec;
         rc = run_structures(&c, files, n_files, cmdline);
     }
     free(files);

@@ -37,6 +37,11 @@ typedef struct {
 /* Space group of a structure (occupancy-weighted sites of different element or occupancy are distinct
  * types). XS_ERR_SYMMETRY if spglib finds none. */
 xs_status xs_sym_find(const xs_structure *s, double symprec, xs_spacegroup *out, xs_error *err);
+/* The distinct rotations of a structure's space group (its point group) as they act on the structure's own
+ * fractional coordinates (x -> W x), for symmetrising something in the structure's setting, whatever it is.
+ * At most max_ops are written (48 is always enough); *n_out is the count. */
+xs_status xs_sym_cell_rotations(const xs_structure *s, double symprec, int (*rotations)[3][3], int max_ops,
+                                int *n_out, xs_error *err);
 
 /* Information about a setting from spglib's database (no structure needed). */
 xs_status xs_sym_from_hall(int hall_number, xs_spacegroup *out, xs_error *err);

@@ -112,9 +112,10 @@ xs_status xs_sym_from_hall(int hall, xs_spacegroup *out, xs_error *err)
     return XS_OK;
 }
 
-xs_status xs_sym_find(const xs_structure *s, double symprec, xs_spacegroup *out, xs_error *err)
+/* spglib's dataset of a structure in *out (the caller frees it with spg_free_dataset). */
+static xs_status structure_dataset(const xs_structure *s, double symprec, SpglibDataset **out, xs_error *err)
 {
-    memset(out, 0, sizeof *out);
+    *out = NULL;
     size_t n = xs_structure_num_sites(s);
     const xs_site *sites = xs_structure_sites(s);
     double lat[3][3], spg_lat[3][3];
@@ -145,7 +146,41 @@ xs_status xs_sym_find(const xs_structure *s, double symprec, xs_spacegroup *out,
         return xs_error_set(err, XS_ERR_SYMMETRY, xs_structure_source(s), 0, 0, "spglib found no space group: %s",
                             spg_get_error_message(e));
     }
-    xs_status st = xs_sym_from_hall(ds->hall_number, out, err);
+    *out = ds;
+    return XS_OK;
+}
+
+xs_status xs_sym_find(const xs_structure *s, double symprec, xs_spacegroup *out, xs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    SpglibDataset *ds;
+    xs_status st = structure_dataset(s, symprec, &ds, err);
+    if (st) return st;
+    st = xs_sym_from_hall(ds->hall_number, out, err);
     spg_free_dataset(ds);
     return st;
+}
+
+xs_status xs_sym_cell_rotations(const xs_structure *s, double symprec, int (*rotations)[3][3], int max_ops,
+                                int *n_out, xs_error *err)
+{
+    *n_out = 0;
+    SpglibDataset *ds;
+    xs_status st = structure_dataset(s, symprec, &ds, err);
+    if (st) return st;
+    int n = 0;
+    for (int k = 0; k < ds->n_operations; k++) {
+        int seen = 0;
+        for (int m = 0; m < n && !seen; m++) seen = !memcmp(rotations[m], ds->rotations[k], sizeof rotations[m]);
+        if (seen) continue;
+        if (n == max_ops) {
+            spg_free_dataset(ds);
+            return xs_error_set(err, XS_ERR_RANGE, xs_structure_source(s), 0, 0,
+                                "more than %d rotations in the point group", max_ops);
+        }
+        memcpy(rotations[n++], ds->rotations[k], sizeof rotations[0]);
+    }
+    spg_free_dataset(ds);
+    *n_out = n;
+    return XS_OK;
 }
