@@ -324,6 +324,51 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
     return 1;
 }
 
+/* Whether the model's members were trained on this very file's split. A file made again by the command a
+ * member's training file was made with ("data_generator") is taken for that file; if its crystals or split
+ * differ (the generator changed: one crystal more or less reshuffles every split), its test split is not the
+ * one the network was kept from, and its figures count crystals the network trained on: said on stderr and in
+ * the JSON. "same split", "other split" (warned), "not recorded" (a member trained before digests were
+ * recorded), or "other data" (no member was trained on a file of this command). */
+static const char *check_training_split(const model_info *m, const xs_dataset *ds, const char *ds_path)
+{
+    const char *verdict = "other data";
+    char digest[32];
+    snprintf(digest, sizeof digest, "%016llx", (unsigned long long)xs_dataset_split_digest(ds));
+    const char *gen = xs_dataset_generator(ds);
+    /* the output path ends the command; files made again elsewhere are the same command otherwise */
+    size_t gen_len = strlen(gen);
+    const char *gen_out = strstr(gen, " --out ");
+    if (gen_out) gen_len = (size_t)(gen_out - gen);
+    for (int k = 0; k < xs_nn_ensemble_size(m->ens); k++) {
+        const xs_nn *net = xs_nn_ensemble_member(m->ens, k);
+        const char *mg = xs_nn_get_meta(net, "data_generator");
+        if (!mg || !gen_len) continue;
+        size_t mg_len = strlen(mg);
+        const char *mg_out = strstr(mg, " --out ");
+        if (mg_out) mg_len = (size_t)(mg_out - mg);
+        if (mg_len != gen_len || strncmp(mg, gen, gen_len)) continue;
+        const char *md = xs_nn_get_meta(net, "data_split_digest");
+        if (!md) {
+            if (strcmp(verdict, "other split")) verdict = "not recorded";
+            continue;
+        }
+        if (!strcmp(md, digest)) {
+            if (!strcmp(verdict, "other data")) verdict = "same split";
+            continue;
+        }
+        const char *mc = xs_nn_get_meta(net, "data_crystals");
+        fprintf(stderr,
+                "xrdsym evaluate: warning: member %d of %s was trained on a file made by the same command as %s, but "
+                "with other crystals or another split (%s crystals, digest %s; this file: %zu, %s): this file's "
+                "splits are not the ones the network was trained and kept apart on, and its figures may count "
+                "crystals it trained on\n",
+                k + 1, m->path, ds_path, mc ? mc : "?", md, xs_dataset_count(ds), digest);
+        verdict = "other split";
+    }
+    return verdict;
+}
+
 static int run_dataset(run_state *rs, model_info *m, const xs_dataset *ds, const char *ds_path, int split,
                        size_t limit, uint64_t seed)
 {
@@ -393,6 +438,7 @@ typedef struct {
     double sample_prior_power; /* the model's training class distribution, prior^t (0: uniform) */
     const char *labels_path;   /* --labels, or NULL */
     xs_cli_angle_correction angles; /* --zero-shift, --displacement, --goniometer-radius on the patterns */
+    const char *training_split;     /* --data: check_training_split's verdict */
 } json_view;
 
 static void jnum(FILE *o, double v)
@@ -472,6 +518,8 @@ static int write_json(FILE *o, void *ctx)
         xs_cli_json_string(o, v->split);
         fprintf(o, ", \"augmentation_seed\": %llu, \"augmentation\": ", (unsigned long long)v->seed);
         xs_cli_json_string(o, augmentation_used);
+        fputs(", \"training_split\": ", o);
+        xs_cli_json_string(o, v->training_split ? v->training_split : "not checked");
     } else {
         fputs(", \"files\": [", o);
         for (int i = 0; i < v->n_files; i++) {
@@ -697,6 +745,7 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
 int xs_cmd_evaluate(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *split_name = "test", *json_path = NULL, *plots = NULL;
+    const char *training_split = NULL; /* --data: whether the model trained on this file's split */
     const char *wl_arg = NULL, *abundance_path = NULL, *outputs_path = NULL, *labels_path = NULL;
     double threshold = -1, min_coverage = 0.5;
     xs_cli_angle_correction angles = {0};
@@ -824,6 +873,7 @@ int xs_cmd_evaluate(int argc, char **argv)
             goto done;
         }
         files[n_files++] = data_path;
+        training_split = check_training_split(&m, ds, data_path);
         if (!run_dataset(&rs, &m, ds, data_path, split, (size_t)limit, seed)) goto done;
     } else if (!run_patterns(&rs, &m, files, n_files, user_wl, min_coverage, &angles)) {
         goto done;
@@ -875,7 +925,7 @@ int xs_cmd_evaluate(int argc, char **argv)
     }
     json_view v = {m.path, xs_nn_label_kind(m.net), data_path ? "dataset" : "patterns", data_path ? split_name : NULL,
                    files, n_files, seed, xs_nn_ensemble_size(m.ens), &rs, res, abundance, abundance_source, spearman,
-                   xs_nn_get_meta_number(m.net, "sample_prior_power", 0), labels_path, angles};
+                   xs_nn_get_meta_number(m.net, "sample_prior_power", 0), labels_path, angles, training_split};
     if (!xs_cli_write_atomic(json_path, write_json, &v, "evaluate")) goto done;
     print_summary(&m, &v, json_path);
     status = rs.failed ? 1 : 0;

@@ -56,6 +56,22 @@ static const char *KEYS =
     "    lo, hi = d['interval95']['extinction_class_summed']\n"
     "    assert lo <= a['extinction_class_summed'] <= hi, (lo, hi, a)\n";
 
+/* The tiny dataset's first n crystals in a file whose generator attribute is `generator`. */
+static void write_tiny(const char *path, const char *generator, int n)
+{
+    xs_dataset_writer *w = NULL;
+    xs_error err = {0};
+    CHECK(xs_dataset_writer_create(path, 1.54184, 5, 90, generator, &w, &err) == XS_OK, "writer: %s", err.message);
+    if (!w) return;
+    const int groups[3] = {225, 14, 2};
+    for (int i = 0; i < n; i++) {
+        double tt[4], in[4];
+        for (int k = 0; k < 4; k++) tt[k] = 15 + 20 * k + 6 * (i % 3) + 0.01 * (i / 3), in[k] = 100 - 20 * k;
+        xs_fixture_add_crystal(w, groups[i % 3], "X", tt, in, 4);
+    }
+    CHECK(xs_dataset_writer_close(w, 7, 0.2, 0.0, &err) == XS_OK, "close: %s", err.message);
+}
+
 int main(void)
 {
     xs_test_cli_exe(exe, sizeof exe);
@@ -81,6 +97,33 @@ int main(void)
     xs_nn_ensemble *sg = train(d, data, XS_TASK_SPACE_GROUP), *cs = train(d, data, XS_TASK_CRYSTAL_SYSTEM);
     CHECK(sg && xs_nn_ensemble_save(sg, model, 0, &err) == XS_OK, "save: %s", err.message);
     CHECK(cs && xs_nn_ensemble_save(cs, cs_model, 0, &err) == XS_OK, "save: %s", err.message);
+
+    /* The model records its training file's digest: that very file is its own split; a file of the same
+     * generator with one crystal less (every split reshuffled) is said to be another split, on stderr and in
+     * the JSON; a file of another generator is other data. */
+    {
+        char same[512], fewer[512], other[512], eargs[4096], err_path[600];
+        snprintf(same, sizeof same, "%s/same.h5", dir);
+        snprintf(fewer, sizeof fewer, "%s/fewer.h5", dir);
+        snprintf(other, sizeof other, "%s/other.h5", dir);
+        write_tiny(same, "test_train", 300);
+        write_tiny(fewer, "test_train", 299);
+        write_tiny(other, "another command", 300);
+        snprintf(err_path, sizeof err_path, "%s.err", out);
+        const char *files[3] = {same, fewer, other};
+        const char *verdicts[3] = {"\"training_split\": \"same split\"", "\"training_split\": \"other split\"",
+                                   "\"training_split\": \"other data\""};
+        for (int k = 0; k < 3; k++) {
+            snprintf(eargs, sizeof eargs, "--model '%s' --data '%s' --split val --json '%s'", model, files[k], json);
+            CHECK(run(eargs, out) == 0, "evaluate on %s", files[k]);
+            char *j = xs_test_slurp(json, NULL), *e = xs_test_slurp(err_path, NULL);
+            CHECK(j && strstr(j, verdicts[k]), "%s: %s", files[k], verdicts[k]);
+            int warned = e && strstr(e, "warning: member 1") && strstr(e, "300 crystals") && strstr(e, "299");
+            CHECK(warned == (k == 1), "%s: warned %d: %s", files[k], warned, e ? e : "");
+            free(j);
+            free(e);
+        }
+    }
 
     /* xrdsym train --init (fine-tuning) and --sample-prior, then evaluate the result with the rest of the prior */
     {

@@ -140,6 +140,12 @@ double xs_dataset_wavelength(const xs_dataset *d);
 double xs_dataset_two_theta_min(const xs_dataset *d);
 double xs_dataset_two_theta_max(const xs_dataset *d);
 const char *xs_dataset_generator(const xs_dataset *d);
+/* A 64-bit digest of the crystals' groups, splits and peak counts, in order. Two files made by one command
+ * (xs_dataset_generator) hold the same crystals in the same split only if their digests agree: a network
+ * records its training file's digest, so that a test split is not taken for its own when the generator's
+ * crystals or their split changed (a split is a shuffle of the kept crystals: one crystal more or less
+ * moves every crystal's split). 0 for NULL. */
+uint64_t xs_dataset_split_digest(const xs_dataset *d);
 const char *xs_dataset_created(const xs_dataset *d);
 int xs_dataset_format_version(const xs_dataset *d);
 

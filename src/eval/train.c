@@ -133,6 +133,10 @@ static xs_status describe(xs_nn *net, const xs_train_options *opt, const xs_data
     xs_nn_set_meta(net, "task", opt->task == XS_TASK_CRYSTAL_SYSTEM ? "crystal-system" : "space-group", NULL);
     xs_nn_set_meta(net, "data", data_path ? data_path : "", NULL);
     xs_nn_set_meta(net, "data_generator", xs_dataset_generator(data), NULL);
+    snprintf(buf, sizeof buf, "%016llx", (unsigned long long)xs_dataset_split_digest(data));
+    xs_nn_set_meta(net, "data_split_digest", buf, NULL);
+    snprintf(buf, sizeof buf, "%zu", xs_dataset_count(data));
+    xs_nn_set_meta(net, "data_crystals", buf, NULL);
     snprintf(buf, sizeof buf, "%d", opt->epochs);
     xs_nn_set_meta(net, "epochs", buf, NULL);
     snprintf(buf, sizeof buf, "%d", opt->batch);
