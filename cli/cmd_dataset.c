@@ -773,6 +773,9 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
                     } else if (rsg.number != sg.number) {
                         variants_changed++;
                     } else {
+                        char rname[300];
+                        snprintf(rname, sizeof rname, "%s~v%d", xs_structure_name(s), v);
+                        xs_structure_set_name(rel, rname, xs_structure_source(s));
                         xs_structure_formula(rel, rformula, sizeof rformula);
                         element_key(rformula, rkey, sizeof rkey);
                         if (is_like(&like, rsg.number, rkey)) variants_like++;

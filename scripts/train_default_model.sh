@@ -10,10 +10,15 @@
 # Interrupt at any time and run again: finished datasets are kept, a dataset being generated resumes from its
 # last part file, and training resumes from its last finished epoch (RUN_DIR/*.h5.ckpt.member0.h5).
 #   scripts/train_default_model.sh [RUN_DIR]      (default RUN_DIR: runs/)
+# RELATIVES=1 fine-tunes with the real structures and 20 relatives of each (README, "Relatives of the real
+# structures"; not what the shipped files were made with), MODELS=DIR writes the two files to DIR instead of
+# models/ (a candidate, beside the shipped files). With RELATIVES=1 give a RUN_DIR whose sg*-mix.h5 were not made
+# without it (finished steps are kept and not made again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run="${1:-runs}"
-mkdir -p "$run" models
+models="${MODELS:-models}"
+mkdir -p "$run" "$models"
 scripts/setup.sh
 export XS_SHARED_DATA="${XS_SHARED_DATA:-$PWD/../shared/data}"
 x=build/xrdsym
@@ -68,8 +73,17 @@ trap - INT TERM
 # real-world CIFs of the shared data, none of the space group and elements of a spglib or AFLOW test structure
 # (scripts/real_structures.sh). A for 4 epochs; C for 2, with the realism options.
 scripts/real_structures.sh "$run"
+mix="$run/table1/cod-inorganic.h5"
+if [ "${RELATIVES:-0}" = 1 ]; then
+  # the same structures, each with 20 relatives: cell strained within its point group, elements swapped for
+  # chemical neighbours with probability 0.5 (docs/synth.md); 4 min on one core
+  mix="$run/table1/cod-relatives.h5"
+  [ -f "$mix" ] || $x dataset structures $(cat "$run/table1/cod.list") --inorganic --exclude-like "$run/table1/spglib.h5" \
+    --exclude-like "$run/table1/aflow.h5" --val 0 --test 0 --quiet --variants 20 --seed 1 --out "$mix" 2> "$run/table1/cod-relatives.log" || true
+  [ -f "$mix" ] || { echo "relatives: $mix not written, see $run/table1/cod-relatives.log" >&2; exit 1; }
+fi
 FT=(--data "$run/synth2500.h5" --task space-group --loss cce --lr 0.0002 --lr-cosine --lr-final 0.1 --batch 128
-  --threads 1 --sample-prior 1 --mix "$run/table1/cod-inorganic.h5" 0.1)
+  --threads 1 --sample-prior 1 --mix "$mix" 0.1)
 # Meanwhile the other core makes the crystal-system model's dataset (below; the file does not depend on the
 # number of threads).
 # Its steps run in the background and are waited for, so that an interrupt reaches them (a subshell defers
@@ -89,12 +103,12 @@ echo "fine-tuning on real-material class frequencies and real structures; progre
 for p in "${pids[@]}"; do wait "$p" || { echo "a step failed, see $run/sgA-mix.log, $run/sgC-mix.log and $run/synth.log" >&2; exit 1; }; done
 trap - INT TERM
 # Stored with 16-bit weights (README measures what that changes). The ensemble command writes atomically.
-$x ensemble "$run/sgA-mix.h5" "$run/sgC-mix.h5" --out models/default.h5 --half
+$x ensemble "$run/sgA-mix.h5" "$run/sgC-mix.h5" --out "$models/default.h5" --half
 
 # The same dense network for the 7 crystal systems (the paper trains separate networks for the two tasks), on
 # its own 1,200 crystals per group (seed 2026): on RRUFF the space-group model's crystal system, summed over
 # its groups, is the better answer, and predict gives that one.
 [ -f "$run/cs-v2.h5" ] || $x train --data "$run/synth.h5" --arch "$SPEC" --task crystal-system --loss cce --epochs 16 --lr-cosine \
   --batch 128 --seed 1 $AUG --out "$run/cs-v2.h5"
-$x ensemble "$run/cs-v2.h5" --out models/crystal-system.h5 --half
-echo "models/default.h5 and models/crystal-system.h5 rebuilt"
+$x ensemble "$run/cs-v2.h5" --out "$models/crystal-system.h5" --half
+echo "$models/default.h5 and $models/crystal-system.h5 rebuilt"

@@ -220,6 +220,12 @@ int main(void)
             n167 += xs_dataset_space_group(d, i) == 167;
         }
         CHECK(n136 == 4 && n167 == 4, "groups: %d rutile-like, %d corundum-like", n136, n167);
+        int named = 0;
+        for (size_t i = 0; i < xs_dataset_count(d); i++) {
+            const char *src = xs_dataset_source(d, i), *v = strstr(src, "~v");
+            named += v && v[2] >= '1' && v[2] <= '3' && !v[3];
+        }
+        CHECK(named == 6, "relatives named ~v1..~v3 after their structure: %d", named);
         CHECK(strstr(err_text, "1 structures read before got none") != NULL, "report: %s", err_text);
         xs_dataset_free(d);
     } else {
