@@ -333,7 +333,9 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
 static const char *check_training_split(const model_info *m, const xs_dataset *ds, const char *ds_path)
 {
     const char *verdict = "other data";
-    char digest[32];
+    char digest[32], members[256] = "";
+    const char *their_digest = NULL, *their_count = NULL;
+    size_t members_len = 0;
     snprintf(digest, sizeof digest, "%016llx", (unsigned long long)xs_dataset_split_digest(ds));
     const char *gen = xs_dataset_generator(ds);
     /* the output path ends the command; files made again elsewhere are the same command otherwise */
@@ -357,15 +359,20 @@ static const char *check_training_split(const model_info *m, const xs_dataset *d
             if (!strcmp(verdict, "other data")) verdict = "same split";
             continue;
         }
-        const char *mc = xs_nn_get_meta(net, "data_crystals");
-        fprintf(stderr,
-                "xrdsym evaluate: warning: member %d of %s was trained on a file made by the same command as %s, but "
-                "with other crystals or another split (%s crystals, digest %s; this file: %zu, %s): this file's "
-                "splits are not the ones the network was trained and kept apart on, and its figures may count "
-                "crystals it trained on\n",
-                k + 1, m->path, ds_path, mc ? mc : "?", md, xs_dataset_count(ds), digest);
+        if (members_len < sizeof members - 16)
+            members_len += (size_t)snprintf(members + members_len, sizeof members - members_len, "%s%d",
+                                            members_len ? ", " : "", k + 1);
+        their_digest = md;
+        their_count = xs_nn_get_meta(net, "data_crystals");
         verdict = "other split";
     }
+    if (their_digest)
+        fprintf(stderr,
+                "xrdsym evaluate: warning: member(s) %s of %s were trained on a file made by the same command as %s, "
+                "but with other crystals or another split (%s crystals, digest %s; this file: %zu, %s): this file's "
+                "splits are not the ones the network was trained and kept apart on, and its figures may count "
+                "crystals it trained on\n",
+                members, m->path, ds_path, their_count ? their_count : "?", their_digest, xs_dataset_count(ds), digest);
     return verdict;
 }
 
