@@ -99,15 +99,15 @@ int main(void)
     CHECK(cs && xs_nn_ensemble_save(cs, cs_model, 0, &err) == XS_OK, "save: %s", err.message);
 
     /* The model records its training file's digest: that very file is its own split; a file of the same
-     * generator with one crystal less (every split reshuffled) is said to be another split, on stderr and in
-     * the JSON; a file of another generator is other data. */
+     * generator (made elsewhere, with other threads) with one crystal less (every split reshuffled) is said to be
+     * another split, on stderr and in the JSON; a file of another generator is other data. */
     {
         char same[512], fewer[512], other[512], eargs[4096], err_path[600];
         snprintf(same, sizeof same, "%s/same.h5", dir);
         snprintf(fewer, sizeof fewer, "%s/fewer.h5", dir);
         snprintf(other, sizeof other, "%s/other.h5", dir);
         write_tiny(same, "test_train", 300);
-        write_tiny(fewer, "test_train", 299);
+        write_tiny(fewer, "test_train --threads 3 --quiet --out elsewhere.h5", 299);
         write_tiny(other, "another command", 300);
         snprintf(err_path, sizeof err_path, "%s.err", out);
         const char *files[3] = {same, fewer, other};
