@@ -122,3 +122,30 @@ const char *xs_cli_base_name(const char *path)
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
 }
+
+void xs_cli_dataset_identity(const char *cmd, int drop_output, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = 0;
+    const char *p = cmd;
+    int skip_next = 0;
+    for (;;) {
+        while (*p == ' ') p++;
+        const char *word = p;
+        while (*p && *p != ' ') p++;
+        int n = (int)(p - word);
+        if (!n) break;
+        if (skip_next) {
+            skip_next = 0;
+            continue;
+        }
+        if ((n == 9 && !strncmp(word, "--threads", 9)) || (n == 7 && !strncmp(word, "--chunk", 7)) ||
+            (drop_output && n == 5 && !strncmp(word, "--out", 5))) {
+            skip_next = 1;
+            continue;
+        }
+        if (n == 7 && !strncmp(word, "--quiet", 7)) continue;
+        if (len + (size_t)n + 2 > size) break;
+        len += (size_t)snprintf(out + len, size - len, "%s%.*s", len ? " " : "", n, word);
+    }
+}

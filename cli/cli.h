@@ -67,6 +67,11 @@ void xs_cli_print_warning(const xs_error *warning, const char *consequence);
 /* text as a JSON string: quotes, backslashes and control characters escaped; valid UTF-8 as it is, any other
  * byte as the Latin-1 character it would be (\u00XX), so that the output is always valid JSON. */
 void xs_cli_json_string(FILE *f, const char *text);
+/* A dataset's generator command (words separated by spaces) without the options that do not change its
+ * crystals: --threads N, --chunk N, --quiet, and with drop_output also --out PATH. `dataset` resumes only parts
+ * of the same identity (the output kept); `evaluate` takes a file of the same identity (the output dropped) for
+ * the one a network trained on. */
+void xs_cli_dataset_identity(const char *cmd, int drop_output, char *out, size_t size);
 /* The file name of a path: what follows its last '/' (the path itself when it has none). */
 const char *xs_cli_base_name(const char *path);
 /* Read any structure file (CIF by content or extension, else POSCAR): *list is malloc'd, caller frees each

@@ -962,15 +962,7 @@ int xs_cmd_dataset(int argc, char **argv)
         len += (size_t)snprintf(cmdline + len, sizeof cmdline - len, " %s", argv[i]);
     /* what the crystals depend on: the command line without the options that do not change them */
     char identity[2048];
-    size_t il = (size_t)snprintf(identity, sizeof identity, "xrdsym %s", xs_version());
-    for (int i = 0; i < argc && il < sizeof identity; i++) {
-        if (!strcmp(argv[i], "--threads") || !strcmp(argv[i], "--chunk")) {
-            i++;
-            continue;
-        }
-        if (!strcmp(argv[i], "--quiet")) continue;
-        il += (size_t)snprintf(identity + il, sizeof identity - il, " %s", argv[i]);
-    }
+    xs_cli_dataset_identity(cmdline, 0, identity, sizeof identity);
     c.identity = identity;
     if (!c.chunk) c.chunk = 16384;
     int rc;

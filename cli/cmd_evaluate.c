@@ -324,38 +324,8 @@ static int run_patterns(run_state *rs, model_info *m, const char **files, int n_
     return 1;
 }
 
-/* A dataset's generator command without what does not change its crystals (the output path, --threads,
- * --chunk, --quiet; as `dataset` itself decides when it resumes), so that a file made again elsewhere, or with
- * another thread count, is the same command. */
-static void content_command(const char *cmd, char *out, size_t size)
-{
-    size_t len = 0;
-    out[0] = 0;
-    const char *p = cmd;
-    int skip_next = 0;
-    while (*p) {
-        while (*p == ' ') p++;
-        const char *start = p;
-        while (*p && *p != ' ') p++;
-        size_t n = (size_t)(p - start);
-        if (!n) break;
-        if (skip_next) {
-            skip_next = 0;
-            continue;
-        }
-        if ((n == 5 && !strncmp(start, "--out", 5)) || (n == 9 && !strncmp(start, "--threads", 9)) ||
-            (n == 7 && !strncmp(start, "--chunk", 7))) {
-            skip_next = 1;
-            continue;
-        }
-        if (n == 7 && !strncmp(start, "--quiet", 7)) continue;
-        if (len + n + 2 >= size) break;
-        len += (size_t)snprintf(out + len, size - len, "%s%.*s", len ? " " : "", (int)n, start);
-    }
-}
-
 /* Whether the model's members were trained on this very file's split. A file made again by the command a
- * member's training file was made with ("data_generator", compared by content_command) is taken for that file; if its crystals or split
+ * member's training file was made with ("data_generator", compared by xs_cli_dataset_identity without the output) is taken for that file; if its crystals or split
  * differ (the generator changed: one crystal more or less reshuffles every split), its test split is not the
  * one the network was kept from, and its figures count crystals the network trained on: said on stderr and in
  * the JSON. "same split", "other split" (warned), "not recorded" (a member trained before digests were
@@ -368,12 +338,12 @@ static const char *check_training_split(const model_info *m, const xs_dataset *d
     size_t members_len = 0;
     snprintf(digest, sizeof digest, "%016llx", (unsigned long long)xs_dataset_split_digest(ds));
     char gen[2048], mine[2048];
-    content_command(xs_dataset_generator(ds), gen, sizeof gen);
+    xs_cli_dataset_identity(xs_dataset_generator(ds), 1, gen, sizeof gen);
     for (int k = 0; k < xs_nn_ensemble_size(m->ens); k++) {
         const xs_nn *net = xs_nn_ensemble_member(m->ens, k);
         const char *mg = xs_nn_get_meta(net, "data_generator");
         if (!mg || !gen[0]) continue;
-        content_command(mg, mine, sizeof mine);
+        xs_cli_dataset_identity(mg, 1, mine, sizeof mine);
         if (strcmp(mine, gen)) continue;
         const char *md = xs_nn_get_meta(net, "data_split_digest");
         if (!md) {
