@@ -758,14 +758,21 @@ static int run_structures(common_opts *c, char **files, int n_files, const char 
                 }
                 related = grown;
                 related[n_related++] = rk;
+                int rot[48][3][3], n_rot = 0;
+                if (xs_sym_cell_rotations(s, c->symprec, rot, 48, &n_rot, &err)) {
+                    fprintf(stderr, "xrdsym dataset: %s [%s], relatives: %s\n", files[f], xs_structure_name(s),
+                            err.message);
+                    variants_failed += (size_t)c->variants;
+                }
                 /* Relatives: streams of their own after the structure's index, so that adding relatives does
                  * not change the structures or their textures. */
-                for (int v = 1; v <= c->variants && !g_interrupted; v++) {
+                for (int v = 1; v <= c->variants && n_rot && !g_interrupted; v++) {
                     xs_structure *rel = NULL;
                     xs_spacegroup rsg;
                     char rformula[256], rkey[256];
                     uint64_t stream = ((uint64_t)this_index << 16) + (uint64_t)v;
-                    if (xs_synth_variant(s, &c->variant, c->seed ^ 0x7661726961ULL, stream, &rel, &err) ||
+                    if (xs_synth_variant(s, (const int (*)[3][3])rot, n_rot, &c->variant, c->seed ^ 0x7661726961ULL,
+                                         stream, &rel, &err) ||
                         xs_sym_find(rel, c->symprec, &rsg, &err)) {
                         fprintf(stderr, "xrdsym dataset: %s [%s], relative %d: %s\n", files[f], xs_structure_name(s), v,
                                 err.message);
@@ -985,7 +992,6 @@ int xs_cmd_dataset(int argc, char **argv)
             fprintf(stderr, "xrdsym dataset structures: --variants needs --seed S (every random choice takes it)\n");
             goto bad;
         }
-        c.variant.symprec = c.symprec;
         rc = run_structures(&c, files, n_files, cmdline);
     }
     free(files);

@@ -18,6 +18,16 @@ static int group_of(const xs_structure *s)
     return xs_sym_find(s, XS_SYMPREC_DEFAULT, &sg, &err) ? 0 : sg.number;
 }
 
+/* xs_synth_variant with the structure's own rotations, found as the dataset command finds them. */
+static xs_status relative(const xs_structure *s, const xs_synth_variant_options *opt, uint64_t seed, uint64_t index,
+                          xs_structure **out, xs_error *err)
+{
+    int rot[48][3][3], n_rot = 0;
+    *out = NULL;
+    xs_status st = xs_sym_cell_rotations(s, XS_SYMPREC_DEFAULT, rot, 48, &n_rot, err);
+    return st ? st : xs_synth_variant(s, (const int (*)[3][3])rot, n_rot, opt, seed, index, out, err);
+}
+
 /* Every relative of s keeps group `number`, the site count, every fractional coordinate, and elements that
  * are the original's or its neighbours'. Returns how many relatives changed their cell by more than 0.1%
  * (a strain that did nothing would pass the rest). */
@@ -27,7 +37,7 @@ static int check_relatives(const char *what, const xs_structure *s, int number, 
     for (uint64_t index = 1; index <= 12; index++) {
         xs_structure *v = NULL;
         xs_error err = {0};
-        CHECK(xs_synth_variant(s, opt, 7, index, &v, &err) == XS_OK, "%s relative %llu: %s", what,
+        CHECK(relative(s, opt, 7, index, &v, &err) == XS_OK, "%s relative %llu: %s", what,
               (unsigned long long)index, err.message);
         if (!v) continue;
         int g = group_of(v);
@@ -126,18 +136,18 @@ int main(void)
         xs_structure *v = NULL;
         xs_error err = {0};
         /* 1e-9: the symmetrised metric is exact up to rounding of a few products of 5-A lengths */
-        if (xs_synth_variant(corundum, &opt, 3, index, &v, &err) == XS_OK) {
+        if (relative(corundum, &opt, 3, index, &v, &err) == XS_OK) {
             CHECK_NEAR(lattice_param(v, 0), lattice_param(v, 1), 1e-9, "corundum a = b");
             CHECK_NEAR(lattice_param(v, 5), 120, 1e-7, "corundum gamma");
             CHECK_NEAR(lattice_param(v, 3), 90, 1e-7, "corundum alpha");
             xs_structure_free(v);
         }
-        if (xs_synth_variant(pyrite, &opt, 3, index, &v, &err) == XS_OK) {
+        if (relative(pyrite, &opt, 3, index, &v, &err) == XS_OK) {
             CHECK_NEAR(lattice_param(v, 0), lattice_param(v, 2), 1e-9, "pyrite a = c");
             CHECK_NEAR(lattice_param(v, 4), 90, 1e-7, "pyrite beta");
             xs_structure_free(v);
         }
-        if (rotated && xs_synth_variant(rotated, &opt, 3, index, &v, &err) == XS_OK) {
+        if (rotated && relative(rotated, &opt, 3, index, &v, &err) == XS_OK) {
             CHECK_NEAR(lattice_param(v, 4), 90, 1e-7, "relabelled: angle between a (unique) and c");
             CHECK_NEAR(lattice_param(v, 5), 90, 1e-7, "relabelled: angle between a (unique) and b");
             if (fabs(lattice_param(v, 3) - lattice_param(rotated, 3)) > 0.05) beta_moved = 1;
@@ -149,9 +159,9 @@ int main(void)
     /* Same (seed, index), same relative; another index, another. */
     xs_structure *v1 = NULL, *v2 = NULL, *v3 = NULL;
     xs_error err = {0};
-    xs_synth_variant(rutile, &opt, 5, 9, &v1, &err);
-    xs_synth_variant(rutile, &opt, 5, 9, &v2, &err);
-    xs_synth_variant(rutile, &opt, 5, 10, &v3, &err);
+    relative(rutile, &opt, 5, 9, &v1, &err);
+    relative(rutile, &opt, 5, 9, &v2, &err);
+    relative(rutile, &opt, 5, 10, &v3, &err);
     CHECK(v1 && v2 && v3, "relatives made");
     if (v1 && v2 && v3) {
         CHECK(lattice_param(v1, 0) == lattice_param(v2, 0) && lattice_param(v1, 2) == lattice_param(v2, 2), "same seed");
@@ -166,7 +176,7 @@ int main(void)
     opt.substitute_prob = 0;
     for (uint64_t index = 1; index <= 5; index++) {
         xs_structure *v = NULL;
-        if (xs_synth_variant(rutile, &opt, 1, index, &v, &err) == XS_OK) {
+        if (relative(rutile, &opt, 1, index, &v, &err) == XS_OK) {
             CHECK(xs_structure_sites(v)[0].z == 22, "Ti kept without substitution");
             xs_structure_free(v);
         }
@@ -174,7 +184,7 @@ int main(void)
     opt.substitute_prob = 1;
     for (uint64_t index = 1; index <= 5; index++) {
         xs_structure *v = NULL;
-        if (xs_synth_variant(pyrite, &opt, 1, index, &v, &err) == XS_OK) {
+        if (relative(pyrite, &opt, 1, index, &v, &err) == XS_OK) {
             const xs_site *s = xs_structure_sites(v);
             for (size_t i = 0; i < xs_structure_num_sites(v); i++) {
                 if (xs_structure_sites(pyrite)[i].z == 26)
@@ -187,8 +197,13 @@ int main(void)
     }
     opt.strain_sd = 0.5;
     xs_structure *bad = NULL;
-    CHECK(xs_synth_variant(rutile, &opt, 1, 1, &bad, &err) == XS_ERR_RANGE && !bad && strstr(err.message, "strain"),
+    CHECK(relative(rutile, &opt, 1, 1, &bad, &err) == XS_ERR_RANGE && !bad && strstr(err.message, "strain"),
           "a strain sd of 0.5 refused: %s", err.message);
+    opt.strain_sd = 0.03;
+    const int identity[1][3][3] = {{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}};
+    CHECK(xs_synth_variant(rutile, identity, 0, &opt, 1, 1, &bad, &err) == XS_ERR_RANGE && !bad &&
+              strstr(err.message, "rotations"),
+          "no rotations refused: %s", err.message);
 
     xs_structure_free(rutile);
     xs_structure_free(corundum);

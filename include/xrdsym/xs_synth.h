@@ -134,19 +134,20 @@ xs_status xs_synth_crystal(int space_group, const xs_synth_options *opt, uint64_
 
 /* Isostructural relatives of a real structure, for training (src/synth/variant.c). Every fractional
  * coordinate is kept; the cell is strained by F = I + E (E symmetric, each component normal with sd
- * strain_sd, cut at 3 sd) and its metric then averaged over the structure's point group, in the structure's
- * own setting, so that the strained cell keeps the group; each distinct element is replaced, with probability
- * substitute_prob, by a chemical neighbour (xs_synth_neighbour_element), keeping its charge. Two species that
- * become one can raise the symmetry: the caller checks the group with xs_sym_find. Deterministic in
- * (seed, index); the variant is named "<name>~v<index>". The caller owns *out. */
+ * strain_sd, cut at 3 sd) and its metric then averaged over the rotations of the structure's point group as
+ * they act on its own coordinates (xs_sym_cell_rotations, found once for all of a structure's relatives), so
+ * that the strained cell keeps the group whatever the setting; each distinct element is replaced, with
+ * probability substitute_prob, by a chemical neighbour (xs_synth_neighbour_element), keeping its charge. Two
+ * species that become one can raise the symmetry: the caller checks the group with xs_sym_find.
+ * Deterministic in (seed, index); the variant is named "<name>~v<index>". The caller owns *out. */
 typedef struct {
     double strain_sd;       /* default 0.03 (cell lengths of isostructural minerals differ by a few %) */
     double substitute_prob; /* default 0.5 */
-    double symprec;         /* tolerance for finding the point group (default XS_SYMPREC_DEFAULT) */
 } xs_synth_variant_options;
 void xs_synth_variant_options_default(xs_synth_variant_options *opt);
-xs_status xs_synth_variant(const xs_structure *s, const xs_synth_variant_options *opt, uint64_t seed,
-                           uint64_t index, xs_structure **out, xs_error *err);
+xs_status xs_synth_variant(const xs_structure *s, const int (*rotations)[3][3], int n_rotations,
+                           const xs_synth_variant_options *opt, uint64_t seed, uint64_t index, xs_structure **out,
+                           xs_error *err);
 /* A chemical neighbour of element z, chosen by draw: the next or previous member of its main-group column
  * (alkali, alkaline earth, B, C, N (without N), O (without O) and halogen families), or one to two steps
  * along its transition series or the lanthanides; z itself for any other element (H, O, N, noble gases,

@@ -19,7 +19,6 @@ void xs_synth_variant_options_default(xs_synth_variant_options *opt)
 {
     opt->strain_sd = 0.03;
     opt->substitute_prob = 0.5;
-    opt->symprec = XS_SYMPREC_DEFAULT;
 }
 
 /* Columns of the main groups whose members replace one another (alkali, alkaline earth, boron, carbon,
@@ -59,7 +58,7 @@ int xs_synth_neighbour_element(int z, uint64_t draw)
 
 /* The metric W^T G W averaged over the rotations: invariant under every one of them, so the strained cell
  * keeps the structure's point group whatever its setting. */
-static void symmetrise_metric(double g[3][3], int (*w)[3][3], int n)
+static void symmetrise_metric(double g[3][3], const int (*w)[3][3], int n)
 {
     double sum[3][3] = {{0}};
     for (int k = 0; k < n; k++)
@@ -74,17 +73,17 @@ static void symmetrise_metric(double g[3][3], int (*w)[3][3], int n)
         for (int j = 0; j < 3; j++) g[i][j] = sum[i][j] / n;
 }
 
-xs_status xs_synth_variant(const xs_structure *s, const xs_synth_variant_options *opt, uint64_t seed,
-                           uint64_t index, xs_structure **out, xs_error *err)
+xs_status xs_synth_variant(const xs_structure *s, const int (*rot)[3][3], int n_rot, const xs_synth_variant_options *opt,
+                           uint64_t seed, uint64_t index, xs_structure **out, xs_error *err)
 {
     *out = NULL;
     if (!(opt->strain_sd >= 0 && opt->strain_sd <= 0.2) || !(opt->substitute_prob >= 0 && opt->substitute_prob <= 1))
         return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0,
                             "variant: strain sd %g must lie in [0, 0.2] and substitution probability %g in [0, 1]",
                             opt->strain_sd, opt->substitute_prob);
-    int rot[48][3][3], n_rot;
-    xs_status st = xs_sym_cell_rotations(s, opt->symprec, rot, 48, &n_rot, err);
-    if (st) return st;
+    if (n_rot < 1 || n_rot > 48)
+        return xs_error_set(err, XS_ERR_RANGE, NULL, 0, 0, "variant: %d rotations (a point group has 1 to 48)", n_rot);
+    xs_status st;
     xs_rng rng;
     xs_rng_seed(&rng, seed, index);
 
