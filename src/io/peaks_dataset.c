@@ -1029,25 +1029,26 @@ size_t xs_dataset_peaks(const xs_dataset *d, size_t i, const float **two_theta, 
 double xs_dataset_wavelength(const xs_dataset *d) { return d ? d->wavelength : NAN; }
 double xs_dataset_two_theta_min(const xs_dataset *d) { return d ? d->tmin : NAN; }
 double xs_dataset_two_theta_max(const xs_dataset *d) { return d ? d->tmax : NAN; }
+/* FNV-1a, 64 bits, one little-endian word at a time. */
+static uint64_t fnv1a_word(uint64_t h, uint64_t word)
+{
+    for (int b = 0; b < 8; b++) {
+        h ^= (word >> (8 * b)) & 0xff;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
 uint64_t xs_dataset_split_digest(const xs_dataset *d)
 {
-    /* FNV-1a, 64 bits, over the count and each crystal's group, split and peak count: enough to tell two
-     * files of one command apart when their crystals or their split differ, cheap for 10^6 crystals */
-    uint64_t h = 0xcbf29ce484222325ULL;
-    const uint64_t prime = 0x100000001b3ULL;
+    /* over the count and each crystal's group, split and peak count: enough to tell two files of one command
+     * apart when their crystals or their split differ, cheap for 10^6 crystals */
     if (!d) return 0;
-    uint64_t words[3] = {(uint64_t)d->n, 0, 0};
-    for (size_t i = 0; i <= d->n; i++) {
-        if (i) {
-            words[0] = (uint64_t)(uint32_t)d->sg[i - 1];
-            words[1] = (uint64_t)(uint8_t)d->split[i - 1];
-            words[2] = (uint64_t)(d->offset[i] - d->offset[i - 1]);
-        }
-        for (int w = 0; w < (i ? 3 : 1); w++)
-            for (int b = 0; b < 8; b++) {
-                h ^= (words[w] >> (8 * b)) & 0xff;
-                h *= prime;
-            }
+    uint64_t h = fnv1a_word(0xcbf29ce484222325ULL, (uint64_t)d->n);
+    for (size_t i = 0; i < d->n; i++) {
+        h = fnv1a_word(h, (uint64_t)(uint32_t)d->sg[i]);
+        h = fnv1a_word(h, (uint64_t)(uint8_t)d->split[i]);
+        h = fnv1a_word(h, (uint64_t)(d->offset[i + 1] - d->offset[i]));
     }
     return h;
 }
