@@ -27,7 +27,24 @@ x=build/xrdsym
 # data), 10% validation, 10% test: 574,650 crystals (16 duplicates removed, 334 failed) since 2026-12-01, when
 # crystals whose every reflection in range is absent were first refused; the shipped networks trained on the
 # file of before, 574,968 crystals (20 duplicates removed, 12 failed; README, "The script's crystals changed").
-[ -f "$run/synth2500.h5" ] || $x dataset synth --per-group 2500 --seed 2027 --out "$run/synth2500.h5"
+# The real structures and, with RELATIVES=1, their relatives (below) are made meanwhile on the second core.
+scripts/real_structures.sh "$run"
+mix="$run/table1/cod-inorganic.h5"
+[ "${RELATIVES:-0}" = 1 ] && mix="$run/table1/cod-relatives.h5"
+pids=()
+[ -f "$run/synth2500.h5" ] || { $x dataset synth --per-group 2500 --seed 2027 --out "$run/synth2500.h5" & pids+=($!); }
+if [ "${RELATIVES:-0}" = 1 ] && [ ! -f "$mix" ]; then
+  # the same structures, each with 20 relatives: cell strained within its point group, elements swapped for
+  # chemical neighbours with probability 0.5 (docs/synth.md); 4 min on one core
+  { $x dataset structures $(cat "$run/table1/cod.list") --inorganic --exclude-like "$run/table1/spglib.h5" \
+    --exclude-like "$run/table1/aflow.h5" --val 0 --test 0 --quiet --variants 20 --seed 1 --out "$mix" \
+    2> "$run/table1/cod-relatives.log" || true; } &
+  pids+=($!)
+fi
+trap 'kill "${pids[@]}" 2>/dev/null' INT TERM
+for p in "${pids[@]}"; do wait "$p" || { echo "the 2,500-per-group dataset failed" >&2; exit 1; }; done
+trap - INT TERM
+[ -f "$mix" ] || { echo "relatives: $mix not written, see $run/table1/cod-relatives.log" >&2; exit 1; }
 
 # The network reads the paper's grid and turns it, inside the model, into features that do not depend on the
 # size of the cell: square root of the intensities (weak reflections count), resampling onto 2,048 points
@@ -58,13 +75,6 @@ CNN="input 8500; sqrt; logq 2048; highpass 41; conv 32 9 2 relu; maxpool 2; conv
 # ensemble (the outputs averaged) of the two fine-tuned below; README, "The shipped models and how good they
 # are", says how it was chosen on the RRUFF patterns, the only choice made on measured labels.
 COMMON=(--data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --batch 128 --threads 1)
-pids=()
-[ -f "$run/sgA.h5" ] || { $x train "${COMMON[@]}" --arch "$SPEC" --epochs 26 --seed 1 $AUG --out "$run/sgA.h5" > "$run/sgA.log" 2>&1 & pids+=($!); }
-[ -f "$run/sgC.h5" ] || { $x train "${COMMON[@]}" --arch "$CNN" --epochs 4 --seed 3 $AUG $REALISM --out "$run/sgC.h5" > "$run/sgC.log" 2>&1 & pids+=($!); }
-trap 'kill "${pids[@]}" 2>/dev/null' INT TERM
-[ ${#pids[@]} -eq 0 ] || echo "training the space-group networks side by side; progress in $run/sgA.log and $run/sgC.log"
-for p in "${pids[@]}"; do wait "$p" || { echo "a training failed, see $run/sgA.log and $run/sgC.log" >&2; exit 1; }; done
-trap - INT TERM
 # Then both fine-tuned on the class distribution of real materials, from their final weights, every epoch
 # drawn group by group with the groups' Materials Project frequencies (--sample-prior 1, so the network learns
 # the prior that --prior mp otherwise applies afterwards), Adam afresh at 2e-4 lowered along a cosine to 2e-5,
@@ -72,35 +82,36 @@ trap - INT TERM
 # reader refused operations that are not symmetries of the cell, 2026-12-01; README) among the COD's
 # real-world CIFs of the shared data, none of the space group and elements of a spglib or AFLOW test structure
 # (scripts/real_structures.sh). A for 4 epochs; C for 2, with the realism options.
-scripts/real_structures.sh "$run"
-mix="$run/table1/cod-inorganic.h5"
-if [ "${RELATIVES:-0}" = 1 ]; then
-  # the same structures, each with 20 relatives: cell strained within its point group, elements swapped for
-  # chemical neighbours with probability 0.5 (docs/synth.md); 4 min on one core
-  mix="$run/table1/cod-relatives.h5"
-  [ -f "$mix" ] || $x dataset structures $(cat "$run/table1/cod.list") --inorganic --exclude-like "$run/table1/spglib.h5" \
-    --exclude-like "$run/table1/aflow.h5" --val 0 --test 0 --quiet --variants 20 --seed 1 --out "$mix" 2> "$run/table1/cod-relatives.log" || true
-  [ -f "$mix" ] || { echo "relatives: $mix not written, see $run/table1/cod-relatives.log" >&2; exit 1; }
-fi
 FT=(--data "$run/synth2500.h5" --task space-group --loss cce --lr 0.0002 --lr-cosine --lr-final 0.1 --batch 128
   --threads 1 --sample-prior 1 --mix "$mix" 0.1)
-# Meanwhile the other core makes the crystal-system model's dataset (below; the file does not depend on the
-# number of threads).
-# Its steps run in the background and are waited for, so that an interrupt reaches them (a subshell defers
-# its trap until a foreground child ends).
-a_then_crystal_system_data() {
+# Each network is fine-tuned as soon as it is trained, on its own core; the dense network, faster, then makes
+# the crystal-system model's dataset (below; the file does not depend on the number of threads) while the CNN
+# fine-tunes. The steps of a chain run in the background and are waited for, so that an interrupt reaches them
+# (a subshell defers its trap until a foreground child ends).
+dense_chain() {
   trap 'kill $(jobs -p) 2>/dev/null; exit 1' INT TERM
+  [ -f "$run/sgA.h5" ] || { $x train "${COMMON[@]}" --arch "$SPEC" --epochs 26 --seed 1 $AUG --out "$run/sgA.h5" \
+    > "$run/sgA.log" 2>&1 & wait $!; } || return 1
   [ -f "$run/sgA-mix.h5" ] || { $x train "${FT[@]}" --epochs 4 --init "$run/sgA.h5" --seed 11 $AUG --out "$run/sgA-mix.h5" \
     > "$run/sgA-mix.log" 2>&1 & wait $!; } || return 1
   [ -f "$run/synth.h5" ] || { $x dataset synth --per-group 1200 --seed 2026 --threads 1 --out "$run/synth.h5" \
     > "$run/synth.log" 2>&1 & wait $!; } || return 1
 }
+cnn_chain() {
+  trap 'kill $(jobs -p) 2>/dev/null; exit 1' INT TERM
+  [ -f "$run/sgC.h5" ] || { $x train "${COMMON[@]}" --arch "$CNN" --epochs 4 --seed 3 $AUG $REALISM --out "$run/sgC.h5" \
+    > "$run/sgC.log" 2>&1 & wait $!; } || return 1
+  [ -f "$run/sgC-mix.h5" ] || { $x train "${FT[@]}" --epochs 2 --init "$run/sgC.h5" --seed 14 $AUG $REALISM \
+    --out "$run/sgC-mix.h5" > "$run/sgC-mix.log" 2>&1 & wait $!; } || return 1
+}
 pids=()
-a_then_crystal_system_data & pids+=($!)
-[ -f "$run/sgC-mix.h5" ] || { $x train "${FT[@]}" --epochs 2 --init "$run/sgC.h5" --seed 14 $AUG $REALISM --out "$run/sgC-mix.h5" > "$run/sgC-mix.log" 2>&1 & pids+=($!); }
+dense_chain & pids+=($!)
+cnn_chain & pids+=($!)
 trap 'kill "${pids[@]}" 2>/dev/null' INT TERM
-echo "fine-tuning on real-material class frequencies and real structures; progress in $run/sgA-mix.log, $run/sgC-mix.log and $run/synth.log"
-for p in "${pids[@]}"; do wait "$p" || { echo "a step failed, see $run/sgA-mix.log, $run/sgC-mix.log and $run/synth.log" >&2; exit 1; }; done
+echo "training the space-group networks side by side, then fine-tuning them; progress in $run/sgA.log, $run/sgC.log, $run/sgA-mix.log, $run/sgC-mix.log and $run/synth.log"
+for p in "${pids[@]}"; do
+  wait "$p" || { echo "a step failed, see $run/sgA.log, $run/sgC.log, $run/sgA-mix.log, $run/sgC-mix.log and $run/synth.log" >&2; exit 1; }
+done
 trap - INT TERM
 # Stored with 16-bit weights (README measures what that changes). The ensemble command writes atomically.
 $x ensemble "$run/sgA-mix.h5" "$run/sgC-mix.h5" --out "$models/default.h5" --half
