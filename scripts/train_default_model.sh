@@ -85,9 +85,9 @@ COMMON=(--data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --b
 FT=(--data "$run/synth2500.h5" --task space-group --loss cce --lr 0.0002 --lr-cosine --lr-final 0.1 --batch 128
   --threads 1 --sample-prior 1 --mix "$mix" 0.1)
 # Each network is fine-tuned as soon as it is trained, on its own core; the dense network, faster, then makes
-# the crystal-system model's dataset (below; the file does not depend on the number of threads) while the CNN
-# fine-tunes. The steps of a chain run in the background and are waited for, so that an interrupt reaches them
-# (a subshell defers its trap until a foreground child ends).
+# the crystal-system model's dataset (the file does not depend on the number of threads) and trains that model
+# while the CNN fine-tunes. The steps of a chain run in the background and are waited for, so that an interrupt
+# reaches them (a subshell defers its trap until a foreground child ends).
 dense_chain() {
   trap 'kill $(jobs -p) 2>/dev/null; exit 1' INT TERM
   [ -f "$run/sgA.h5" ] || { $x train "${COMMON[@]}" --arch "$SPEC" --epochs 26 --seed 1 $AUG --out "$run/sgA.h5" \
@@ -96,6 +96,11 @@ dense_chain() {
     > "$run/sgA-mix.log" 2>&1 & wait $!; } || return 1
   [ -f "$run/synth.h5" ] || { $x dataset synth --per-group 1200 --seed 2026 --threads 1 --out "$run/synth.h5" \
     > "$run/synth.log" 2>&1 & wait $!; } || return 1
+  # The same dense network for the 7 crystal systems (the paper trains separate networks for the two tasks),
+  # on its own 1,200 crystals per group (seed 2026): on RRUFF the space-group model's crystal system, summed
+  # over its groups, is the better answer, and predict gives that one.
+  [ -f "$run/cs-v2.h5" ] || { $x train --data "$run/synth.h5" --arch "$SPEC" --task crystal-system --loss cce --epochs 16 \
+    --lr-cosine --batch 128 --threads 1 --seed 1 $AUG --out "$run/cs-v2.h5" > "$run/cs-v2.log" 2>&1 & wait $!; } || return 1
 }
 cnn_chain() {
   trap 'kill $(jobs -p) 2>/dev/null; exit 1' INT TERM
@@ -108,18 +113,13 @@ pids=()
 dense_chain & pids+=($!)
 cnn_chain & pids+=($!)
 trap 'kill "${pids[@]}" 2>/dev/null' INT TERM
-echo "training the space-group networks side by side, then fine-tuning them; progress in $run/sgA.log, $run/sgC.log, $run/sgA-mix.log, $run/sgC-mix.log and $run/synth.log"
+echo "training the space-group networks side by side, then fine-tuning them; progress in $run/sgA.log, $run/sgC.log, $run/sgA-mix.log, $run/sgC-mix.log, $run/synth.log and $run/cs-v2.log"
 for p in "${pids[@]}"; do
-  wait "$p" || { echo "a step failed, see $run/sgA.log, $run/sgC.log, $run/sgA-mix.log, $run/sgC-mix.log and $run/synth.log" >&2; exit 1; }
+  wait "$p" || { echo "a step failed, see $run/sgA.log, $run/sgC.log, $run/sgA-mix.log, $run/sgC-mix.log, $run/synth.log and $run/cs-v2.log" >&2; exit 1; }
 done
 trap - INT TERM
 # Stored with 16-bit weights (README measures what that changes). The ensemble command writes atomically.
 $x ensemble "$run/sgA-mix.h5" "$run/sgC-mix.h5" --out "$models/default.h5" --half
 
-# The same dense network for the 7 crystal systems (the paper trains separate networks for the two tasks), on
-# its own 1,200 crystals per group (seed 2026): on RRUFF the space-group model's crystal system, summed over
-# its groups, is the better answer, and predict gives that one.
-[ -f "$run/cs-v2.h5" ] || $x train --data "$run/synth.h5" --arch "$SPEC" --task crystal-system --loss cce --epochs 16 --lr-cosine \
-  --batch 128 --seed 1 $AUG --out "$run/cs-v2.h5"
 $x ensemble "$run/cs-v2.h5" --out "$models/crystal-system.h5" --half
 echo "$models/default.h5 and $models/crystal-system.h5 rebuilt"
