@@ -4,7 +4,8 @@
 # patterns with the prior (space group, top-5, crystal system), the simulated spglib and AFLOW structures
 # (groups equally likely), and the synthetic crystals in the test split of both the candidate's 2,500-per-group
 # file and the shipped networks' (their file of before 2026-12-01; matched by crystal name, since the two
-# files split their crystals apart). Prints the comparisons; the tables are kept in RUN_DIR/judge/.
+# files split their crystals apart). Prints the comparisons; the tables are kept in RUN_DIR/judge/, and reused
+# while newer than their model.
 #   scripts/judge_candidate.sh CANDIDATE.h5 RUN_DIR SHIPPED_SYNTH.h5 [SHIPPED.h5]
 # RUN_DIR is the candidate's run (synth2500.h5 and table1/ of scripts/real_structures.sh); SHIPPED.h5 defaults
 # to models/default.h5. Needs python3 with h5py for the synthetic part.
@@ -23,18 +24,21 @@ for f in "$cand" "$shipped" "$run/synth2500.h5" "$old_synth" "$t/rruff.tsv" "$t/
   [ -f "$f" ] || { echo "judge_candidate: $f: no such file" >&2; exit 1; }
 done
 
+# an arm's tables are made again only when older than its model (the shipped arm can be judged ahead)
+fresh() { [ -s "$1" ] && [ "$1" -nt "$2" ]; }
 for arm in cand shipped; do
   m="$cand"
   [ $arm = shipped ] && m="$shipped"
-  $x evaluate --model "$m" --prior mp --patterns "$t/rruff.tsv" --json "$j/$arm-rruff.json" --outputs "$j/$arm-rruff.tsv" > /dev/null
+  fresh "$j/$arm-rruff.tsv" "$m" ||
+    $x evaluate --model "$m" --prior mp --patterns "$t/rruff.tsv" --json "$j/$arm-rruff.json" --outputs "$j/$arm-rruff.tsv" > /dev/null
   for s in spglib aflow; do
-    $x evaluate --model "$m" --prior uniform --data "$t/$s.h5" --split test --json "$j/$arm-$s.json" \
-      --outputs "$j/$arm-$s.tsv" > /dev/null
+    fresh "$j/$arm-$s.tsv" "$m" || $x evaluate --model "$m" --prior uniform --data "$t/$s.h5" --split test \
+      --json "$j/$arm-$s.json" --outputs "$j/$arm-$s.tsv" > /dev/null
   done
   # one table of the 665 simulated structures: the second file's rows without its header
   { cat "$j/$arm-spglib.tsv"; tail -n +2 "$j/$arm-aflow.tsv"; } > "$j/$arm-real.tsv"
-  $x evaluate --model "$m" --prior uniform --data "$run/synth2500.h5" --split test --seed 1 \
-    --json "$j/$arm-synth.json" --outputs "$j/$arm-synth.tsv" > /dev/null
+  fresh "$j/$arm-synth.tsv" "$m" || $x evaluate --model "$m" --prior uniform --data "$run/synth2500.h5" --split test \
+    --seed 1 --json "$j/$arm-synth.json" --outputs "$j/$arm-synth.tsv" > /dev/null
 done
 
 # the candidate file's test crystals that were test crystals of the shipped networks' file too (h5py: Debian's
