@@ -6,7 +6,12 @@
 # the CNN (C, the other core, about 425 samples/s), under a minute for the real-structure sets, 40 min for
 # fine-tuning C on one core while the other fine-tunes A (15 min) and makes the 1,200-per-group dataset
 # (10 min), then 15.5 min for the crystal-system model. The files are as good as the shipped ones, not bit for
-# bit the same (README, "The shipped models and how good they are").
+# bit the same (README, "The shipped models and how good they are"). In the order of today's script (each
+# network fine-tuned as soon as it is trained, the crystal-system model on the dense network's core) a
+# RELATIVES=1 run on 2026-12-02 took 2 h 42 min, with another dataset made beside it on one core for 33 min:
+# 17.8 min for the dataset (the relatives, 9 min, beside it), A 94.8 min beside C 84.5 min, A's fine-tuning
+# 14.2 min, the 1,200-per-group dataset 9.9 min and the crystal-system model 24.1 min (one thread) beside
+# C's fine-tuning, 42.2 min.
 # Interrupt at any time and run again: finished datasets are kept, a dataset being generated resumes from its
 # last part file, and training resumes from its last finished epoch (RUN_DIR/*.h5.ckpt.member0.h5).
 #   scripts/train_default_model.sh [RUN_DIR]      (default RUN_DIR: runs/)
