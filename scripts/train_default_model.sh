@@ -32,7 +32,7 @@ x=build/xrdsym
 # data), 10% validation, 10% test: 574,650 crystals (16 duplicates removed, 334 failed) since 2026-12-01, when
 # crystals whose every reflection in range is absent were first refused; the shipped networks trained on the
 # file of before, 574,968 crystals (20 duplicates removed, 12 failed; README, "The script's crystals changed").
-# The real structures and, with RELATIVES=1, their relatives (below) are made meanwhile on the second core.
+# The real structures and, with RELATIVES=1, their relatives are made meanwhile on the second core.
 scripts/real_structures.sh "$run"
 mix="$run/table1/cod-inorganic.h5"
 [ "${RELATIVES:-0}" = 1 ] && mix="$run/table1/cod-relatives.h5"
