@@ -9,11 +9,22 @@
 #   cod-inorganic.h5  training crystals: the inorganic structures among the COD's 1,470 real-world CIFs
 #               (carbon with hydrogen left out), without any of the space group and elements of a spglib or
 #               AFLOW structure, so that those two test sets stay apart from training; all in the training split
-# Used by scripts/table1.sh and scripts/train_default_model.sh.
-#   scripts/real_structures.sh [RUN_DIR]    (default runs/; needs build/xrdsym and python3)
+#   cod-relatives.h5  with --relatives [N]: the same structures, each with N relatives (default 20; seed 1): its
+#               cell strained within its point group, elements swapped for chemical neighbours with probability
+#               0.5 (docs/synth.md; README, "Relatives of the real structures"); about 4 min on one core for 20
+# Used by scripts/table1.sh, scripts/train_default_model.sh and scripts/pilot_relatives.sh.
+#   scripts/real_structures.sh [RUN_DIR] [--relatives [N]]    (default runs/; needs build/xrdsym and python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run="${1:-runs}"
+relatives=0
+if [ "${2:-}" = --relatives ]; then
+  relatives="${3:-20}"
+  [[ "$relatives" =~ ^[1-9][0-9]*$ ]] || { echo "real_structures: --relatives wants a count of at least 1, not '$relatives'" >&2; exit 2; }
+elif [ $# -gt 1 ]; then
+  echo "real_structures: unknown argument '$2' (usage: scripts/real_structures.sh [RUN_DIR] [--relatives [N]])" >&2
+  exit 2
+fi
 shared="${XS_SHARED_DATA:-$PWD/../shared/data}"
 x=build/xrdsym
 t="$run/table1"
@@ -53,4 +64,9 @@ if [ ! -f "$t/cod-inorganic.h5" ]; then
     --val 0 --test 0 --quiet --out "$t/cod-inorganic.h5" 2> "$t/cod.log" || true
   [ -f "$t/cod-inorganic.h5" ] || { echo "real_structures: $t/cod-inorganic.h5 not written, see $t/cod.log" >&2; exit 1; }
   tail -2 "$t/cod.log" >&2
+fi
+if [ "$relatives" -gt 0 ] && [ ! -f "$t/cod-relatives.h5" ]; then
+  $x dataset structures $(cat "$t/cod.list") --inorganic --exclude-like "$t/spglib.h5" --exclude-like "$t/aflow.h5" \
+    --val 0 --test 0 --quiet --variants "$relatives" --seed 1 --out "$t/cod-relatives.h5" 2> "$t/cod-relatives.log" || true
+  [ -f "$t/cod-relatives.h5" ] || { echo "real_structures: $t/cod-relatives.h5 not written, see $t/cod-relatives.log" >&2; exit 1; }
 fi

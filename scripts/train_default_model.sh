@@ -19,12 +19,23 @@
 # structures"; not what the shipped files were made with), MODELS=DIR writes the two files to DIR instead of
 # models/ (a candidate, beside the shipped files). With RELATIVES=1 give a RUN_DIR whose sg*-mix.h5 were not made
 # without it (finished steps are kept and not made again).
+# SMOKE=1 runs every step as written here but small: 2 crystals a group, one epoch each, one relative a
+# structure (tests/test_rebuild_script.sh checks so, in a minute, that the steps, their order, waits and
+# resumption work; the networks it makes are not models). It needs MODELS=DIR, so that the shipped files are
+# not replaced, and an existing build (it skips scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run="${1:-runs}"
 models="${MODELS:-models}"
+if [ "${SMOKE:-0}" = 1 ]; then
+  [ -n "${MODELS:-}" ] || { echo "train_default_model: SMOKE=1 needs MODELS=DIR (the shipped files stay)" >&2; exit 2; }
+  [ -x build/xrdsym ] || { echo "train_default_model: SMOKE=1 needs build/xrdsym (run scripts/setup.sh)" >&2; exit 2; }
+  per_group=2 cs_per_group=2 epochs_a=1 epochs_a_ft=1 epochs_c=1 epochs_c_ft=1 epochs_cs=1 relatives=1
+else
+  per_group=2500 cs_per_group=1200 epochs_a=26 epochs_a_ft=4 epochs_c=4 epochs_c_ft=2 epochs_cs=16 relatives=20
+fi
 mkdir -p "$run" "$models"
-scripts/setup.sh
+[ "${SMOKE:-0}" = 1 ] || scripts/setup.sh
 export XS_SHARED_DATA="${XS_SHARED_DATA:-$PWD/../shared/data}"
 x=build/xrdsym
 
@@ -37,19 +48,13 @@ scripts/real_structures.sh "$run"
 mix="$run/table1/cod-inorganic.h5"
 [ "${RELATIVES:-0}" = 1 ] && mix="$run/table1/cod-relatives.h5"
 pids=()
-[ -f "$run/synth2500.h5" ] || { $x dataset synth --per-group 2500 --seed 2027 --out "$run/synth2500.h5" & pids+=($!); }
-if [ "${RELATIVES:-0}" = 1 ] && [ ! -f "$mix" ]; then
-  # the same structures, each with 20 relatives: cell strained within its point group, elements swapped for
-  # chemical neighbours with probability 0.5 (docs/synth.md); 4 min on one core
-  { $x dataset structures $(cat "$run/table1/cod.list") --inorganic --exclude-like "$run/table1/spglib.h5" \
-    --exclude-like "$run/table1/aflow.h5" --val 0 --test 0 --quiet --variants 20 --seed 1 --out "$mix" \
-    2> "$run/table1/cod-relatives.log" || true; } &
-  pids+=($!)
-fi
+[ -f "$run/synth2500.h5" ] || { $x dataset synth --per-group $per_group --seed 2027 --out "$run/synth2500.h5" & pids+=($!); }
+# the same structures, each with 20 relatives: cell strained within its point group, elements swapped for
+# chemical neighbours with probability 0.5 (docs/synth.md); 4 min on one core
+if [ "${RELATIVES:-0}" = 1 ] && [ ! -f "$mix" ]; then scripts/real_structures.sh "$run" --relatives $relatives & pids+=($!); fi
 trap 'kill "${pids[@]}" 2>/dev/null' INT TERM
-for p in "${pids[@]}"; do wait "$p" || { echo "the 2,500-per-group dataset failed" >&2; exit 1; }; done
+for p in "${pids[@]}"; do wait "$p" || { echo "the 2,500-per-group dataset or the relatives failed" >&2; exit 1; }; done
 trap - INT TERM
-[ -f "$mix" ] || { echo "relatives: $mix not written, see $run/table1/cod-relatives.log" >&2; exit 1; }
 
 # The network reads the paper's grid and turns it, inside the model, into features that do not depend on the
 # size of the cell: square root of the intensities (weak reflections count), resampling onto 2,048 points
@@ -95,23 +100,23 @@ FT=(--data "$run/synth2500.h5" --task space-group --loss cce --lr 0.0002 --lr-co
 # reaches them (a subshell defers its trap until a foreground child ends).
 dense_chain() {
   trap 'kill $(jobs -p) 2>/dev/null; exit 1' INT TERM
-  [ -f "$run/sgA.h5" ] || { $x train "${COMMON[@]}" --arch "$SPEC" --epochs 26 --seed 1 $AUG --out "$run/sgA.h5" \
+  [ -f "$run/sgA.h5" ] || { $x train "${COMMON[@]}" --arch "$SPEC" --epochs $epochs_a --seed 1 $AUG --out "$run/sgA.h5" \
     > "$run/sgA.log" 2>&1 & wait $!; } || return 1
-  [ -f "$run/sgA-mix.h5" ] || { $x train "${FT[@]}" --epochs 4 --init "$run/sgA.h5" --seed 11 $AUG --out "$run/sgA-mix.h5" \
+  [ -f "$run/sgA-mix.h5" ] || { $x train "${FT[@]}" --epochs $epochs_a_ft --init "$run/sgA.h5" --seed 11 $AUG --out "$run/sgA-mix.h5" \
     > "$run/sgA-mix.log" 2>&1 & wait $!; } || return 1
-  [ -f "$run/synth.h5" ] || { $x dataset synth --per-group 1200 --seed 2026 --threads 1 --out "$run/synth.h5" \
+  [ -f "$run/synth.h5" ] || { $x dataset synth --per-group $cs_per_group --seed 2026 --threads 1 --out "$run/synth.h5" \
     > "$run/synth.log" 2>&1 & wait $!; } || return 1
   # The same dense network for the 7 crystal systems (the paper trains separate networks for the two tasks),
   # on its own 1,200 crystals per group (seed 2026): on RRUFF the space-group model's crystal system, summed
   # over its groups, is the better answer, and predict gives that one.
-  [ -f "$run/cs-v2.h5" ] || { $x train --data "$run/synth.h5" --arch "$SPEC" --task crystal-system --loss cce --epochs 16 \
+  [ -f "$run/cs-v2.h5" ] || { $x train --data "$run/synth.h5" --arch "$SPEC" --task crystal-system --loss cce --epochs $epochs_cs \
     --lr-cosine --batch 128 --threads 1 --seed 1 $AUG --out "$run/cs-v2.h5" > "$run/cs-v2.log" 2>&1 & wait $!; } || return 1
 }
 cnn_chain() {
   trap 'kill $(jobs -p) 2>/dev/null; exit 1' INT TERM
-  [ -f "$run/sgC.h5" ] || { $x train "${COMMON[@]}" --arch "$CNN" --epochs 4 --seed 3 $AUG $REALISM --out "$run/sgC.h5" \
+  [ -f "$run/sgC.h5" ] || { $x train "${COMMON[@]}" --arch "$CNN" --epochs $epochs_c --seed 3 $AUG $REALISM --out "$run/sgC.h5" \
     > "$run/sgC.log" 2>&1 & wait $!; } || return 1
-  [ -f "$run/sgC-mix.h5" ] || { $x train "${FT[@]}" --epochs 2 --init "$run/sgC.h5" --seed 14 $AUG $REALISM \
+  [ -f "$run/sgC-mix.h5" ] || { $x train "${FT[@]}" --epochs $epochs_c_ft --init "$run/sgC.h5" --seed 14 $AUG $REALISM \
     --out "$run/sgC-mix.h5" > "$run/sgC-mix.log" 2>&1 & wait $!; } || return 1
 }
 pids=()

@@ -50,6 +50,16 @@ with tempfile.TemporaryDirectory() as d:
     rc, msg = run(out, a, b, c)
     got = rows_of(out) if rc == 0 else []
     check(rc == 0 and len(got) == 2 and abs(float(got[1][4]) - 0.6) < 1e-9, f"three tables: y's class 3 = 0.6: {got}")
+    # the geometric mean: x: sqrt(0.5 * 0.1), sqrt(0.25 * 0.75), sqrt(0.25 * 0.15) = 0.2236, 0.4330, 0.1936, over
+    # their sum 0.8502: 0.2630, 0.5093, 0.2277; y: 0.1732, 0.2646, 0 (B gives class 3 nothing), over 0.4378:
+    # 0.3956, 0.6044, 0. Compared to 1e-4: the table holds 6 significant digits
+    rc, msg = run("--geometric", out, a, b)
+    got = rows_of(out) if rc == 0 else []
+    check(rc == 0 and len(got) == 2 and "geometric mean" in msg, f"two samples, geometric mean: {msg}")
+    if len(got) == 2:
+        want = [[0.2630, 0.5093, 0.2277], [0.3956, 0.6044, 0.0]]
+        for row, w in zip(got, want):
+            check(all(abs(float(v) - e) < 1e-4 for v, e in zip(row[2:], w)), f"geometric mean {row} against {w}")
     # other samples, another order, other classes: refused, naming file and line
     table(c, [("y", 2, (0.1, 0.1, 0.8)), ("x", 1, (0.5, 0.25, 0.25))])
     rc, msg = run(out, a, c)

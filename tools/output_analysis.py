@@ -11,8 +11,9 @@
         expected calibration error (10 bins of certainty, as `xrdsym evaluate` computes it) and log loss of
         the probabilities as they are and after temperature scaling (to the power 1/tau, renormalised), each
         table unweighted: whether a temperature would make the certainties mean what they say.
-    tools/output_analysis.py average OUT.tsv TABLE.tsv...
-        the tables' probabilities averaged sample by sample (the same samples in the same order and the same
+    tools/output_analysis.py average [--geometric] OUT.tsv TABLE.tsv...
+        the tables' probabilities averaged sample by sample (--geometric: their geometric mean, the product of the
+        K tables' probabilities to the power 1/K, renormalised to sum to 1; a zero in one table is a zero) (the same samples in the same order and the same
         classes, else an error naming the file and line), written as a table of the same layout (atomically; a
         device or FIFO such as /dev/stdout is written to as it is): the outputs of several models, or of one model
         on perturbed copies of the same patterns (test-time augmentation, README), as one model's, for
@@ -117,8 +118,11 @@ def read_table(path):
     return ["name", "true_space_group"] + classes, [(n, t, line) for n, t, _, line in rows], np.array([r[2] for r in rows])
 
 
-def average(out, paths):
-    head, keys, total = read_table(paths[0])
+def average(out, paths, geometric=False):
+    head, keys, first = read_table(paths[0])
+    # the geometric mean sums logarithms; a probability of 0 stays 0 (log 0 = -inf, exp(-inf) = 0)
+    lift = (lambda p: np.log(np.maximum(p, 0.0))) if geometric else (lambda p: p)
+    total = lift(first)
     for path in paths[1:]:
         h, k, p = read_table(path)
         if h != head:
@@ -128,8 +132,14 @@ def average(out, paths):
         for a, b in zip(keys, k):
             if a[:2] != b[:2]:
                 sys.exit(f"{path}:{b[2]}: sample {b[0]} (group {b[1]}) where {paths[0]}:{a[2]} has {a[0]} (group {a[1]})")
-        total = total + p
+        total = total + lift(p)
     mean = total / len(paths)
+    if geometric:
+        with np.errstate(invalid="ignore"):
+            mean = np.exp(mean - mean.max(1, keepdims=True))
+        mean = np.nan_to_num(mean)  # a sample every class of which is 0 somewhere: all 0, as its tables say
+        s = mean.sum(1, keepdims=True)
+        mean = np.divide(mean, s, out=np.zeros_like(mean), where=s > 0)
     text = "\t".join(head) + "\n" + "".join(
         f"{name}\t{truth}\t" + "\t".join(f"{v:.6g}" for v in row) + "\n" for (name, truth, _), row in zip(keys, mean))
     if os.path.exists(out) and not os.path.isfile(out):
@@ -141,7 +151,8 @@ def average(out, paths):
         with open(tmp, "w") as f:
             f.write(text)
         os.replace(tmp, target)
-    print(f"{out}: {len(keys)} samples, the mean of {len(paths)} tables", file=sys.stderr)
+    kind = "geometric mean" if geometric else "mean"
+    print(f"{out}: {len(keys)} samples, the {kind} of {len(paths)} tables", file=sys.stderr)
 
 
 def main(argv):
@@ -149,6 +160,8 @@ def main(argv):
         certainty(argv[1:])
     elif len(argv) >= 2 and argv[0] == "calibration":
         calibration(argv[1:])
+    elif len(argv) >= 4 and argv[0] == "average" and argv[1] == "--geometric":
+        average(argv[2], argv[3:], geometric=True)
     elif len(argv) >= 3 and argv[0] == "average":
         average(argv[1], argv[2:])
     elif len(argv) >= 2 and argv[0] == "named":
