@@ -40,6 +40,17 @@ int xs_cli_parse_prior(const char *cmd, const char *text, xs_eval_prior *prior)
     return 1;
 }
 
+int xs_cli_parse_combine(const char *cmd, const char *text, xs_nn_combine *how)
+{
+    if (!strcmp(text, "mean")) *how = XS_NN_COMBINE_MEAN;
+    else if (!strcmp(text, "geometric")) *how = XS_NN_COMBINE_GEOMETRIC;
+    else {
+        fprintf(stderr, "xrdsym %s: --combine is mean or geometric, got '%s'\n", cmd, text);
+        return 0;
+    }
+    return 1;
+}
+
 int xs_cli_angle_option(const char *cmd, int argc, char **argv, int *i, xs_cli_angle_correction *c, int *bad)
 {
     const char *a = argv[*i];

@@ -40,6 +40,8 @@ int xs_cli_parse_double(const char *cmd, const char *opt, const char *text, doub
 int xs_cli_require(const char *cmd, const char *opt, int ok, const char *range, const char *text);
 /* --prior's value: mp, minerals or uniform; otherwise prints "xrdsym CMD: --prior is ..." and returns 0. */
 int xs_cli_parse_prior(const char *cmd, const char *text, xs_eval_prior *prior);
+/* --combine mean|geometric (xs_nn_ensemble_set_combine); 0 with a message naming the command otherwise */
+int xs_cli_parse_combine(const char *cmd, const char *text, xs_nn_combine *how);
 
 /* The angle corrections predict and evaluate offer for a measured pattern (cli/args.c). */
 typedef struct {

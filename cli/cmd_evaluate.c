@@ -49,6 +49,8 @@ static void usage(FILE *out)
             "  --displacement H    the sample surface H mm above the goniometer axis, corrected (predict --help);\n"
             "                      the goniometer radius from the files (.xrdml), else --goniometer-radius R\n"
             "  --min-coverage F    least fraction of the grid a pattern must cover (default 0.5)\n"
+            "  --combine mean|geometric  an ensemble's members' probabilities averaged (default) or\n"
+            "                      their geometric mean\n"
             "  --prior uniform|mp|minerals  probabilities for groups all equally likely (default: a\n"
             "                      network's own outputs, or for one trained with --sample-prior T those\n"
             "                      with prior^T divided out), for groups as frequent as among the Materials\n"
@@ -225,6 +227,8 @@ static void keep_first(run_state *rs, const model_info *m, int nc, const char *n
 
 /* --prior: outputs reweighted to the space-group frequencies of real materials (xs_eval_apply_class_prior). */
 static xs_eval_prior class_prior = XS_PRIOR_UNIFORM;
+/* --combine: how an ensemble's members are combined (xs_nn_ensemble_set_combine). */
+static xs_nn_combine combine = XS_NN_COMBINE_MEAN;
 
 enum { PATTERN_BATCH = 64 };
 
@@ -508,8 +512,8 @@ static int write_json(FILE *o, void *ctx)
     int sgm = r->task == XS_EVAL_SPACE_GROUP;
     fputs("{\n  \"model\": ", o);
     xs_cli_json_string(o, v->model);
-    fprintf(o, ", \"model_members\": %d, \"prior\": \"%s\", \"training_prior_power\": %.17g, \"label_kind\": ",
-            v->members, xs_eval_prior_name(class_prior), v->sample_prior_power);
+    fprintf(o, ", \"model_members\": %d, \"combine\": \"%s\", \"prior\": \"%s\", \"training_prior_power\": %.17g, \"label_kind\": ",
+            v->members, xs_nn_combine_name(combine), xs_eval_prior_name(class_prior), v->sample_prior_power);
     xs_cli_json_string(o, v->label_kind);
     fputs(",\n  \"source\": {\"kind\": ", o);
     xs_cli_json_string(o, v->source_kind);
@@ -697,8 +701,9 @@ static void print_summary(const model_info *m, const json_view *v, const char *j
 {
     const xs_eval_results *r = v->res;
     int sgm = r->task == XS_EVAL_SPACE_GROUP;
-    printf("%s: %s model, %d classes, %d member(s)%s\n", m->path, m->sg_model ? "space-group" : "crystal-system", m->nc,
-           v->members, v->rs->cs_mode ? "; judged on crystal systems (the labels give no more)" : "");
+    printf("%s: %s model, %d classes, %d member(s)%s%s\n", m->path, m->sg_model ? "space-group" : "crystal-system", m->nc,
+           v->members, v->members > 1 && combine == XS_NN_COMBINE_GEOMETRIC ? ", their geometric mean" : "",
+           v->rs->cs_mode ? "; judged on crystal systems (the labels give no more)" : "");
     printf("%zu samples from %s%s%s", r->n, v->split ? v->files[0] : (v->n_files == 1 ? v->files[0] : "the files"),
            v->split ? ", split " : "", v->split ? v->split : "");
     if (v->rs->unlabelled) printf(" (%zu unlabelled skipped)", v->rs->unlabelled);
@@ -785,6 +790,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         else if (!strcmp(a, "--labels") && more) labels_path = argv[++i];
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (!strcmp(a, "--abundance") && more) abundance_path = argv[++i];
+        else if (!strcmp(a, "--combine") && more) bad = !xs_cli_parse_combine("evaluate", argv[++i], &combine);
         else if (!strcmp(a, "--prior") && more) {
             bad = !xs_cli_parse_prior("evaluate", argv[++i], &class_prior);
         }
@@ -845,6 +851,7 @@ int xs_cmd_evaluate(int argc, char **argv)
     char abundance_source[PATH_MAX + 64] = "";
     int status = 1;
     if (!model_open(&m, model_path)) goto done;
+    xs_nn_ensemble_set_combine(m.ens, combine, NULL);
     if (threshold < 0) {
         const char *t = xs_nn_get_meta(m.net, "refusal_threshold");
         threshold = t ? atof(t) : 0.5;

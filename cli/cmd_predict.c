@@ -30,6 +30,8 @@ static void usage(FILE *out)
             "                    inorganic structures, smoothed towards the Materials Project's), or for\n"
             "                    groups all equally likely (a network's own outputs, or with the prior it\n"
             "                    learned divided out)\n"
+            "  --combine mean|geometric  how an ensemble's members are combined: the mean of their\n"
+            "                    probabilities (default) or their geometric mean (README measures both)\n"
             "  --reference REF.h5  also the nearest known structures: the simulated patterns of a dataset of\n"
             "                    structures (xrdsym dataset structures FILE... --out REF.h5), each with its space\n"
             "                    group and similarity (search-match; see xs_match.h)\n"
@@ -86,6 +88,7 @@ int xs_cmd_predict(int argc, char **argv)
     const char *model_path = NULL, *format = "text", *wl_arg = NULL, *ref_path = NULL;
     int top = 5, n_matches = 3;
     xs_eval_prior prior = XS_PRIOR_MATERIALS_PROJECT;
+    xs_nn_combine combine = XS_NN_COMBINE_MEAN;
     double threshold = -1, min_coverage = 0.5;
     xs_cli_angle_correction angles = {0};
     const char **files = calloc((size_t)argc, sizeof *files);
@@ -110,6 +113,7 @@ int xs_cmd_predict(int argc, char **argv)
         else if (!strcmp(a, "--format") && more) format = argv[++i];
         else if (!strcmp(a, "--reference") && more) ref_path = argv[++i];
         else if (!strcmp(a, "--matches") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &n_matches) || !xs_cli_require("predict", a, n_matches >= 1, "at least 1", argv[i]);
+        else if (!strcmp(a, "--combine") && more) bad = !xs_cli_parse_combine("predict", argv[++i], &combine);
         else if (!strcmp(a, "--prior") && more) {
             const char *pr = argv[++i];
             if (!xs_cli_parse_prior("predict", pr, &prior)) {
@@ -143,6 +147,7 @@ int xs_cmd_predict(int argc, char **argv)
         free(files);
         return 1;
     }
+    xs_nn_ensemble_set_combine(ens, combine, NULL);
     xs_nn *net = xs_nn_ensemble_member(ens, 0);
     xs_nn_grid mg;
     if (!xs_nn_get_grid(net, &mg)) {
@@ -317,6 +322,9 @@ int xs_cmd_predict(int argc, char **argv)
                     printf("  prior          groups all equally likely%s\n",
                            learned ? " (the real-material frequencies learned in training divided out)"
                                    : " (the network's own outputs, as trained)");
+                if (combine == XS_NN_COMBINE_GEOMETRIC && xs_nn_ensemble_size(ens) > 1)
+                    printf("  members        %d, their probabilities combined by the geometric mean (--combine)\n",
+                           xs_nn_ensemble_size(ens));
             } else if (!strcmp(format, "tsv")) {
                 int sg = sg_model ? xs_cli_class_space_group(net, rk[0].cls) : 0;
                 printf("%s\t%d\t%s\t%.4f\t%s\t%.4f\t%.4f\t%d\t", name, sg, sg ? xs_sym_symbol(sg) : "", rk[0].p,
@@ -354,9 +362,9 @@ int xs_cmd_predict(int argc, char **argv)
                 for (int k = 0; k < n_ext; k++) printf("%s%d", k ? ", " : "", ext_groups[k]);
                 printf("], \"probability\": %.6f}", ext_prob);
                 printf(", \"crystal_system\": \"%s\", \"crystal_system_probability\": %.6f, \"certainty\": %.6f, "
-                       "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\"",
+                       "\"threshold\": %.4f, \"refused\": %s, \"prior\": \"%s\", \"combine\": \"%s\"",
                        xs_crystal_system_name((xs_crystal_system)cs_best), cs_p[cs_best], certainty, threshold,
-                       refused ? "true" : "false", xs_eval_prior_name(prior));
+                       refused ? "true" : "false", xs_eval_prior_name(prior), xs_nn_combine_name(combine));
                 if (warnings->n) { /* what the file this pattern came from left out, as stderr says it */
                     printf(", \"file_warnings\": [");
                     for (size_t k = 0; k < warnings->n; k++) {

@@ -5,10 +5,10 @@
 # the 15 IUCr Rietveld CIFs (labelled by their refined structure; mixtures, modulated structures and
 # profiles that cover too little of the grid are left out, and said), (6) the 15 MEASURED SSRL synchrotron
 # patterns (crystal systems only). Prints a markdown table; the JSON reports stay in RUN_DIR/table1/eval-*.json.
-#   [PRIOR=mp] [SYNTH=FILE.h5] scripts/table1.sh [MODEL.h5] [RUN_DIR]     (defaults: models/default.h5, runs/;
+#   [PRIOR=mp] [COMBINE=geometric] [SYNTH=FILE.h5] scripts/table1.sh [MODEL.h5] [RUN_DIR]  (defaults: models/default.h5, runs/;
 #   PRIOR=mp reweights the outputs to the space-group frequencies of real materials, see xs_eval_apply_prior;
 #   SYNTH is the synthetic dataset whose test split makes the first row, default RUN_DIR/synth2500.h5, the one
-#   scripts/train_default_model.sh makes)
+#   scripts/train_default_model.sh makes; COMBINE=geometric combines the ensemble's members by their geometric mean)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-models/default.h5}"
@@ -19,13 +19,13 @@ t="$run/table1"
 # real structures as files xrdsym reads (spglib.h5, aflow.h5, rruff.tsv; made once, in $t)
 scripts/real_structures.sh "$run"
 
-$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "${SYNTH:-$run/synth2500.h5}" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
-$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$t/spglib.h5" --split test --json "$t/eval-spglib.json" > "$t/eval-spglib.txt"
-$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --data "$t/aflow.h5" --split test --json "$t/eval-aflow.json" > "$t/eval-aflow.txt"
-$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --patterns "$t/rruff.tsv" --json "$t/eval-rruff.json" --plots "$t/plots-rruff" > "$t/eval-rruff.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --data "${SYNTH:-$run/synth2500.h5}" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --data "$t/spglib.h5" --split test --json "$t/eval-spglib.json" > "$t/eval-spglib.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --data "$t/aflow.h5" --split test --json "$t/eval-aflow.json" > "$t/eval-aflow.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --patterns "$t/rruff.tsv" --json "$t/eval-rruff.json" --plots "$t/plots-rruff" > "$t/eval-rruff.txt"
 # exit status 1: some profiles could not be used (said in the .err file); the others are judged
-$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --patterns "$t"/iucr/*.cif --json "$t/eval-iucr.json" > "$t/eval-iucr.txt" 2> "$t/eval-iucr.err" || [ $? -eq 1 ]
-$x evaluate ${PRIOR:+--prior $PRIOR} --model "$model" --patterns "$t"/ssrl/*.xy --labels "$t/ssrl-labels.csv" --json "$t/eval-ssrl.json" > "$t/eval-ssrl.txt"
+$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --patterns "$t"/iucr/*.cif --json "$t/eval-iucr.json" > "$t/eval-iucr.txt" 2> "$t/eval-iucr.err" || [ $? -eq 1 ]
+$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --patterns "$t"/ssrl/*.xy --labels "$t/ssrl-labels.csv" --json "$t/eval-ssrl.json" > "$t/eval-ssrl.txt"
 
 /usr/bin/python3 - "$t" <<'PY'
 import json, sys, os

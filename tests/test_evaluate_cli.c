@@ -182,6 +182,15 @@ int main(void)
         remove(tuned);
     }
 
+    /* --combine: recorded in the JSON; an unknown mode is a usage error */
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --split val --combine geometric --json '%s'", model, data, json);
+    CHECK(run(args, out) == 0, "evaluate --combine geometric exits 0");
+    char *gj = xs_test_slurp(json, NULL);
+    CHECK(gj && strstr(gj, "\"combine\": \"geometric\""), "--combine geometric recorded");
+    free(gj);
+    snprintf(args, sizeof args, "--model '%s' --data '%s' --combine harmonic --json '%s'", model, data, json);
+    CHECK(run(args, out) == 2, "--combine harmonic refused");
+
     /* the validation split, with plots */
     snprintf(args, sizeof args, "--model '%s' --data '%s' --split val --seed 5 --json '%s' --plots '%s'", model, data,
              json, plots);
@@ -189,6 +198,7 @@ int main(void)
     char *txt = xs_test_slurp(out, NULL), *js = xs_test_slurp(json, NULL);
     CHECK(txt && strstr(txt, "space group") && strstr(txt, "half refused"), "summary printed: %s", txt ? txt : "");
     CHECK(js && strstr(js, "\"accuracy_at_half\"") && strstr(js, "\"subgroup_distance\""), "JSON written");
+    CHECK(js && strstr(js, "\"combine\": \"mean\""), "the JSON says how the members were combined");
     free(txt);
     free(js);
     if (have_py) {

@@ -270,15 +270,39 @@ static void test_ensemble(void)
     xs_error err = {0};
     CHECK(xs_nn_ensemble_create(&e, &err) == XS_OK, "ensemble");
     float x[BATCH * N_IN], p[BATCH * 3], q[BATCH * 3], sum[BATCH * 3] = {0};
+    double logsum[BATCH * 3] = {0};
     int y[BATCH];
     toy_batch(3, 0, x, y);
     for (int k = 0; k < 3; k++) {
         xs_nn *net = NULL;
         xs_nn_create(SMALL_CNN, 0, 0, 100 + k, &net, NULL);
         xs_nn_forward(net, x, BATCH, p, NULL);
-        for (int i = 0; i < BATCH * 3; i++) sum[i] += p[i];
+        for (int i = 0; i < BATCH * 3; i++) sum[i] += p[i], logsum[i] += log(p[i]);
         CHECK(xs_nn_ensemble_add(e, net, &err) == XS_OK, "add %d", k);
     }
+    /* the geometric mean, written out in double: (p1 p2 p3)^(1/3) of each class over its row's sum */
+    CHECK(xs_nn_ensemble_combine(e) == XS_NN_COMBINE_MEAN, "the mean by default");
+    CHECK(xs_nn_ensemble_set_combine(e, XS_NN_COMBINE_GEOMETRIC, &err) == XS_OK, "geometric: %s", err.message);
+    CHECK(xs_nn_ensemble_forward(e, x, BATCH, q, &err) == XS_OK, "geometric forward");
+    double worst_geo = 0, worst_row = 0, apart = 0;
+    for (int b = 0; b < BATCH; b++) {
+        double g[3], total = 0, row = 0;
+        for (int c = 0; c < 3; c++) total += g[c] = exp(logsum[b * 3 + c] / 3);
+        for (int c = 0; c < 3; c++) {
+            worst_geo = fmax(worst_geo, fabs(q[b * 3 + c] - g[c] / total));
+            apart = fmax(apart, fabs(q[b * 3 + c] - sum[b * 3 + c] / 3));
+            row += q[b * 3 + c];
+        }
+        worst_row = fmax(worst_row, fabs(row - 1));
+    }
+    /* float logarithms and exponentials of probabilities near 1/3: a few float epsilons */
+    CHECK(worst_geo < 1e-6 && worst_row < 1e-6, "geometric mean of the members (%g), rows sum to 1 (%g)", worst_geo, worst_row);
+    CHECK(apart > 1e-4, "the geometric mean is not the mean on these members (%g apart at most)", apart);
+    CHECK(xs_nn_ensemble_set_combine(e, (xs_nn_combine)7, &err) == XS_ERR_INVALID &&
+              xs_nn_ensemble_combine(e) == XS_NN_COMBINE_GEOMETRIC, "an unknown mode refused, the mode kept");
+    CHECK(!strcmp(xs_nn_combine_name(XS_NN_COMBINE_GEOMETRIC), "geometric") &&
+              !strcmp(xs_nn_combine_name(XS_NN_COMBINE_MEAN), "mean"), "names");
+    xs_nn_ensemble_set_combine(e, XS_NN_COMBINE_MEAN, NULL);
     xs_nn *other = NULL;
     xs_nn_create("dense 4 softmax", N_IN, 0, 1, &other, NULL);
     CHECK(xs_nn_ensemble_add(e, other, &err) == XS_ERR_INVALID, "member with other classes refused (and freed)");

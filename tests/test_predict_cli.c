@@ -11,6 +11,25 @@ static char out_buf[1 << 16];
 
 static int run(const char *cmd) { return xs_test_capture(cmd, out_buf, sizeof out_buf); }
 
+/* `predict --format json` of one file with options A and then B: each must exit 0 and report what it holds
+ * (hold_a, hold_b), and their first guesses' probabilities must differ by more than min_gap (an option that
+ * changes the answer, shown to reach the network). */
+static void answers_differ(const char *exe, const char *model, const char *file, const char *opts_a, const char *hold_a,
+                           const char *opts_b, const char *hold_b, double min_gap)
+{
+    char cmd[2048];
+    double p[2] = {-1, -1};
+    const char *opts[2] = {opts_a, opts_b}, *hold[2] = {hold_a, hold_b};
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s %s --format json 2>/dev/null", exe, model, file, opts[k]);
+        const char *q = run(cmd) == 0 && strstr(out_buf, hold[k]) ? strstr(out_buf, "\"probability\": ") : NULL;
+        CHECK(q, "predict %s reports %s: %s", opts[k], hold[k], out_buf);
+        if (q) p[k] = atof(q + 15);
+    }
+    CHECK(p[0] >= 0 && p[1] >= 0 && fabs(p[0] - p[1]) > min_gap, "'%s' and '%s' answer otherwise: %g / %g", opts_a,
+          opts_b, p[0], p[1]);
+}
+
 int main(void)
 {
     const char *build = getenv("XS_BUILD_DIR");
@@ -161,7 +180,7 @@ int main(void)
      * allows one unit of the last printed digit either way) and, uncorrected, otherwise (the network sees the
      * peaks 15 grid steps off) */
     char shifted[600];
-    static char ref_out[1 << 16], unc[1 << 16];
+    static char ref_out[1 << 16];
     snprintf(shifted, sizeof shifted, "%s.shifted.xy", good);
     f = fopen(shifted, "w");
     fprintf(f, "# wavelength 1.54184\n");
@@ -183,14 +202,9 @@ int main(void)
           "two rows: %s / %s", ref_out, out_buf);
     CHECK(!strncmp(row_ref, row_cor, 12) && fabs(p_ref - p_cor) <= 2e-4,
           "corrected answers as the original (4 decimals in the table): %s / %s", row_ref, row_cor);
-    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format json 2>/dev/null", exe, model, shifted);
-    CHECK(run(cmd) == 0 && strstr(out_buf, "\"zero_shift_deg\": 0.0000"), "uncorrected: %s", out_buf);
-    snprintf(unc, sizeof unc, "%s", out_buf);
-    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --zero-shift 0.15 --format json 2>/dev/null", exe, model, shifted);
-    CHECK(run(cmd) == 0 && strstr(out_buf, "\"zero_shift_deg\": 0.1500"), "the correction is reported: %s", out_buf);
-    const char *pu = strstr(unc, "\"probability\": "), *pc = strstr(out_buf, "\"probability\": ");
-    CHECK(pu && pc && fabs(atof(pu + 15) - atof(pc + 15)) > 1e-3,
-          "uncorrected, the network answers otherwise: %s / %s", pu ? pu : "", pc ? pc : "");
+    /* uncorrected, the network answers otherwise; the correction is reported */
+    answers_differ(exe, model, shifted, "", "\"zero_shift_deg\": 0.0000", "--zero-shift 0.15", "\"zero_shift_deg\": 0.1500",
+                   1e-3);
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --zero-shift 3 2>&1", exe, model, good);
     CHECK(run(cmd) == 2 && strstr(out_buf, "at most 2 deg"), "--zero-shift 3 refused with the reason: %s", out_buf);
 
@@ -204,6 +218,25 @@ int main(void)
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --prior icsd 2>&1", exe, model, good);
     CHECK(run(cmd) == 2 && strstr(out_buf, "mp, minerals or uniform, got 'icsd'"), "--prior icsd refused: %s", out_buf);
     unlink(shifted);
+
+    /* --combine: an ensemble of the model and one of another seed trained 2 epochs (so that the two disagree); the geometric mean reaches the ensemble
+     * (another first probability than the mean's), is reported in the text and the JSON; an unknown mode is refused */
+    char second[96], pair[96];
+    snprintf(second, sizeof second, "%s.seed6.h5", model);
+    snprintf(pair, sizeof pair, "%s.pair.h5", model);
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --data %s --out %s --arch 'input 8500; avgpool 10; dense 32 relu; dense classes softmax' "
+             "--epochs 2 --batch 16 --lr 0.003 --seed 6 --quiet --no-checkpoint 2>&1 && '%s' ensemble %s %s --out %s 2>&1",
+             exe, data, second, exe, model, second, pair);
+    CHECK(run(cmd) == 0, "a second model and the pair: %s", out_buf);
+    answers_differ(exe, pair, good, "", "\"combine\": \"mean\"", "--combine geometric", "\"combine\": \"geometric\"", 1e-4);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --combine geometric 2>&1", exe, pair, good);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "combined by the geometric mean"), "the text says so: %s", out_buf);
+    snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --combine median 2>&1", exe, pair, good);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "--combine is mean or geometric, got 'median'"), "--combine median refused: %s",
+          out_buf);
+    unlink(second);
+    unlink(pair);
 
     /* --displacement: the same pattern from a sample 0.3 mm too high on a 240 mm goniometer (each peak
      * 2 * 0.3 / 240 cos(theta) rad higher: 0.14 deg at 21 deg, 0.11 at 81), written as an .xrdml that states

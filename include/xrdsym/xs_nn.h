@@ -209,7 +209,15 @@ int xs_nn_ensemble_size(const xs_nn_ensemble *ens);
 xs_nn *xs_nn_ensemble_member(xs_nn_ensemble *ens, int i); /* borrowed; NULL when out of range */
 /* Removes member i from the ensemble and returns it: the caller owns it (xs_nn_free). NULL when out of range. */
 xs_nn *xs_nn_ensemble_take(xs_nn_ensemble *ens, int i);
-/* Mean of the members' outputs (batch rows of n_classes). */
+/* How the members' probabilities are combined: their mean (the default, as the paper averages its ensembles),
+ * or their geometric mean (the product of the K members' probabilities to the power 1/K, renormalised; a class
+ * is likely only where every member finds it so; README measures both). */
+typedef enum { XS_NN_COMBINE_MEAN = 0, XS_NN_COMBINE_GEOMETRIC = 1 } xs_nn_combine;
+/* XS_ERR_INVALID for a missing ensemble or an unknown mode. Not stored in the ensemble's file. */
+xs_status xs_nn_ensemble_set_combine(xs_nn_ensemble *ens, xs_nn_combine how, xs_error *err);
+xs_nn_combine xs_nn_ensemble_combine(const xs_nn_ensemble *ens);
+const char *xs_nn_combine_name(xs_nn_combine how); /* "mean", "geometric" */
+/* The members' outputs combined as set (batch rows of n_classes). */
 xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch, float *probs, xs_error *err);
 /* One HDF5 file: root attributes format = "xrdsym-ensemble", format_version = 1, members = K; groups
  * member_0 .. member_{K-1}, each laid out as a model file's root. */

@@ -1,6 +1,8 @@
 /* Model and ensemble files (HDF5, layout in xs_nn.h), and ensembles. */
+#include <float.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,6 +509,7 @@ xs_status xs_nn_load(const char *path, xs_nn **net, xs_error *err)
 struct xs_nn_ensemble {
     xs_nn **m;
     int n, cap;
+    xs_nn_combine combine;
     float *tmp;
     size_t tmp_n;
 };
@@ -583,6 +586,38 @@ xs_nn *xs_nn_ensemble_take(xs_nn_ensemble *ens, int i)
     return net;
 }
 
+xs_status xs_nn_ensemble_set_combine(xs_nn_ensemble *ens, xs_nn_combine how, xs_error *err)
+{
+    if (!ens) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "missing ensemble");
+    if (how != XS_NN_COMBINE_MEAN && how != XS_NN_COMBINE_GEOMETRIC)
+        return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "unknown way to combine an ensemble's members (%d)", (int)how);
+    ens->combine = how;
+    return XS_OK;
+}
+
+xs_nn_combine xs_nn_ensemble_combine(const xs_nn_ensemble *ens) { return ens ? ens->combine : XS_NN_COMBINE_MEAN; }
+
+const char *xs_nn_combine_name(xs_nn_combine how) { return how == XS_NN_COMBINE_GEOMETRIC ? "geometric" : "mean"; }
+
+/* Rows of summed log-probabilities (sum_k ln p_k, each p floored at FLT_MIN so that a probability a member
+ * rounded to 0 stays finite) to the geometric mean: exp(sum / K) renormalised, from the row's largest. */
+static void geometric_rows(float *logsum, size_t batch, int n_classes, int k)
+{
+    for (size_t b = 0; b < batch; b++) {
+        float *row = logsum + b * (size_t)n_classes;
+        float top = row[0];
+        for (int c = 1; c < n_classes; c++) top = row[c] > top ? row[c] : top;
+        double total = 0;
+        for (int c = 0; c < n_classes; c++) total += row[c] = expf((row[c] - top) / (float)k);
+        for (int c = 0; c < n_classes; c++) row[c] = (float)(row[c] / total);
+    }
+}
+
+static void log_floor(float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) p[i] = logf(p[i] > FLT_MIN ? p[i] : FLT_MIN);
+}
+
 xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch, float *probs, xs_error *err)
 {
     if (!ens || !ens->n) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "empty ensemble");
@@ -594,10 +629,17 @@ xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch,
         ens->tmp = t;
         ens->tmp_n = n;
     }
+    int geometric = ens->combine == XS_NN_COMBINE_GEOMETRIC && ens->n > 1;
     xs_status st = xs_nn_forward(ens->m[0], x, batch, probs, err);
+    if (st == XS_OK && geometric) log_floor(probs, n);
     for (int k = 1; st == XS_OK && k < ens->n; k++) {
         st = xs_nn_forward(ens->m[k], x, batch, ens->tmp, err);
+        if (st == XS_OK && geometric) log_floor(ens->tmp, n);
         for (size_t i = 0; st == XS_OK && i < n; i++) probs[i] += ens->tmp[i];
+    }
+    if (st == XS_OK && geometric) {
+        geometric_rows(probs, (size_t)batch, ens->m[0]->n_classes, ens->n);
+        return st;
     }
     float inv = 1.0f / (float)ens->n;
     for (size_t i = 0; st == XS_OK && ens->n > 1 && i < n; i++) probs[i] *= inv;
