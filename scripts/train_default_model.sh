@@ -20,7 +20,7 @@
 # models/ (a candidate, beside the shipped files). With RELATIVES=1 give a RUN_DIR whose sg*-mix.h5 were not made
 # without it (finished steps are kept and not made again).
 # SMOKE=1 runs every step as written here but small: 2 crystals a group, one epoch each, one relative a
-# structure (tests/test_rebuild_script.sh checks so, in a minute, that the steps, their order, waits and
+# structure (tests/test_rebuild_script.py checks so, in a minute, that the steps, their order, waits and
 # resumption work; the networks it makes are not models). It needs MODELS=DIR, so that the shipped files are
 # not replaced, and an existing build (it skips scripts/setup.sh).
 set -euo pipefail

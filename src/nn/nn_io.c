@@ -600,13 +600,14 @@ xs_nn_combine xs_nn_ensemble_combine(const xs_nn_ensemble *ens) { return ens ? e
 const char *xs_nn_combine_name(xs_nn_combine how) { return how == XS_NN_COMBINE_GEOMETRIC ? "geometric" : "mean"; }
 
 /* Rows of summed log-probabilities (sum_k ln p_k, each p floored at FLT_MIN so that a probability a member
- * rounded to 0 stays finite) to the geometric mean: exp(sum / K) renormalised, from the row's largest. */
+ * rounded to 0 stays finite; a NaN stays NaN and makes its row NaN, as the mean would) to the geometric mean:
+ * exp(sum / K) renormalised, from the row's largest. */
 static void geometric_rows(float *logsum, size_t batch, int n_classes, int k)
 {
     for (size_t b = 0; b < batch; b++) {
         float *row = logsum + b * (size_t)n_classes;
         float top = row[0];
-        for (int c = 1; c < n_classes; c++) top = row[c] > top ? row[c] : top;
+        for (int c = 1; c < n_classes; c++) top = row[c] > top || isnan(row[c]) ? row[c] : top;
         double total = 0;
         for (int c = 0; c < n_classes; c++) total += row[c] = expf((row[c] - top) / (float)k);
         for (int c = 0; c < n_classes; c++) row[c] = (float)(row[c] / total);
@@ -615,7 +616,7 @@ static void geometric_rows(float *logsum, size_t batch, int n_classes, int k)
 
 static void log_floor(float *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) p[i] = logf(p[i] > FLT_MIN ? p[i] : FLT_MIN);
+    for (size_t i = 0; i < n; i++) p[i] = isnan(p[i]) ? p[i] : logf(p[i] > FLT_MIN ? p[i] : FLT_MIN);
 }
 
 xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch, float *probs, xs_error *err)
