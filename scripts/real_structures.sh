@@ -55,18 +55,22 @@ if [ ! -f "$t/ssrl-labels.csv" ]; then
   rm -rf "$t/ssrl" && mv "$t/ssrl.tmp/XYdata" "$t/ssrl" && rmdir "$t/ssrl.tmp"
   cp "$shared/experimental/ssrl-synchrotron-labels.csv" "$t/ssrl-labels.csv"
 fi
+# the COD's inorganic structures, none of a spglib or AFLOW structure's group and elements, all for training:
+# the same filters for the structures and their relatives
+cod_structures() {
+  $x dataset structures $(cat "$t/cod.list") --inorganic --exclude-like "$t/spglib.h5" --exclude-like "$t/aflow.h5" \
+    --val 0 --test 0 --quiet "$@"
+}
 if [ ! -f "$t/cod-inorganic.h5" ]; then
   mkdir -p "$t/cod"
   tar -xzf "$shared/structures/cod-tools-test-cifs.tar.gz" -C "$t/cod"
   find "$t/cod" -name '*.cif' | sort > "$t/cod.list"
   # many of these files are broken on purpose (they test a CIF parser): reported in cod.log and skipped
-  $x dataset structures $(cat "$t/cod.list") --inorganic --exclude-like "$t/spglib.h5" --exclude-like "$t/aflow.h5" \
-    --val 0 --test 0 --quiet --out "$t/cod-inorganic.h5" 2> "$t/cod.log" || true
+  cod_structures --out "$t/cod-inorganic.h5" 2> "$t/cod.log" || true
   [ -f "$t/cod-inorganic.h5" ] || { echo "real_structures: $t/cod-inorganic.h5 not written, see $t/cod.log" >&2; exit 1; }
   tail -2 "$t/cod.log" >&2
 fi
 if [ "$relatives" -gt 0 ] && [ ! -f "$t/cod-relatives.h5" ]; then
-  $x dataset structures $(cat "$t/cod.list") --inorganic --exclude-like "$t/spglib.h5" --exclude-like "$t/aflow.h5" \
-    --val 0 --test 0 --quiet --variants "$relatives" --seed 1 --out "$t/cod-relatives.h5" 2> "$t/cod-relatives.log" || true
+  cod_structures --variants "$relatives" --seed 1 --out "$t/cod-relatives.h5" 2> "$t/cod-relatives.log" || true
   [ -f "$t/cod-relatives.h5" ] || { echo "real_structures: $t/cod-relatives.h5 not written, see $t/cod-relatives.log" >&2; exit 1; }
 fi

@@ -19,13 +19,15 @@ t="$run/table1"
 # real structures as files xrdsym reads (spglib.h5, aflow.h5, rruff.tsv; made once, in $t)
 scripts/real_structures.sh "$run"
 
-$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --data "${SYNTH:-$run/synth2500.h5}" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
-$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --data "$t/spglib.h5" --split test --json "$t/eval-spglib.json" > "$t/eval-spglib.txt"
-$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --data "$t/aflow.h5" --split test --json "$t/eval-aflow.json" > "$t/eval-aflow.txt"
-$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --patterns "$t/rruff.tsv" --json "$t/eval-rruff.json" --plots "$t/plots-rruff" > "$t/eval-rruff.txt"
+# the prior and the ensemble's combination, for every set alike
+choice=(${PRIOR:+--prior "$PRIOR"} ${COMBINE:+--combine "$COMBINE"})
+$x evaluate "${choice[@]}" --model "$model" --data "${SYNTH:-$run/synth2500.h5}" --split test --json "$t/eval-synthetic.json" > "$t/eval-synthetic.txt"
+$x evaluate "${choice[@]}" --model "$model" --data "$t/spglib.h5" --split test --json "$t/eval-spglib.json" > "$t/eval-spglib.txt"
+$x evaluate "${choice[@]}" --model "$model" --data "$t/aflow.h5" --split test --json "$t/eval-aflow.json" > "$t/eval-aflow.txt"
+$x evaluate "${choice[@]}" --model "$model" --patterns "$t/rruff.tsv" --json "$t/eval-rruff.json" --plots "$t/plots-rruff" > "$t/eval-rruff.txt"
 # exit status 1: some profiles could not be used (said in the .err file); the others are judged
-$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --patterns "$t"/iucr/*.cif --json "$t/eval-iucr.json" > "$t/eval-iucr.txt" 2> "$t/eval-iucr.err" || [ $? -eq 1 ]
-$x evaluate ${PRIOR:+--prior $PRIOR} ${COMBINE:+--combine $COMBINE} --model "$model" --patterns "$t"/ssrl/*.xy --labels "$t/ssrl-labels.csv" --json "$t/eval-ssrl.json" > "$t/eval-ssrl.txt"
+$x evaluate "${choice[@]}" --model "$model" --patterns "$t"/iucr/*.cif --json "$t/eval-iucr.json" > "$t/eval-iucr.txt" 2> "$t/eval-iucr.err" || [ $? -eq 1 ]
+$x evaluate "${choice[@]}" --model "$model" --patterns "$t"/ssrl/*.xy --labels "$t/ssrl-labels.csv" --json "$t/eval-ssrl.json" > "$t/eval-ssrl.txt"
 
 /usr/bin/python3 - "$t" <<'PY'
 import json, sys, os

@@ -13,7 +13,8 @@
         table unweighted: whether a temperature would make the certainties mean what they say.
     tools/output_analysis.py average [--geometric] OUT.tsv TABLE.tsv...
         the tables' probabilities averaged sample by sample (--geometric: their geometric mean, the product of the
-        K tables' probabilities to the power 1/K, renormalised to sum to 1; a zero in one table is a zero) (the same samples in the same order and the same
+        K tables' probabilities to the power 1/K, renormalised to sum to 1; a zero in one table is a zero)
+        (the same samples in the same order and the same
         classes, else an error naming the file and line), written as a table of the same layout (atomically; a
         device or FIFO such as /dev/stdout is written to as it is): the outputs of several models, or of one model
         on perturbed copies of the same patterns (test-time augmentation, README), as one model's, for
@@ -121,7 +122,11 @@ def read_table(path):
 def average(out, paths, geometric=False):
     head, keys, first = read_table(paths[0])
     # the geometric mean sums logarithms; a probability of 0 stays 0 (log 0 = -inf, exp(-inf) = 0)
-    lift = (lambda p: np.log(np.maximum(p, 0.0))) if geometric else (lambda p: p)
+    def lift(p):
+        if not geometric:
+            return p
+        with np.errstate(divide="ignore"):
+            return np.log(np.maximum(p, 0.0))
     total = lift(first)
     for path in paths[1:]:
         h, k, p = read_table(path)
