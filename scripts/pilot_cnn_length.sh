@@ -6,12 +6,12 @@
 # AFLOW structures and 20,000 synthetic test crystals (groups equally likely). Then each fine-tuned 2 epochs as
 # the script fine-tunes the CNN (one core each, side by side) and averaged with the shipped dense member
 # (models/default.h5's first), the two pairs judged the same way. About 11 min for the crystals, 45 min an arm,
-# 40 min for the fine-tuning here; a file already made is kept (so a stopped run resumes, and train itself
+# 46 min for the fine-tuning here; a file already made is kept (so a stopped run resumes, and train itself
 # resumes from its checkpoint).
 #   scripts/pilot_cnn_length.sh RUN_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -eq 1 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
 run="$1"
 x=build/xrdsym
 t="$run/table1"
