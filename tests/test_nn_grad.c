@@ -102,7 +102,7 @@ int main(void)
 {
     /* Between them these cover dense (relu, linear, fused softmax), conv with stride (relu, linear), max and
      * average pooling, dropout on channels and on flat values, relu and softmax as statements, and flatten of
-     * several channels, and the logq, highpass, autocorr and sqrt feature layers. */
+     * several channels, and the logq, highpass, autocorr, sqrt and peaks feature layers. */
     const struct {
         const char *spec;
         int n_in;
@@ -117,6 +117,8 @@ int main(void)
         {"dense 30 linear; logq 25 20 1.5; autocorr 11; dropout 0.2; dense 3 softmax", 6},
         /* sqrt behind a softmax so that its inputs are positive and away from the kink at 0 */
         {"dense 16 softmax; sqrt; logq 9 30 2; autocorr 5; dense 3 softmax", 5},
+        /* peaks passes the gradient of the points it keeps and none of the others */
+        {"dense 24 linear; peaks 1.5; dense 6 relu; dense 3 softmax", 8},
     };
     const xs_nn_loss losses[] = {XS_NN_LOSS_QUADRATIC, XS_NN_LOSS_PAPER_CE, XS_NN_LOSS_CCE};
     for (size_t n = 0; n < sizeof nets / sizeof nets[0]; n++)

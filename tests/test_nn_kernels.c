@@ -267,8 +267,61 @@ static void test_logq(void)
     xs_nn_logq_map_free(&m);
 }
 
+/* peaks: a deterministic "noise" (alternating +-a, so the estimated sigma is exactly 2a / 0.95387 in every
+ * block) with triangular bumps; a bump is kept when its highest point exceeds K sigma of its own block. */
+static void test_peaks(void)
+{
+    const int n = 1024;
+    const float k = 3; /* threshold 3 * 2a / 0.95387 = 6.29 a */
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n), *m = malloc(sizeof(float) * n);
+    float *y7 = malloc(sizeof(float) * n), *x7 = malloc(sizeof(float) * n);
+    const struct {
+        int at;
+        float h;
+        int kept;
+    } bumps[] = {
+        {100, 0.12f, 1}, /* 12 a of its block (a = 0.01): kept */
+        {300, 0.03f, 0}, /* at most 4 a: below 6.29 a */
+        {700, 0.12f, 0}, /* the same bump where a = 0.05: 0.17 < 0.31 */
+        {900, 0.60f, 1}, /* 12 a there */
+    };
+    for (int u = 0; u < n; u++) x[u] = (u % 2 ? 1.0f : -1.0f) * (u < n / 2 ? 0.01f : 0.05f);
+    for (int b = 0; b < 4; b++)
+        for (int d = -2; d <= 2; d++) x[bumps[b].at + d] += bumps[b].h * (1.0f - (float)abs(d) / 3.0f);
+    xs_nn_peaks_forward(x, y, m, 1, n, k);
+    for (int b = 0; b < 4; b++) {
+        int c = bumps[b].at;
+        CHECK(bumps[b].kept ? y[c] == x[c] && m[c] == 1 : y[c] == 0 && m[c] == 0, "peaks: bump at %d %s", c,
+              bumps[b].kept ? "dropped" : "kept");
+    }
+    int stray = 0, bad_mask = 0;
+    for (int u = 0; u < n; u++) {
+        int near = 0;
+        for (int b = 0; b < 4; b++) near |= abs(u - bumps[b].at) <= 3 && bumps[b].kept;
+        if (!near && y[u] != 0) stray++;
+        if (y[u] != m[u] * x[u]) bad_mask++;
+    }
+    CHECK(stray == 0, "peaks: %d points of noise kept", stray);
+    CHECK(bad_mask == 0, "peaks: %d outputs are not input times mask", bad_mask);
+    /* the gate does not depend on the pattern's scale */
+    for (int u = 0; u < n; u++) x7[u] = 7 * x[u];
+    xs_nn_peaks_forward(x7, y7, m, 1, n, k);
+    double worst = 0;
+    for (int u = 0; u < n; u++) worst = fmax(worst, fabs(y7[u] - 7 * y[u]));
+    CHECK(worst < 1e-6, "peaks of 7 x differ from 7 times peaks of x by %g", worst); /* both exact products */
+    /* K = 0 keeps every positive run as it is; NaN is dropped */
+    x[5] = NAN;
+    xs_nn_peaks_forward(x, y, m, 1, n, 0);
+    int pos_ok = 1;
+    for (int u = 0; u < n; u++)
+        if (u != 5 && y[u] != (x[u] > 0 ? x[u] : 0)) pos_ok = 0;
+    CHECK(pos_ok && y[5] == 0, "peaks 0 is not the positive part");
+    free(x), free(y), free(m), free(y7), free(x7);
+}
+
 int main(void)
 {
+    test_peaks();
     test_logq();
     test_dropout(0.3f);
     test_dropout(0.5f);

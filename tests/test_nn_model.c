@@ -147,6 +147,15 @@ static void test_spec_errors(void)
           "autocorr of 2 channels: %s", err.message);
     CHECK(xs_nn_create("highpass 0; dense 3", 20, 0, 1, &net, &err) == XS_ERR_PARSE, "highpass window 0");
     CHECK(xs_nn_create("sqrt 2; dense 3", 20, 0, 1, &net, &err) == XS_ERR_PARSE, "sqrt takes no argument");
+    CHECK(xs_nn_create("peaks -1; dense 3", 20, 0, 1, &net, &err) == XS_ERR_PARSE, "peaks -1");
+    CHECK(xs_nn_create("peaks; dense 3", 20, 0, 1, &net, &err) == XS_ERR_PARSE, "peaks without K");
+    CHECK(xs_nn_create("conv 2 3 1; peaks 3; flatten; dense 3", 20, 0, 1, &net, &err) != XS_OK,
+          "peaks on two channels");
+    CHECK(xs_nn_create("peaks 2.7; dense 3 softmax", 20, 0, 1, &net, &err) == XS_OK && net &&
+              !strcmp(xs_nn_spec(net), "input 20; peaks 2.7; dense 3 softmax"),
+          "peaks canonical text: %s", net ? xs_nn_spec(net) : err.message);
+    xs_nn_free(net);
+    net = NULL;
     CHECK(xs_nn_create("input 400; sqrt; logq 64 10 0.1; highpass 5; autocorr 16; dense 3 softmax", 0, 0, 1, &net,
                        &err) == XS_OK,
           "feature network: %s", err.message);

@@ -23,6 +23,10 @@
  *                            t = 0..LAGS-1, to the input (output: n + LAGS values). After logq it depends on
  *                            ratios of d-spacings only, not on the cell's size.
  *   sqrt                     square root of the positive part (0 at and below 0): weak reflections count more.
+ *   peaks K                  keep each run of positive values whose highest point exceeds K times the local
+ *                            noise (median |x[u+1] - x[u]| / 0.954 over blocks of 128 points, sigma for white
+ *                            noise), 0 elsewhere: after highpass, what lies between the peaks (noise, what the
+ *                            background leaves) is removed, in training and on measured patterns alike.
  *
  * The input is one channel of n_inputs values. Convolutions and pooling work on (channels, length);
  * "flatten" turns that into channels*length values in channel-major order (as torch.flatten does); a dense

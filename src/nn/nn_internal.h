@@ -27,7 +27,8 @@ typedef enum {
     XS_NN_L_LOGQ,
     XS_NN_L_HIGHPASS,
     XS_NN_L_AUTOCORR,
-    XS_NN_L_SQRT
+    XS_NN_L_SQRT,
+    XS_NN_L_PEAKS
 } xs_nn_layer_type;
 
 /* One statement of a specification. */
@@ -37,7 +38,7 @@ typedef struct {
     int kernel; /* convolution kernel or pooling size */
     int stride;
     int act;
-    float rate; /* dropout */
+    float rate; /* dropout; peaks: the significance K */
     double start, step; /* logq: the input's 2theta grid (degrees) */
     int line, column; /* where it was written */
 } xs_nn_layer_desc;
@@ -56,7 +57,7 @@ typedef struct {
     size_t in_n, out_n;           /* values per sample */
     size_t w_off, w_n, b_off, b_n; /* into the parameter arena */
     float *out, *dout;            /* batch * out_n each */
-    float *mask;                  /* dropout: batch * out_n */
+    float *mask;                  /* dropout and peaks: batch * out_n */
     int *argmax;                  /* max pooling: batch * out_n */
     int mask_valid;
     xs_nn_logq_map logq;          /* logq layers */
@@ -188,6 +189,12 @@ void xs_nn_highpass_backward(const float *dY, float *dX, int B, int n, int windo
 void xs_nn_autocorr_forward_ref(const float *X, float *Y, int B, int n, int lags);
 void xs_nn_autocorr_forward_fast(const float *X, float *Y, int B, int n, int lags, int threads);
 void xs_nn_autocorr_backward(const float *X, const float *Yout, const float *dY, float *dX, int B, int n, int lags);
+/* peaks: Y = X where the point lies in a run of positive values whose maximum exceeds k times the local noise,
+ * else 0; mask[B][n] records which (1 or 0), and the backward pass is dX = dY * mask. The local noise is
+ * median |x[u+1] - x[u]| / (0.6745 sqrt 2) over blocks of XS_NN_PEAKS_BLOCK points (the last block takes
+ * the rest), which is sigma for white noise and barely moved by the few points that peaks occupy. */
+#define XS_NN_PEAKS_BLOCK 128
+void xs_nn_peaks_forward(const float *X, float *Y, float *mask, int B, int n, float k);
 
 /* Loss of probabilities A[B][n] against labels and its gradient with respect to the softmax input
  * (dZ[B][n], may be NULL). Returns the mean loss. */

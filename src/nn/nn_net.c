@@ -66,9 +66,11 @@ static xs_status shape_layers(xs_nn *net, xs_error *err)
         case XS_NN_L_LOGQ:
         case XS_NN_L_HIGHPASS:
         case XS_NN_L_AUTOCORR:
+        case XS_NN_L_PEAKS:
             if (c != 1)
                 return xs_error_set(err, XS_ERR_INVALID, "spec", d->line, d->column,
-                                    "logq, highpass and autocorr need a flat input of one channel (got %d)", c);
+                                    "logq, highpass, autocorr and peaks need a flat input of one channel (got %d)", c);
+            if (d->type == XS_NN_L_PEAKS) break;
             if (d->type == XS_NN_L_LOGQ) {
                 xs_status st = xs_nn_logq_map_build(&y->logq, l, d->start, d->step, d->units, err);
                 if (st != XS_OK) {
@@ -310,9 +312,10 @@ static xs_status ensure_batch(xs_nn *net, int B, xs_error *err)
         size_t n = (size_t)B * y->out_n;
         y->out = malloc(sizeof(float) * n);
         y->dout = malloc(sizeof(float) * n);
-        if (y->d.type == XS_NN_L_DROPOUT) y->mask = malloc(sizeof(float) * n);
+        int has_mask = y->d.type == XS_NN_L_DROPOUT || y->d.type == XS_NN_L_PEAKS;
+        if (has_mask) y->mask = malloc(sizeof(float) * n);
         if (y->d.type == XS_NN_L_MAXPOOL) y->argmax = malloc(sizeof(int) * n);
-        if (!y->out || !y->dout || (y->d.type == XS_NN_L_DROPOUT && !y->mask) ||
+        if (!y->out || !y->dout || (has_mask && !y->mask) ||
             (y->d.type == XS_NN_L_MAXPOOL && !y->argmax)) {
             free_activations(net);
             return xs_error_set(err, XS_ERR_NOMEM, NULL, 0, 0, "out of memory for a batch of %d", B);
@@ -465,6 +468,7 @@ static void forward(xs_nn *net, const float *x, int B, int train, int keep)
         case XS_NN_L_LOGQ: xs_nn_logq_forward(&y->logq, in, y->out, B, (int)y->in_n); break;
         case XS_NN_L_SQRT: elementwise(EW_SQRT, in, NULL, y->out, n, th); break;
         case XS_NN_L_HIGHPASS: xs_nn_highpass_forward(in, y->out, B, (int)y->in_n, d->units, y->prefix); break;
+        case XS_NN_L_PEAKS: xs_nn_peaks_forward(in, y->out, y->mask, B, (int)y->in_n, d->rate); break;
         case XS_NN_L_AUTOCORR:
             if (ref)
                 xs_nn_autocorr_forward_ref(in, y->out, B, (int)y->in_n, d->units);
@@ -540,6 +544,7 @@ static void backward(xs_nn *net, const float *x, int B)
         case XS_NN_L_SQRT: elementwise(EW_SQRT_GRAD, dz, y->out, din, n, th); break;
         case XS_NN_L_HIGHPASS: xs_nn_highpass_backward(dz, din, B, (int)y->in_n, d->units, y->prefix); break;
         case XS_NN_L_AUTOCORR: xs_nn_autocorr_backward(in, y->out, dz, din, B, (int)y->in_n, d->units); break;
+        case XS_NN_L_PEAKS: elementwise(EW_MUL, dz, y->mask, din, n, th); break;
         case XS_NN_L_FLATTEN:
             if (y->in_c == 1)
                 elementwise(EW_COPY, dz, NULL, din, n, th);

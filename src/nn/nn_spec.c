@@ -123,13 +123,21 @@ static xs_status parse_statement(token *tok, int nt, int n_classes, xs_nn_layer_
         NARGS(0, 0, "no arguments");
         d->type = XS_NN_L_SQRT;
         return XS_OK;
+    } else if (!strcmp(w, "peaks")) {
+        NARGS(1, 1, "K");
+        d->type = XS_NN_L_PEAKS;
+        char *end;
+        double k = strtod(tok[1].text, &end);
+        if (*end || !(k >= 0 && k <= 1000)) FAIL(tok[1], "peaks significance must be a number in [0, 1000], not '%s'", tok[1].text);
+        d->rate = (float)k;
+        return XS_OK;
     } else if (!strcmp(w, "relu") || !strcmp(w, "softmax") || !strcmp(w, "flatten")) {
         NARGS(0, 0, "no arguments");
         d->type = w[0] == 'r' ? XS_NN_L_RELU : w[0] == 's' ? XS_NN_L_SOFTMAX : XS_NN_L_FLATTEN;
         return XS_OK;
     } else
         FAIL(tok[0], "unknown statement '%s' (known: input, dense, conv, avgpool, maxpool, dropout, relu, "
-                     "softmax, flatten, logq, highpass, autocorr, sqrt)", w);
+                     "softmax, flatten, logq, highpass, autocorr, sqrt, peaks)", w);
     /* dense / conv: optional activation */
     int last = d->type == XS_NN_L_DENSE ? 2 : 4;
     if (nt > last) {
@@ -267,13 +275,14 @@ char *xs_nn_spec_format(const xs_nn_layer_desc *d, int n, int n_in)
             len += (size_t)snprintf(p, room, "; %s %d %d", d[i].type == XS_NN_L_AVGPOOL ? "avgpool" : "maxpool",
                                     d[i].kernel, d[i].stride);
             break;
-        case XS_NN_L_DROPOUT: {
+        case XS_NN_L_DROPOUT:
+        case XS_NN_L_PEAKS: {
             char r[32]; /* the shortest decimal that reads back as the same float */
             for (int digits = 6; digits <= 9; digits++) {
                 snprintf(r, sizeof r, "%.*g", digits, (double)d[i].rate);
                 if (strtof(r, NULL) == d[i].rate) break;
             }
-            len += (size_t)snprintf(p, room, "; dropout %s", r);
+            len += (size_t)snprintf(p, room, "; %s %s", d[i].type == XS_NN_L_PEAKS ? "peaks" : "dropout", r);
             break;
         }
         case XS_NN_L_RELU: len += (size_t)snprintf(p, room, "; relu"); break;
