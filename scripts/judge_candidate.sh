@@ -16,7 +16,6 @@ cand="$1"
 run="$2"
 old_synth="$3"
 shipped="${4:-models/default.h5}"
-x=build/xrdsym
 t="$run/table1"
 j="$run/judge"
 mkdir -p "$j"
@@ -24,22 +23,10 @@ for f in "$cand" "$shipped" "$run/synth2500.h5" "$old_synth" "$t/rruff.tsv" "$t/
   [ -f "$f" ] || { echo "judge_candidate: $f: no such file" >&2; exit 1; }
 done
 
-# an arm's tables are made again only when older than its model (the shipped arm can be judged ahead)
-fresh() { [ -s "$1" ] && [ "$1" -nt "$2" ]; }
-for arm in cand shipped; do
-  m="$cand"
-  [ $arm = shipped ] && m="$shipped"
-  fresh "$j/$arm-rruff.tsv" "$m" ||
-    $x evaluate --model "$m" --prior mp --patterns "$t/rruff.tsv" --json "$j/$arm-rruff.json" --outputs "$j/$arm-rruff.tsv" > /dev/null
-  for s in spglib aflow; do
-    fresh "$j/$arm-$s.tsv" "$m" || $x evaluate --model "$m" --prior uniform --data "$t/$s.h5" --split test \
-      --json "$j/$arm-$s.json" --outputs "$j/$arm-$s.tsv" > /dev/null
-  done
-  # one table of the 665 simulated structures: the second file's rows without its header
-  { cat "$j/$arm-spglib.tsv"; tail -n +2 "$j/$arm-aflow.tsv"; } > "$j/$arm-real.tsv"
-  fresh "$j/$arm-synth.tsv" "$m" || $x evaluate --model "$m" --prior uniform --data "$run/synth2500.h5" --split test \
-    --seed 1 --json "$j/$arm-synth.json" --outputs "$j/$arm-synth.tsv" > /dev/null
-done
+source scripts/judge_lib.sh
+judge_tables "$cand" "$j/cand" "$t" "$run/synth2500.h5"
+# the shipped arm's tables too are made again only when older than its model (it can be judged ahead)
+judge_tables "$shipped" "$j/shipped" "$t" "$run/synth2500.h5"
 
 # the candidate file's test crystals that were test crystals of the shipped networks' file too (h5py: Debian's
 # python3-h5py, which a python3 of its own earlier on the PATH may not see)

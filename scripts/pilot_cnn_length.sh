@@ -18,10 +18,8 @@ t="$run/table1"
 mkdir -p "$run"
 scripts/real_structures.sh "$run"
 [ -f "$run/synth2500.h5" ] || $x dataset synth --per-group 2500 --seed 2027 --out "$run/synth2500.h5"
-# as scripts/train_default_model.sh
-CNN="input 8500; sqrt; logq 2048; highpass 41; conv 32 9 2 relu; maxpool 2; conv 64 9 1 relu; maxpool 2; conv 64 9 1 relu; maxpool 2; flatten; dense 512 relu; dropout 0.2; dense 256 relu; dropout 0.1; dense classes softmax"
-AUG="--zero-shift 0.05 --width-growth 1 --noise-scale 8"
-REALISM="--kalpha2 0.5 --kalpha2-prob 0.5 --jitter 0.4 --impurity 3 0.1"
+source scripts/recipe.sh
+source scripts/judge_lib.sh
 COMMON=(--data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --batch 128 --threads 2 $AUG $REALISM)
 [ -f "$run/C4.h5" ] || $x train "${COMMON[@]}" --arch "$CNN" --epochs 4 --seed 3 --out "$run/C4.h5" > "$run/C4.log" 2>&1
 [ -f "$run/C8.h5" ] || $x train "${COMMON[@]}" --lr 0.0005 --lr-final 0.04 --init "$run/C4.h5" --epochs 4 --seed 33 \
@@ -51,14 +49,7 @@ for arm in C4 C8; do
   [ -f "$run/pair-$arm.h5" ] || $x ensemble "$run/shippedA.h5" "$run/$arm-mix.h5" --out "$run/pair-$arm.h5" --half
 done
 for arm in C4 C8 pair-C4 pair-C8; do
-  m="$run/$arm.h5"
-  $x evaluate --model "$m" --prior mp --patterns "$t/rruff.tsv" --json "$run/$arm-rruff.json" --outputs "$run/$arm-rruff.tsv" > /dev/null
-  for s in spglib aflow; do
-    $x evaluate --model "$m" --prior uniform --data "$t/$s.h5" --split test --json "$run/$arm-$s.json" --outputs "$run/$arm-$s.tsv" > /dev/null
-  done
-  { cat "$run/$arm-spglib.tsv"; tail -n +2 "$run/$arm-aflow.tsv"; } > "$run/$arm-real.tsv"
-  $x evaluate --model "$m" --prior uniform --data "$run/synth2500.h5" --split test --limit 20000 --seed 1 \
-    --json "$run/$arm-synth.json" --outputs "$run/$arm-synth.tsv" > /dev/null
+  judge_tables "$run/$arm.h5" "$run/$arm" "$t" "$run/synth2500.h5" --limit 20000
 done
 for s in rruff real synth; do
   echo "== $s, the CNNs alone (C8 first): $($py tools/compare_outputs.py "$run/C8-$s.tsv" "$run/C4-$s.tsv")"

@@ -16,16 +16,14 @@ t="$run/table1"
 mkdir -p "$run"
 scripts/real_structures.sh "$run"
 [ -f "$run/synth2500.h5" ] || $x dataset synth --per-group 2500 --seed 2027 --out "$run/synth2500.h5"
-# as scripts/train_default_model.sh, and the same with the gate
-FEATURES="input 8500; sqrt; logq 2048; highpass 41"
-LAYERS="autocorr 1024; dense 1024 relu; dropout 0.2; dense 512 relu; dropout 0.2; dense 256 relu; dropout 0.1; dense classes softmax"
-AUG="--zero-shift 0.05 --width-growth 1 --noise-scale 8"
+source scripts/recipe.sh
+source scripts/judge_lib.sh
 COMMON=(--data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --batch 128 --threads 1 --epochs 8
   --seed 1 $AUG)
 pids=()
 for arm in P0 P3; do
-  spec="$FEATURES; $LAYERS"
-  [ $arm = P3 ] && spec="$FEATURES; peaks 3; $LAYERS"
+  spec="$SPEC"
+  [ $arm = P3 ] && spec="${SPEC/highpass 41;/highpass 41; peaks 3;}"
   [ -f "$run/$arm.h5" ] || { $x train "${COMMON[@]}" --arch "$spec" --out "$run/$arm.h5" > "$run/$arm.log" 2>&1 &
     pids+=($!); }
 done
@@ -33,14 +31,7 @@ for q in "${pids[@]}"; do wait "$q"; done
 py=python3
 python3 -c 'import h5py' 2> /dev/null || py=/usr/bin/python3
 for arm in P0 P3; do
-  m="$run/$arm.h5"
-  $x evaluate --model "$m" --prior mp --patterns "$t/rruff.tsv" --json "$run/$arm-rruff.json" --outputs "$run/$arm-rruff.tsv" > /dev/null
-  for s in spglib aflow; do
-    $x evaluate --model "$m" --prior uniform --data "$t/$s.h5" --split test --json "$run/$arm-$s.json" --outputs "$run/$arm-$s.tsv" > /dev/null
-  done
-  { cat "$run/$arm-spglib.tsv"; tail -n +2 "$run/$arm-aflow.tsv"; } > "$run/$arm-real.tsv"
-  $x evaluate --model "$m" --prior uniform --data "$run/synth2500.h5" --split test --limit 20000 --seed 1 \
-    --json "$run/$arm-synth.json" --outputs "$run/$arm-synth.tsv" > /dev/null
+  judge_tables "$run/$arm.h5" "$run/$arm" "$t" "$run/synth2500.h5" --limit 20000
 done
 for s in rruff real synth; do
   echo "== $s (P3 first): $($py tools/compare_outputs.py "$run/P3-$s.tsv" "$run/P0-$s.tsv")"

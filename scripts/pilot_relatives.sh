@@ -15,7 +15,8 @@ t="$run/table1"
 p="$run/relatives"
 mkdir -p "$p"
 scripts/real_structures.sh "$run" --relatives 20
-AUG="--zero-shift 0.05 --width-growth 1 --noise-scale 8"
+source scripts/recipe.sh
+source scripts/judge_lib.sh
 FT=(--data "$synth" --task space-group --loss cce --lr 0.0002 --lr-cosine --lr-final 0.1 --batch 128 --threads 1
   --sample-prior 1 --epochs 2 --init models/default.h5 $AUG)
 for seed in 21 22; do
@@ -28,10 +29,5 @@ for seed in 21 22; do
 done
 for arm in control relatives; do
   [ -f "$p/$arm.h5" ] || $x ensemble "$p/$arm-21.h5" "$p/$arm-22.h5" --out "$p/$arm.h5"
-  $x evaluate --model "$p/$arm.h5" --prior mp --patterns "$t/rruff.tsv" --json "$p/$arm-rruff.json" --outputs "$p/$arm-rruff.tsv" > /dev/null
-  for s in spglib aflow; do
-    $x evaluate --model "$p/$arm.h5" --prior uniform --data "$t/$s.h5" --split test --json "$p/$arm-$s.json" --outputs "$p/$arm-$s.tsv" > /dev/null
-  done
-  $x evaluate --model "$p/$arm.h5" --prior uniform --data "$synth" --split test --limit 20000 --seed 1 \
-    --json "$p/$arm-synth.json" --outputs "$p/$arm-synth.tsv" > /dev/null
+  judge_tables "$p/$arm.h5" "$p/$arm" "$t" "$synth" --limit 20000
 done

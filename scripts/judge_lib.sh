@@ -1,0 +1,23 @@
+# Sourced by scripts/judge_candidate.sh and the pilot scripts: one model's outputs on the sets every comparison of
+# README uses, as evaluate --outputs tables for tools/compare_outputs.py.
+#   judge_tables MODEL PREFIX TABLE1_DIR SYNTH.h5 [EVALUATE_OPTIONS...]
+# writes PREFIX-rruff.tsv (the 332 measured RRUFF patterns with the prior of real materials), PREFIX-spglib.tsv and
+# PREFIX-aflow.tsv (the simulated structures, groups equally likely), PREFIX-real.tsv (those two as one table),
+# PREFIX-synth.tsv (SYNTH.h5's test split, groups equally likely, seed 1, with the options given, e.g.
+# --limit 20000), and their JSON reports. TABLE1_DIR is what scripts/real_structures.sh made. A table newer than
+# its model is kept, so a stopped comparison resumes.
+judge_fresh() { [ -s "$1" ] && [ "$1" -nt "$2" ]; }
+judge_tables() {
+  local m="$1" p="$2" t="$3" synth="$4" s
+  shift 4
+  judge_fresh "$p-rruff.tsv" "$m" || build/xrdsym evaluate --model "$m" --prior mp --patterns "$t/rruff.tsv" \
+    --json "$p-rruff.json" --outputs "$p-rruff.tsv" > /dev/null
+  for s in spglib aflow; do
+    judge_fresh "$p-$s.tsv" "$m" || build/xrdsym evaluate --model "$m" --prior uniform --data "$t/$s.h5" --split test \
+      --json "$p-$s.json" --outputs "$p-$s.tsv" > /dev/null
+  done
+  # one table of the 665 simulated structures: the second file's rows without its header
+  { cat "$p-spglib.tsv"; tail -n +2 "$p-aflow.tsv"; } > "$p-real.tsv"
+  judge_fresh "$p-synth.tsv" "$m" || build/xrdsym evaluate --model "$m" --prior uniform --data "$synth" --split test \
+    --seed 1 "$@" --json "$p-synth.json" --outputs "$p-synth.tsv" > /dev/null
+}
