@@ -6,10 +6,12 @@
 # noise). Judged sample by sample, P3 first: RRUFF with the prior, the simulated spglib and AFLOW structures
 # and 20,000 synthetic test crystals (groups equally likely). About 11 min for the crystals (kept if made),
 # 26 min for the two networks here; a file already made is kept, and train resumes from its checkpoint.
-#   scripts/pilot_peaks.sh RUN_DIR
+# With PILOT_CNN=C4.h5 (the CNN length pilot's C4, scripts/pilot_cnn_length.sh), then the rebuild's CNN recipe
+# with the gate (C4g: 4 epochs, seed 3, both threads, about 45 min) against that C4, judged the same way.
+#   [PILOT_CNN=C4.h5] scripts/pilot_peaks.sh RUN_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -eq 1 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
 run="$1"
 x=build/xrdsym
 t="$run/table1"
@@ -36,3 +38,16 @@ done
 for s in rruff real synth; do
   echo "== $s (P3 first): $($py tools/compare_outputs.py "$run/P3-$s.tsv" "$run/P0-$s.tsv")"
 done
+# the gate in the CNN (README, "The rule for the gate in the CNN")
+if [ -n "${PILOT_CNN:-}" ]; then
+  [ -f "$run/C4.h5" ] || cp -p "$PILOT_CNN" "$run/C4.h5"
+  [ -f "$run/C4g.h5" ] || $x train --data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --batch 128 \
+    --threads 2 $AUG $REALISM --arch "${CNN/highpass 41;/highpass 41; peaks 3;}" --epochs 4 --seed 3 --out "$run/C4g.h5" \
+    > "$run/C4g.log" 2>&1
+  for arm in C4 C4g; do
+    judge_tables "$run/$arm.h5" "$run/$arm" "$t" "$run/synth2500.h5" --limit 20000
+  done
+  for s in rruff real synth; do
+    echo "== $s, CNN (C4g first): $($py tools/compare_outputs.py "$run/C4g-$s.tsv" "$run/C4-$s.tsv")"
+  done
+fi
