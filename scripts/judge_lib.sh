@@ -21,3 +21,16 @@ judge_tables() {
   judge_fresh "$p-synth.tsv" "$m" || build/xrdsym evaluate --model "$m" --prior uniform --data "$synth" --split test \
     --seed 1 "$@" --json "$p-synth.json" --outputs "$p-synth.tsv" > /dev/null
 }
+
+# judge_pair DIR NEW OLD TABLE1_DIR SYNTH.h5 LABEL: DIR/NEW.h5 and DIR/OLD.h5 judged as above (20,000 synthetic
+# test crystals), then NEW against OLD on every set, one line each (tools/compare_outputs.py).
+judge_pair() {
+  local d="$1" new="$2" old="$3" t="$4" synth="$5" label="$6" arm s py=python3
+  python3 -c 'import h5py' 2> /dev/null || py=/usr/bin/python3
+  for arm in "$old" "$new"; do
+    judge_tables "$d/$arm.h5" "$d/$arm" "$t" "$synth" --limit 20000
+  done
+  for s in rruff real synth; do
+    echo "== $s, $label ($new first): $($py tools/compare_outputs.py "$d/$new-$s.tsv" "$d/$old-$s.tsv")"
+  done
+}

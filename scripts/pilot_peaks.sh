@@ -30,24 +30,12 @@ for arm in P0 P3; do
     pids+=($!); }
 done
 for q in "${pids[@]}"; do wait "$q"; done
-py=python3
-python3 -c 'import h5py' 2> /dev/null || py=/usr/bin/python3
-for arm in P0 P3; do
-  judge_tables "$run/$arm.h5" "$run/$arm" "$t" "$run/synth2500.h5" --limit 20000
-done
-for s in rruff real synth; do
-  echo "== $s (P3 first): $($py tools/compare_outputs.py "$run/P3-$s.tsv" "$run/P0-$s.tsv")"
-done
+judge_pair "$run" P3 P0 "$t" "$run/synth2500.h5" "dense"
 # the gate in the CNN (README, "The rule for the gate in the CNN")
 if [ -n "${PILOT_CNN:-}" ]; then
   [ -f "$run/C4.h5" ] || cp -p "$PILOT_CNN" "$run/C4.h5"
   [ -f "$run/C4g.h5" ] || $x train --data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --batch 128 \
     --threads 2 $AUG $REALISM --arch "${CNN/highpass 41;/highpass 41; peaks 3;}" --epochs 4 --seed 3 --out "$run/C4g.h5" \
     > "$run/C4g.log" 2>&1
-  for arm in C4 C4g; do
-    judge_tables "$run/$arm.h5" "$run/$arm" "$t" "$run/synth2500.h5" --limit 20000
-  done
-  for s in rruff real synth; do
-    echo "== $s, CNN (C4g first): $($py tools/compare_outputs.py "$run/C4g-$s.tsv" "$run/C4-$s.tsv")"
-  done
+  judge_pair "$run" C4g C4 "$t" "$run/synth2500.h5" "CNN"
 fi
