@@ -319,9 +319,65 @@ static void test_peaks(void)
     free(x), free(y), free(m), free(y7), free(x7);
 }
 
+/* The gate written out plainly, with its noise from a full sort, against the kernel on noisy patterns with
+ * peaks of every height: the two must agree exactly (the median is one of the values, whatever finds it). */
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_peaks_against_sort(void)
+{
+    const int n = 2048 + 77, B = 40; /* a last block longer than the others */
+    float *x = malloc(sizeof(float) * n * B), *y = malloc(sizeof(float) * n * B), *m = malloc(sizeof(float) * n * B);
+    float *want = malloc(sizeof(float) * n), *thr = malloc(sizeof(float) * n), d[256];
+    xs_rng r;
+    xs_rng_seed(&r, 5, 0);
+    for (int b = 0; b < B; b++) {
+        float *xb = x + (size_t)b * n, level = (float)xs_rng_range(&r, 0.001, 0.1);
+        for (int u = 0; u < n; u++) xb[u] = level * (float)xs_rng_normal(&r) + 0.01f * (float)(u % 300) / 300.0f;
+        for (int p = 0; p < 60; p++) {
+            int at = (int)xs_rng_below(&r, (uint64_t)n);
+            float h = level * (float)xs_rng_range(&r, 0, 12);
+            for (int q = -3; q <= 3; q++)
+                if (at + q >= 0 && at + q < n) xb[at + q] += h * (float)exp(-0.5 * q * q);
+        }
+        if (b % 10 == 3) xb[17] = 0, xb[18] = 0; /* ties */
+    }
+    xs_nn_peaks_forward(x, y, m, B, n, 3);
+    int bad = 0;
+    for (int b = 0; b < B; b++) {
+        const float *xb = x + (size_t)b * n, *yb = y + (size_t)b * n;
+        float amax = 0;
+        for (int u = 0; u < n; u++) amax = fmaxf(amax, fabsf(xb[u]));
+        int blocks = n / XS_NN_PEAKS_BLOCK;
+        for (int q = 0; q < blocks; q++) {
+            int lo = q * XS_NN_PEAKS_BLOCK, hi = q == blocks - 1 ? n : lo + XS_NN_PEAKS_BLOCK, c = 0;
+            for (int u = lo; u < hi && u + 1 < n; u++) d[c++] = fabsf(xb[u + 1] - xb[u]);
+            qsort(d, (size_t)c, sizeof(float), cmp_float);
+            float sigma = fmaxf(d[(c - 1) / 2] / 0.95387f, 1e-6f * amax + 1e-30f);
+            for (int u = lo; u < hi; u++) thr[u] = 3 * sigma;
+        }
+        for (int u = 0; u < n; u++) want[u] = 0;
+        for (int u = 0; u < n; u++) {
+            if (!(xb[u] > 0) || (u > 0 && xb[u - 1] > 0)) continue; /* u starts a run */
+            int e = u, top = u;
+            for (; e < n && xb[e] > 0; e++)
+                if (xb[e] > xb[top]) top = e;
+            if (xb[top] > thr[top])
+                for (int v = u; v < e; v++) want[v] = xb[v];
+        }
+        for (int u = 0; u < n; u++) bad += yb[u] != want[u];
+    }
+    CHECK(bad == 0, "peaks: %d of %d outputs differ from the gate computed with a full sort", bad, n * B);
+    free(x), free(y), free(m), free(want), free(thr);
+}
+
 int main(void)
 {
     test_peaks();
+    test_peaks_against_sort();
     test_logq();
     test_dropout(0.3f);
     test_dropout(0.5f);

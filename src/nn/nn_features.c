@@ -251,27 +251,30 @@ void xs_nn_autocorr_backward(const float *X, const float *Yout, const float *dY,
  * what a background leaves behind a high-pass); gating them away lets a network see the same thing in both. */
 static float median_inplace(float *v, int n)
 {
-    /* quickselect for the lower median; n <= 2 * XS_NN_PEAKS_BLOCK */
+    /* quickselect of the lower median with a branchless Lomuto partition: on noise, which is what most of a
+     * pattern is, the comparisons are coin flips, and a branch on each cost more than the rest of the gate */
     int k = (n - 1) / 2, lo = 0, hi = n - 1;
     while (lo < hi) {
-        float pivot = v[(lo + hi) / 2];
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
-            if (i <= j) {
-                float t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++, j--;
-            }
+        int mid = lo + (hi - lo) / 2;
+        /* median of three as the pivot, moved to hi */
+        if (v[mid] < v[lo]) { float t = v[mid]; v[mid] = v[lo]; v[lo] = t; }
+        if (v[hi] < v[lo]) { float t = v[hi]; v[hi] = v[lo]; v[lo] = t; }
+        if (v[mid] < v[hi]) { float t = v[mid]; v[mid] = v[hi]; v[hi] = t; }
+        float pivot = v[hi];
+        int store = lo;
+        for (int i = lo; i < hi; i++) {
+            float t = v[i];
+            v[i] = v[store];
+            v[store] = t;
+            store += t < pivot;
         }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
+        v[hi] = v[store];
+        v[store] = pivot;
+        if (store == k) return pivot;
+        if (store < k)
+            lo = store + 1;
         else
-            break;
+            hi = store - 1;
     }
     return v[k];
 }
