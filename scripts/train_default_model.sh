@@ -18,7 +18,8 @@
 # RELATIVES=1 fine-tunes with the real structures and 20 relatives of each (README, "Relatives of the real
 # structures"; not what the shipped files were made with), MODELS=DIR writes the two files to DIR instead of
 # models/ (a candidate, beside the shipped files). With RELATIVES=1 give a RUN_DIR whose sg*-mix.h5 were not made
-# without it (finished steps are kept and not made again).
+# without it (finished steps are kept and not made again). GATE=1 puts the peak gate in front of every network
+# (scripts/recipe.sh; README, "Does gating the noise between peaks close the gap?"); the same caution on RUN_DIR.
 # SMOKE=1 runs every step as written here but small: 2 crystals a group, one epoch each, one relative a
 # structure (tests/test_rebuild_script.py checks so, in a minute, that the steps, their order, waits and
 # resumption work; the networks it makes are not models). It needs MODELS=DIR, so that the shipped files are
