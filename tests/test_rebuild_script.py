@@ -3,6 +3,7 @@
 one reads; the files it ships are ensembles of the right members, trained on the right data and fine-tuned
 from the right networks with the real structures mixed in; a second run keeps every finished step; a run after
 one step's file is lost makes that step again and keeps the others; RELATIVES=1 fine-tunes with the relatives;
+GATE=1 puts the peak gate in front of every network and changes nothing else;
 SMOKE=1 without MODELS is refused (the shipped files stay). Skipped (77) without ../shared/data (the real
 structures), without Debian's python3-h5py, or when the build is not build/ (the script runs build/xrdsym).
 """
@@ -31,10 +32,12 @@ SCRIPT = os.path.join(SRC, "scripts", "train_default_model.sh")
 RUN_FILES = ("synth2500.h5", "sgA.h5", "sgA-mix.h5", "sgC.h5", "sgC-mix.h5", "synth.h5", "cs-v2.h5")
 
 
-def rebuild(run, models, relatives=False, smoke=True):
+def rebuild(run, models, relatives=False, smoke=True, gate=False):
     env = dict(os.environ, XS_SHARED_DATA=shared, OMP_NUM_THREADS="1")
-    env.pop("MODELS", None)
-    env.pop("RELATIVES", None)
+    for k in ("MODELS", "RELATIVES", "GATE"):
+        env.pop(k, None)
+    if gate:
+        env["GATE"] = "1"
     if smoke:
         env["SMOKE"] = "1"
     if models:
@@ -116,6 +119,21 @@ with tempfile.TemporaryDirectory() as d:
         check(n_cod < n_rel <= 2 * n_cod, f"the relatives file holds the structures and a relative of each: {n_rel} against {n_cod}")
         for spec, _, meta in members(os.path.join(d, "rel-models", "default.h5")):
             check("cod-relatives.h5, fraction 0.1" in meta.get("mixed_data", ""), f"fine-tuned with the relatives: {meta.get('mixed_data')}")
+
+    # GATE=1 in a run of its own: the peak gate in front of every network, nothing else changed
+    gated = os.path.join(d, "gate")
+    os.makedirs(gated)
+    shutil.copytree(os.path.join(run, "table1"), os.path.join(gated, "table1"), symlinks=True)
+    rc, out = rebuild(gated, os.path.join(d, "gate-models"), gate=True)
+    check(rc == 0, f"GATE=1 runs end to end (exit {rc}): {out[-1500:]}")
+    if rc == 0:
+        specs = [spec for name in ("default.h5", "crystal-system.h5")
+                 for spec, _, _ in members(os.path.join(d, "gate-models", name))]
+        plain = [spec for name in ("default.h5", "crystal-system.h5") for spec, _, _ in members(os.path.join(models, name))]
+        check(len(specs) == 3 and all("highpass 41; peaks 3;" in x for x in specs) and
+              [x.replace(" peaks 3;", "") for x in specs] == plain,
+              f"GATE=1: every network gated, and otherwise the script's: {specs} / {plain}")
+        check(not any("peaks" in x for x in plain), f"without GATE no network is gated: {plain}")
 
     # the shipped files are never the target of a small run
     rc, out = rebuild(os.path.join(d, "nomodels"), None)
