@@ -15,11 +15,9 @@ cd "$(dirname "$0")/.."
 run="$1"
 x=build/xrdsym
 t="$run/table1"
-mkdir -p "$run"
-scripts/real_structures.sh "$run"
-[ -f "$run/synth2500.h5" ] || $x dataset synth --per-group 2500 --seed 2027 --out "$run/synth2500.h5"
 source scripts/recipe.sh
 source scripts/judge_lib.sh
+pilot_sets "$run"
 COMMON=(--data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --batch 128 --threads 2 $AUG $REALISM)
 [ -f "$run/C4.h5" ] || $x train "${COMMON[@]}" --arch "$CNN" --epochs 4 --seed 3 --out "$run/C4.h5" > "$run/C4.log" 2>&1
 [ -f "$run/C8.h5" ] || $x train "${COMMON[@]}" --lr 0.0005 --lr-final 0.04 --init "$run/C4.h5" --epochs 4 --seed 33 \

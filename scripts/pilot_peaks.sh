@@ -15,17 +15,15 @@ cd "$(dirname "$0")/.."
 run="$1"
 x=build/xrdsym
 t="$run/table1"
-mkdir -p "$run"
-scripts/real_structures.sh "$run"
-[ -f "$run/synth2500.h5" ] || $x dataset synth --per-group 2500 --seed 2027 --out "$run/synth2500.h5"
 source scripts/recipe.sh
 source scripts/judge_lib.sh
+pilot_sets "$run"
 COMMON=(--data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --batch 128 --threads 1 --epochs 8
   --seed 1 $AUG)
 pids=()
 for arm in P0 P3; do
   spec="$SPEC"
-  [ $arm = P3 ] && spec="${SPEC/highpass 41;/highpass 41; peaks 3;}"
+  [ $arm = P3 ] && spec="$(with_gate "$SPEC")"
   [ -f "$run/$arm.h5" ] || { $x train "${COMMON[@]}" --arch "$spec" --out "$run/$arm.h5" > "$run/$arm.log" 2>&1 &
     pids+=($!); }
 done
@@ -35,7 +33,7 @@ judge_pair "$run" P3 P0 "$t" "$run/synth2500.h5" "dense"
 if [ -n "${PILOT_CNN:-}" ]; then
   [ -f "$run/C4.h5" ] || cp -p "$PILOT_CNN" "$run/C4.h5"
   [ -f "$run/C4g.h5" ] || $x train --data "$run/synth2500.h5" --task space-group --loss cce --lr-cosine --batch 128 \
-    --threads 2 $AUG $REALISM --arch "${CNN/highpass 41;/highpass 41; peaks 3;}" --epochs 4 --seed 3 --out "$run/C4g.h5" \
+    --threads 2 $AUG $REALISM --arch "$(with_gate "$CNN")" --epochs 4 --seed 3 --out "$run/C4g.h5" \
     > "$run/C4g.log" 2>&1
   judge_pair "$run" C4g C4 "$t" "$run/synth2500.h5" "CNN"
 fi

@@ -224,9 +224,7 @@ static int ac_sparse(const float *x, float *y, int n, int lags)
         double xi = x[at[i]];
         for (int j = i; j < nz && at[j] - at[i] < lags; j++) acc[at[j] - at[i]] += xi * x[at[j]];
     }
-    double c0 = lags > 0 ? acc[0] : 0;
-    if (lags == 0)
-        for (int i = 0; i < nz; i++) c0 += (double)x[at[i]] * x[at[i]];
+    double c0 = lags > 0 ? acc[0] : 0; /* a_0's numerator is sum x^2; with no lags nothing is written */
     for (int t = 0; t < lags; t++) y[n + t] = c0 > 0 ? (float)(acc[t] / c0) : 0.0f;
     free(at), free(acc);
     return 1;
