@@ -31,7 +31,10 @@ CNN="input 8500; sqrt; logq 2048; highpass 41; conv 32 9 2 relu; maxpool 2; conv
 # noise between peaks close the gap?"; not what the shipped files were made with).
 # with_gate SPEC prints SPEC with the gate after its high-pass (the pilots gate a network the same way).
 with_gate() { printf '%s' "${1/highpass 41;/highpass 41; peaks 3;}"; }
-if [ "${GATE:-0}" = 1 ]; then
-  SPEC="$(with_gate "$SPEC")"
-  CNN="$(with_gate "$CNN")"
-fi
+# GATE=dense: the gate in the dense network only (and so in the crystal-system model); the CNN as shipped.
+case "${GATE:-0}" in
+  0) ;;
+  1) SPEC="$(with_gate "$SPEC")"; CNN="$(with_gate "$CNN")" ;;
+  dense) SPEC="$(with_gate "$SPEC")" ;;
+  *) echo "recipe.sh: GATE is 0, 1 or dense, got '$GATE'" >&2; return 2 2>/dev/null || exit 2 ;;
+esac
