@@ -49,8 +49,8 @@ static void usage(FILE *out)
             "  --displacement H    the sample surface H mm above the goniometer axis, corrected (predict --help);\n"
             "                      the goniometer radius from the files (.xrdml), else --goniometer-radius R\n"
             "  --min-coverage F    least fraction of the grid a pattern must cover (default 0.5)\n"
-            "  --combine mean|geometric  an ensemble's members' probabilities averaged (default) or\n"
-            "                      their geometric mean\n"
+            "  --combine mean|geometric  an ensemble's members' probabilities averaged or their\n"
+            "                      geometric mean (default: as the model file says, else averaged)\n"
             "  --prior uniform|mp|minerals  probabilities for groups all equally likely (default: a\n"
             "                      network's own outputs, or for one trained with --sample-prior T those\n"
             "                      with prior^T divided out), for groups as frequent as among the Materials\n"
@@ -229,6 +229,7 @@ static void keep_first(run_state *rs, const model_info *m, int nc, const char *n
 static xs_eval_prior class_prior = XS_PRIOR_UNIFORM;
 /* --combine: how an ensemble's members are combined (xs_nn_ensemble_set_combine). */
 static xs_nn_combine combine = XS_NN_COMBINE_MEAN;
+static int combine_given;
 
 enum { PATTERN_BATCH = 64 };
 
@@ -790,7 +791,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         else if (!strcmp(a, "--labels") && more) labels_path = argv[++i];
         else if (!strcmp(a, "--wavelength") && more) wl_arg = argv[++i];
         else if (!strcmp(a, "--abundance") && more) abundance_path = argv[++i];
-        else if (!strcmp(a, "--combine") && more) bad = !xs_cli_parse_combine("evaluate", argv[++i], &combine);
+        else if (!strcmp(a, "--combine") && more) bad = !xs_cli_parse_combine("evaluate", argv[++i], &combine), combine_given = 1;
         else if (!strcmp(a, "--prior") && more) {
             bad = !xs_cli_parse_prior("evaluate", argv[++i], &class_prior);
         }
@@ -851,7 +852,9 @@ int xs_cmd_evaluate(int argc, char **argv)
     char abundance_source[PATH_MAX + 64] = "";
     int status = 1;
     if (!model_open(&m, model_path)) goto done;
-    xs_nn_ensemble_set_combine(m.ens, combine, NULL);
+    /* the model file says how its members are combined unless --combine does */
+    if (combine_given) xs_nn_ensemble_set_combine(m.ens, combine, NULL);
+    combine = xs_nn_ensemble_combine(m.ens);
     if (threshold < 0) {
         const char *t = xs_nn_get_meta(m.net, "refusal_threshold");
         threshold = t ? atof(t) : 0.5;

@@ -31,7 +31,8 @@ static void usage(FILE *out)
             "                    groups all equally likely (a network's own outputs, or with the prior it\n"
             "                    learned divided out)\n"
             "  --combine mean|geometric  how an ensemble's members are combined: the mean of their\n"
-            "                    probabilities (default) or their geometric mean (README measures both)\n"
+            "                    probabilities or their geometric mean (README measures both); default:\n"
+            "                    as the model file says (xrdsym ensemble --combine), else the mean\n"
             "  --reference REF.h5  also the nearest known structures: the simulated patterns of a dataset of\n"
             "                    structures (xrdsym dataset structures FILE... --out REF.h5), each with its space\n"
             "                    group and similarity (search-match; see xs_match.h)\n"
@@ -89,6 +90,7 @@ int xs_cmd_predict(int argc, char **argv)
     int top = 5, n_matches = 3;
     xs_eval_prior prior = XS_PRIOR_MATERIALS_PROJECT;
     xs_nn_combine combine = XS_NN_COMBINE_MEAN;
+    int combine_given = 0;
     double threshold = -1, min_coverage = 0.5;
     xs_cli_angle_correction angles = {0};
     const char **files = calloc((size_t)argc, sizeof *files);
@@ -113,7 +115,7 @@ int xs_cmd_predict(int argc, char **argv)
         else if (!strcmp(a, "--format") && more) format = argv[++i];
         else if (!strcmp(a, "--reference") && more) ref_path = argv[++i];
         else if (!strcmp(a, "--matches") && more) bad = !xs_cli_parse_int("predict", a, argv[++i], &n_matches) || !xs_cli_require("predict", a, n_matches >= 1, "at least 1", argv[i]);
-        else if (!strcmp(a, "--combine") && more) bad = !xs_cli_parse_combine("predict", argv[++i], &combine);
+        else if (!strcmp(a, "--combine") && more) bad = !xs_cli_parse_combine("predict", argv[++i], &combine), combine_given = 1;
         else if (!strcmp(a, "--prior") && more) {
             const char *pr = argv[++i];
             if (!xs_cli_parse_prior("predict", pr, &prior)) {
@@ -147,7 +149,9 @@ int xs_cmd_predict(int argc, char **argv)
         free(files);
         return 1;
     }
-    xs_nn_ensemble_set_combine(ens, combine, NULL);
+    /* the model file says how its members are combined unless --combine does */
+    if (combine_given) xs_nn_ensemble_set_combine(ens, combine, NULL);
+    combine = xs_nn_ensemble_combine(ens);
     xs_nn *net = xs_nn_ensemble_member(ens, 0);
     xs_nn_grid mg;
     if (!xs_nn_get_grid(net, &mg)) {

@@ -1,5 +1,6 @@
 /* Networks as a whole: specifications and built-ins, training, model files (save, load and continue training
  * bit for bit), metadata, errors, ensembles. */
+#include <hdf5.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -327,8 +328,47 @@ static void test_ensemble(void)
     if (e2) {
         xs_nn_ensemble_forward(e2, x, BATCH, q, NULL);
         CHECK(!memcmp(p, q, sizeof p), "same ensemble outputs after loading");
+        CHECK(xs_nn_ensemble_combine(e2) == XS_NN_COMBINE_MEAN, "saved averaged, loaded averaged");
         xs_nn_ensemble_free(e2);
     }
+    /* the combination travels with the file: saved geometric, loaded geometric with the same outputs; of several
+     * files the first decides; a file naming another combination is refused with its name */
+    const char *geo = tmp_path("geo.h5");
+    float g1[BATCH * 3], g2[BATCH * 3];
+    xs_nn_ensemble_set_combine(e, XS_NN_COMBINE_GEOMETRIC, NULL);
+    xs_nn_ensemble_forward(e, x, BATCH, g1, NULL);
+    CHECK(xs_nn_ensemble_save(e, geo, 0, &err) == XS_OK, "geometric ensemble save: %s", err.message);
+    xs_nn_ensemble_set_combine(e, XS_NN_COMBINE_MEAN, NULL);
+    e2 = NULL;
+    CHECK(xs_nn_ensemble_load(geo, &e2, &err) == XS_OK && xs_nn_ensemble_combine(e2) == XS_NN_COMBINE_GEOMETRIC,
+          "saved geometric, loaded geometric: %s", err.message);
+    if (e2) {
+        xs_nn_ensemble_forward(e2, x, BATCH, g2, NULL);
+        CHECK(!memcmp(g1, g2, sizeof g1) && memcmp(g1, p, sizeof g1), "the geometric outputs after loading");
+    }
+    xs_nn_ensemble_free(e2);
+    const char *geo_first[2] = {geo, path}, *mean_first[2] = {path, geo};
+    e2 = NULL;
+    CHECK(xs_nn_ensemble_load_files(geo_first, 2, &e2, &err) == XS_OK && xs_nn_ensemble_combine(e2) == XS_NN_COMBINE_GEOMETRIC &&
+              xs_nn_ensemble_size(e2) == 6, "the first file (geometric) decides");
+    xs_nn_ensemble_free(e2);
+    e2 = NULL;
+    CHECK(xs_nn_ensemble_load_files(mean_first, 2, &e2, &err) == XS_OK && xs_nn_ensemble_combine(e2) == XS_NN_COMBINE_MEAN,
+          "the first file (averaged) decides");
+    xs_nn_ensemble_free(e2);
+    hid_t hf = H5Fopen(geo, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (hf >= 0) {
+        H5Adelete(hf, "combine");
+        hid_t st = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+        H5Tset_size(st, 6);
+        hid_t at = H5Acreate2(hf, "combine", st, sp, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(at, st, "median");
+        H5Aclose(at), H5Sclose(sp), H5Tclose(st), H5Fclose(hf);
+    }
+    e2 = NULL;
+    CHECK(xs_nn_ensemble_load(geo, &e2, &err) == XS_ERR_PARSE && !e2 && strstr(err.message, "\"median\"") &&
+              strstr(err.file, "geo.h5"), "an unknown combination refused, the file named: %s (%s)", err.message, err.file);
+    unlink(geo);
     xs_nn *m0 = NULL;
     CHECK(xs_nn_load(path, &m0, &err) == XS_OK && same_params(m0, xs_nn_ensemble_member(e, 0)), "first member");
     CHECK(xs_nn_save(m0, one, 0, &err) == XS_OK, "save one");

@@ -235,6 +235,17 @@ int main(void)
     snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --combine median 2>&1", exe, pair, good);
     CHECK(run(cmd) == 2 && strstr(out_buf, "--combine is mean or geometric, got 'median'"), "--combine median refused: %s",
           out_buf);
+    /* an ensemble file made with --combine geometric is combined so without the option, and --combine mean
+     * overrides it */
+    char pair_geo[112];
+    snprintf(pair_geo, sizeof pair_geo, "%s.pairgeo.h5", model);
+    snprintf(cmd, sizeof cmd, "'%s' ensemble %s --out %s --combine geometric 2>&1", exe, pair, pair_geo);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "their geometric mean"), "the geometric pair: %s", out_buf);
+    answers_differ(exe, pair_geo, good, "", "\"combine\": \"geometric\"", "--combine mean", "\"combine\": \"mean\"", 1e-4);
+    snprintf(cmd, sizeof cmd, "'%s' ensemble %s --out %s --combine median 2>&1", exe, pair, pair_geo);
+    CHECK(run(cmd) == 2 && strstr(out_buf, "--combine is mean or geometric, got 'median'"), "ensemble --combine median refused: %s",
+          out_buf);
+    unlink(pair_geo);
     unlink(second);
     unlink(pair);
 

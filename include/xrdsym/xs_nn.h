@@ -217,19 +217,21 @@ xs_nn *xs_nn_ensemble_take(xs_nn_ensemble *ens, int i);
  * or their geometric mean (the product of the K members' probabilities to the power 1/K, renormalised; a class
  * is likely only where every member finds it so; README measures both). */
 typedef enum { XS_NN_COMBINE_MEAN = 0, XS_NN_COMBINE_GEOMETRIC = 1 } xs_nn_combine;
-/* XS_ERR_INVALID for a missing ensemble or an unknown mode. Not stored in the ensemble's file. */
+/* XS_ERR_INVALID for a missing ensemble or an unknown mode. Stored in the ensemble's file (root attribute
+ * combine = "mean" or "geometric"; a file without it, as written before 2026-12-02, is averaged). */
 xs_status xs_nn_ensemble_set_combine(xs_nn_ensemble *ens, xs_nn_combine how, xs_error *err);
 xs_nn_combine xs_nn_ensemble_combine(const xs_nn_ensemble *ens);
 const char *xs_nn_combine_name(xs_nn_combine how); /* "mean", "geometric" */
 /* The members' outputs combined as set (batch rows of n_classes). */
 xs_status xs_nn_ensemble_forward(xs_nn_ensemble *ens, const float *x, int batch, float *probs, xs_error *err);
-/* One HDF5 file: root attributes format = "xrdsym-ensemble", format_version = 1, members = K; groups
- * member_0 .. member_{K-1}, each laid out as a model file's root. */
+/* One HDF5 file: root attributes format = "xrdsym-ensemble", format_version = 1, members = K, combine;
+ * groups member_0 .. member_{K-1}, each laid out as a model file's root. */
 xs_status xs_nn_ensemble_save(const xs_nn_ensemble *ens, const char *path, int flags, xs_error *err);
 /* Reads an ensemble file, or a single model file as an ensemble of one. */
 xs_status xs_nn_ensemble_load(const char *path, xs_nn_ensemble **ens, xs_error *err);
 /* Adds every member of a model or ensemble file, in order; an error names the file (XS_ERR_INVALID when a
- * member does not fit the members already there; those added before stay). */
+ * member does not fit the members already there; those added before stay). Into an empty ensemble it also
+ * takes the file's combination (so load_files combines as its first file says). */
 xs_status xs_nn_ensemble_append_file(xs_nn_ensemble *ens, const char *path, xs_error *err);
 /* K model or ensemble files: every member of each, in order. */
 xs_status xs_nn_ensemble_load_files(const char *const *paths, int k, xs_nn_ensemble **ens, xs_error *err);

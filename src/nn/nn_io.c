@@ -395,7 +395,8 @@ static int write_ensemble(hid_t root, const void *obj, int flags)
 {
     const xs_nn_ensemble *e = obj;
     int rc = put_str(root, "format", XS_NN_ENSEMBLE_FORMAT) | put_int(root, "format_version", XS_NN_FORMAT_VERSION) |
-             put_int(root, "members", xs_nn_ensemble_size(e));
+             put_int(root, "members", xs_nn_ensemble_size(e)) |
+             put_str(root, "combine", xs_nn_combine_name(xs_nn_ensemble_combine(e)));
     for (int i = 0; !rc && i < xs_nn_ensemble_size(e); i++) {
         char name[32];
         snprintf(name, sizeof name, "member_%d", i);
@@ -668,6 +669,18 @@ xs_status xs_nn_ensemble_load(const char *path, xs_nn_ensemble **ens, xs_error *
         H5E_BEGIN_TRY { k = get_num(f, "members", H5T_NATIVE_LLONG, &k) ? -1 : k; }
         H5E_END_TRY;
         if (k < 1 || k > 10000) st = xs_error_set(err, XS_ERR_PARSE, path, 0, 0, "ensemble without a valid member count");
+        /* absent in files written before the combination was stored: those were averaged */
+        char *how = NULL;
+        H5E_BEGIN_TRY { how = get_str(f, "combine"); }
+        H5E_END_TRY;
+        if (st == XS_OK && how) {
+            if (!strcmp(how, "geometric"))
+                e->combine = XS_NN_COMBINE_GEOMETRIC;
+            else if (strcmp(how, "mean"))
+                st = xs_error_set(err, XS_ERR_PARSE, path, 0, 0,
+                                  "ensemble attribute combine is \"%.40s\": mean or geometric expected", how);
+        }
+        free(how);
         for (int i = 0; st == XS_OK && i < k; i++) {
             xs_nn *net = NULL;
             st = read_member(f, path, i, &net, err);
@@ -694,6 +707,8 @@ xs_status xs_nn_ensemble_append_file(xs_nn_ensemble *ens, const char *path, xs_e
     if (!ens || !path) return xs_error_set(err, XS_ERR_INVALID, NULL, 0, 0, "no ensemble or no model file");
     xs_nn_ensemble *part = NULL;
     xs_status st = xs_nn_ensemble_load(path, &part, err);
+    /* the first file decides how the members are combined */
+    if (st == XS_OK && ens->n == 0) ens->combine = part->combine;
     /* every member, not only the first: a user combining two ensembles expects all of them */
     while (st == XS_OK && xs_nn_ensemble_size(part) > 0) st = xs_nn_ensemble_add(ens, xs_nn_ensemble_take(part, 0), err);
     xs_nn_ensemble_free(part);
