@@ -8,20 +8,22 @@
 
 static void usage(FILE *o)
 {
-    fprintf(o, "usage: xrdsym ensemble MODEL.h5... --out ENSEMBLE.h5 [--half] [--combine mean|geometric]\n"
+    fprintf(o, "usage: xrdsym ensemble MODEL.h5... --out ENSEMBLE.h5 [--half] [--combine mean|geometric] [--member K]\n"
                "  One file holding every member of the given model or ensemble files, in order;\n"
                "  they must agree on inputs, grid and classes. Written atomically, without optimiser state.\n"
                "  --half  weights stored as 16-bit floats: half the file (README: what it changes)\n"
                "  --combine mean|geometric  how predict and evaluate combine the members unless told\n"
                "          otherwise: the mean of their probabilities or their geometric mean (default: as\n"
-               "          the first file says, else the mean)\n");
+               "          the first file says, else the mean)\n"
+               "  --member K  keep only member K (0 the first) of all the files' members, in order: one\n"
+               "          network taken out of an ensemble, to be judged alone or paired anew\n");
 }
 
 int xs_cmd_ensemble(int argc, char **argv)
 {
     const char *out = NULL;
     const char **paths = calloc((size_t)argc, sizeof *paths);
-    int n = 0, half = 0, combine_given = 0;
+    int n = 0, half = 0, combine_given = 0, member = -1;
     xs_nn_combine combine = XS_NN_COMBINE_MEAN;
     if (!paths) return 1;
     for (int i = 1; i < argc; i++) {
@@ -35,6 +37,12 @@ int xs_cmd_ensemble(int argc, char **argv)
                 return 2;
             }
             combine_given = 1;
+        } else if (!strcmp(argv[i], "--member") && i + 1 < argc) {
+            if (!xs_cli_parse_int("ensemble", "--member", argv[++i], &member) ||
+                !xs_cli_require("ensemble", "--member", member >= 0, "0 or more", argv[i])) {
+                free(paths);
+                return 2;
+            }
         }
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -57,6 +65,16 @@ int xs_cmd_ensemble(int argc, char **argv)
     xs_error err = {0};
     xs_status st = xs_nn_ensemble_create(&ens, &err);
     for (int i = 0; st == XS_OK && i < n; i++) st = xs_nn_ensemble_append_file(ens, paths[i], &err); /* names the file */
+    if (st == XS_OK && member >= 0) {
+        if (member >= xs_nn_ensemble_size(ens))
+            st = xs_error_set(&err, XS_ERR_INVALID, NULL, 0, 0, "--member %d: the files hold %d members (0 to %d)", member,
+                              xs_nn_ensemble_size(ens), xs_nn_ensemble_size(ens) - 1);
+        else {
+            xs_nn *kept = xs_nn_ensemble_take(ens, member);
+            while (xs_nn_ensemble_size(ens) > 0) xs_nn_free(xs_nn_ensemble_take(ens, 0));
+            st = xs_nn_ensemble_add(ens, kept, &err);
+        }
+    }
     if (st == XS_OK && combine_given) st = xs_nn_ensemble_set_combine(ens, combine, &err);
     if (st == XS_OK) st = xs_nn_ensemble_save(ens, out, half ? XS_NN_SAVE_HALF : 0, &err);
     if (st != XS_OK)

@@ -245,6 +245,19 @@ int main(void)
     snprintf(cmd, sizeof cmd, "'%s' ensemble %s --out %s --combine median 2>&1", exe, pair, pair_geo);
     CHECK(run(cmd) == 2 && strstr(out_buf, "--combine is mean or geometric, got 'median'"), "ensemble --combine median refused: %s",
           out_buf);
+    /* --member: the pair's second member taken out answers as the model it was made from, to the last digit */
+    snprintf(cmd, sizeof cmd, "'%s' ensemble %s --member 1 --out %s 2>&1", exe, pair, pair_geo);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "(1 members"), "member 1 taken out: %s", out_buf);
+    static char alone[2][sizeof out_buf];
+    const char *which[2] = {second, pair_geo};
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "'%s' predict --model %s %s --format tsv 2>/dev/null", exe, which[k], good);
+        CHECK(run(cmd) == 0, "predict with %s: %s", which[k], out_buf);
+        snprintf(alone[k], sizeof alone[k], "%s", out_buf);
+    }
+    CHECK(!strcmp(alone[0], alone[1]), "the member answers as its model:\n%s\n%s", alone[0], alone[1]);
+    snprintf(cmd, sizeof cmd, "'%s' ensemble %s --member 2 --out %s 2>&1", exe, pair, pair_geo);
+    CHECK(run(cmd) == 1 && strstr(out_buf, "--member 2: the files hold 2 members"), "--member 2 of 2 refused: %s", out_buf);
     unlink(pair_geo);
     unlink(second);
     unlink(pair);
