@@ -72,5 +72,26 @@ with tempfile.TemporaryDirectory() as d:
     rc, out = run(a, b)
     check(rc == 0 and "A right 1 " in out and "B right 0 " in out, f"the same tables by group: {out}")
 
+    # --basename: the same crystals named from two runs' folders compare; other crystals, or the same names
+    # with other true groups, are still refused
+    def named(path, names, truths):
+        with open(path, "w") as f:
+            f.write("name\ttrue_space_group\t1\t2\t3\n")
+            for n, t in zip(names, truths):
+                f.write(f"{n}\t{t}\t0.5000\t0.3000\t0.2000\n")
+    run_a = ["/runs/x/synth.h5 crystal 7 (NaCl)", "/runs/x/synth.h5 crystal 9 (Si2)"]
+    run_b = ["/work/y/synth.h5 crystal 7 (NaCl)", "/work/y/synth.h5 crystal 9 (Si2)"]
+    named(a, run_a, (1, 2))
+    named(b, run_b, (1, 2))
+    check(run(a, b)[0] != 0, "two runs' names differ without --basename")
+    rc, out = run(a, b, "--basename")
+    check(rc == 0 and "A right 1 " in out and "only A 0, only B 0" in out, f"--basename: {out}")
+    rc, out = run(a, b, "--top", "2", "--basename")
+    check(rc == 0 and "A right 2 " in out, f"--basename with --top: {out}")
+    named(b, run_b, (1, 3))
+    check(run(a, b, "--basename")[0] != 0, "--basename: other true groups refused")
+    named(b, ["/work/y/synth.h5 crystal 8 (NaCl)", run_b[1]], (1, 2))
+    check(run(a, b, "--basename")[0] != 0, "--basename: another crystal index refused")
+
 print("failures:", failures)
 sys.exit(1 if failures else 0)

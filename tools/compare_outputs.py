@@ -13,9 +13,14 @@ On few samples (332 RRUFF patterns) the accuracies of two models carry intervals
     tools/compare_outputs.py A.tsv B.tsv --system
 --system counts a sample right when the crystal system of largest probability (summed over its groups; ties:
 the lower system first) is that of its true group.
+    tools/compare_outputs.py A.tsv B.tsv [--top K | --system] --basename
+--basename compares the samples' names with the folders of their files left out (evaluate names a crystal
+"FILE crystal INDEX (FORMULA)", so two runs' tables of the same dataset command differ in FILE's folder); the
+true labels must then agree too.
 """
 import math
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,12 +34,20 @@ def crystal_system(space_group):
     return next(i for i, last in enumerate(SYSTEM_LAST_GROUP) if space_group <= last)
 
 
-def load(path, top=1, system=False):
+CRYSTAL_NAME = re.compile(r"^(.*) (crystal [0-9]+ \(.*\))$")
+
+
+def strip_folder(name):
+    m = CRYSTAL_NAME.match(name)
+    return f"{os.path.basename(m.group(1))} {m.group(2)}" if m else os.path.basename(name)
+
+
+def load(path, top=1, system=False, basename=False):
     classes, rows = outputs_table.read(path)
     labels = [int(h) for h in classes]
     names, right = [], []
     for name, truth, p, _ in rows:
-        names.append(name)
+        names.append((strip_folder(name), truth) if basename else name)
         if system:
             sums = [0.0] * len(SYSTEM_LAST_GROUP)
             for g, v in zip(labels, p):
@@ -59,14 +72,16 @@ def binomial_two_sided(k, n):
 
 def main(argv):
     top, system = 1, False
+    basename = "--basename" in argv[2:]
+    argv = [a for a in argv if a != "--basename"]
     if len(argv) == 4 and argv[2] == "--top" and argv[3].isdigit() and int(argv[3]) >= 1:
         top = int(argv[3])
     elif len(argv) == 3 and argv[2] == "--system":
         system = True
     elif len(argv) != 2:
         sys.exit(__doc__)
-    na, ra = load(argv[0], top, system)
-    nb, rb = load(argv[1], top, system)
+    na, ra = load(argv[0], top, system, basename)
+    nb, rb = load(argv[1], top, system, basename)
     if na != nb:
         sys.exit("the two tables do not hold the same samples in the same order")
     only_a = sum(a and not b for a, b in zip(ra, rb))
