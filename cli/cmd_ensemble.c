@@ -80,7 +80,8 @@ int xs_cmd_ensemble(int argc, char **argv)
     if (st != XS_OK)
         xs_cli_print_error(&err);
     else
-        printf("xrdsym ensemble: wrote %s (%d members%s%s)\n", out, xs_nn_ensemble_size(ens), half ? ", 16-bit weights" : "",
+        printf("xrdsym ensemble: wrote %s (%d member%s%s%s)\n", out, xs_nn_ensemble_size(ens),
+               xs_nn_ensemble_size(ens) == 1 ? "" : "s", half ? ", 16-bit weights" : "",
                xs_nn_ensemble_size(ens) > 1 && xs_nn_ensemble_combine(ens) == XS_NN_COMBINE_GEOMETRIC ? ", their geometric mean" : "");
     xs_nn_ensemble_free(ens);
     free(paths);

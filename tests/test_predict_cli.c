@@ -247,7 +247,7 @@ int main(void)
           out_buf);
     /* --member: the pair's second member taken out answers as the model it was made from, to the last digit */
     snprintf(cmd, sizeof cmd, "'%s' ensemble %s --member 1 --out %s 2>&1", exe, pair, pair_geo);
-    CHECK(run(cmd) == 0 && strstr(out_buf, "(1 members"), "member 1 taken out: %s", out_buf);
+    CHECK(run(cmd) == 0 && strstr(out_buf, "(1 member)"), "member 1 taken out: %s", out_buf);
     static char alone[2][sizeof out_buf];
     const char *which[2] = {second, pair_geo};
     for (int k = 0; k < 2; k++) {
